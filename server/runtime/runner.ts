@@ -1,0 +1,179 @@
+// The engine as a service: validate and queue prompts, run them one at a time, keep history,
+// and publish every event with the client it belongs to. The server and the CLI both drive this.
+import { randomUUID } from 'node:crypto';
+import type { ExecutionEvent, ExtraData, HistoryEntry, NodeErrors, PreviewImage, ValidationError } from '../../types/api.ts';
+import type { CachePolicy } from './cache.ts';
+import { Executor } from './executor.ts';
+import { History, type HistoryStore } from './history.ts';
+import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
+import type { NodeRegistry } from './registry.ts';
+import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
+
+export type RunnerEvent =
+  | { kind: 'execution'; event: ExecutionEvent; clientId: string | undefined }
+  | { kind: 'preview'; nodeId: string; promptId: string; preview: PreviewImage; clientId: string | undefined }
+  | { kind: 'status'; queueRemaining: number };
+
+export interface SubmitRequest {
+  prompt: unknown;
+  promptId?: string;
+  clientId?: string;
+  extraData?: ExtraData;
+  number?: number;
+  front?: boolean;
+  partialExecutionTargets?: readonly string[];
+}
+
+export type SubmitResult =
+  | { ok: true; promptId: string; number: number; nodeErrors: NodeErrors }
+  | { ok: false; error: ValidationError; nodeErrors: NodeErrors };
+
+export interface RunnerOptions {
+  registry: NodeRegistry;
+  env: HostEnvironment;
+  cache?: CachePolicy;
+  historyStore?: HistoryStore;
+  /** Build `progress_state` snapshots (ComfyUI's frontend reads them; the CLI does not). */
+  progressState?: boolean;
+  onError?: (error: unknown) => void;
+}
+
+export class PromptRunner {
+  readonly queue = new PromptQueue();
+  readonly history: History;
+  readonly executor: Executor;
+  readonly #listeners = new Set<(event: RunnerEvent) => void>();
+  readonly #finished = new Map<string, ((entry: HistoryEntry) => void)[]>();
+  #abort: AbortController | undefined;
+  #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(readonly options: RunnerOptions) {
+    this.executor = new Executor({ registry: options.registry, env: options.env, cache: options.cache });
+    this.history = new History(options.historyStore, undefined, options.onError);
+    this.queue.onChange(() => this.#publish({ kind: 'status', queueRemaining: this.queue.remaining() }));
+  }
+
+  on(listener: (event: RunnerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #publish(event: RunnerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.history.load();
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#work();
+  }
+
+  /** Stops taking new prompts once the current one ends. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#abort?.abort();
+    this.queue.close();
+    await this.#loop;
+    await this.history.flush();
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    if (request.partialExecutionTargets !== undefined && request.partialExecutionTargets.length === 0) {
+      return { ok: false, error: topLevelError('prompt_no_outputs', 'Prompt has no outputs'), nodeErrors: {} };
+    }
+    const validation = await validatePrompt(request.prompt, this.options.registry, this.options.env, request.partialExecutionTargets);
+    if (!validation.ok) return validation;
+    const promptId = request.promptId !== undefined ? String(request.promptId) : randomUUID();
+    const extraData: ExtraData = { ...(request.extraData ?? {}) };
+    if (request.clientId !== undefined) extraData.client_id = request.clientId;
+    extraData.create_time ??= Date.now();
+    const item = this.queue.enqueue({
+      promptId,
+      prompt: validation.prompt,
+      outputs: validation.outputs,
+      extraData,
+      number: request.number,
+      front: request.front,
+    });
+    return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
+  }
+
+  /** Interrupts the running prompt; with an id, only if that prompt is the one running. */
+  interrupt(promptId?: string): boolean {
+    const running = this.queue.running;
+    if (!running || (promptId !== undefined && running.promptId !== promptId)) return false;
+    this.#abort?.abort();
+    return true;
+  }
+
+  /** ComfyUI's /free: applied after the current prompt (or at once when idle). */
+  free(flags: { unloadModels?: boolean; freeMemory?: boolean }): void {
+    this.#pendingFree = { unloadModels: Boolean(flags.unloadModels || flags.freeMemory), freeMemory: Boolean(flags.freeMemory) };
+    if (!this.queue.running) this.#applyFree();
+  }
+
+  #applyFree(): void {
+    const flags = this.#pendingFree;
+    this.#pendingFree = undefined;
+    if (!flags) return;
+    if (flags.freeMemory) this.executor.reset();
+    const models = this.options.env.services.models as { unloadAll?: () => void } | undefined;
+    if (flags.unloadModels) models?.unloadAll?.();
+  }
+
+  /** Resolves with the history entry once the prompt has finished. */
+  waitFor(promptId: string): Promise<HistoryEntry> {
+    const done = this.history.get(promptId);
+    if (done && !this.queue.has(promptId)) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const list = this.#finished.get(promptId) ?? [];
+      list.push(resolve);
+      this.#finished.set(promptId, list);
+    });
+  }
+
+  async #work(): Promise<void> {
+    while (this.#running) {
+      const item = await this.queue.take();
+      if (!item) break;
+      await this.#runOne(item);
+    }
+  }
+
+  async #runOne(item: QueuedPrompt): Promise<void> {
+    const clientId = item.extraData.client_id as string | undefined;
+    this.#abort = new AbortController();
+    const result = await this.executor.run({
+      promptId: item.promptId,
+      prompt: item.prompt,
+      outputs: item.outputs,
+      extraData: { ...item.extraData, ...item.secrets },
+      signal: this.#abort.signal,
+      progressState: this.options.progressState,
+      emit: (event) => this.#publish({ kind: 'execution', event, clientId }),
+      onPreview: (nodeId, preview) => this.#publish({ kind: 'preview', nodeId, promptId: item.promptId, preview, clientId }),
+    });
+    this.#abort = undefined;
+    const entry: HistoryEntry = {
+      prompt: queueItem(item),
+      outputs: result.outputs,
+      status: { status_str: result.status === 'success' ? 'success' : 'error', completed: result.status === 'success', messages: result.messages },
+      meta: result.meta,
+    };
+    this.history.add(item.promptId, entry);
+    this.queue.done();
+    this.#publish({ kind: 'execution', event: { type: 'executing', data: { node: null, prompt_id: item.promptId } }, clientId });
+    for (const resolve of this.#finished.get(item.promptId) ?? []) resolve(entry);
+    this.#finished.delete(item.promptId);
+    this.#applyFree();
+  }
+}
