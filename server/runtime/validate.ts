@@ -57,7 +57,8 @@ export async function validatePrompt(
   const good: string[] = [];
   const outputReasons: string[] = [];
   for (const outputId of outputs) {
-    const valid = await validator.validate(outputId, outputId);
+    const valid = await validator.validate(outputId);
+    validator.noteDependentOutput(outputId);
     if (valid) {
       good.push(outputId);
     } else {
@@ -148,7 +149,7 @@ class Validator {
   }
 
   /** Whether `id` and everything it depends on is valid; errors are recorded per node. */
-  validate(id: string, outputId: string): Promise<boolean> {
+  validate(id: string): Promise<boolean> {
     if (this.#visiting.has(id)) {
       this.#markCycle(id);
       return Promise.resolve(false);
@@ -156,13 +157,10 @@ class Validator {
     let done = this.#done.get(id);
     if (!done) {
       this.#visiting.add(id);
-      done = this.#validateNode(id, outputId).finally(() => this.#visiting.delete(id));
+      done = this.#validateNode(id).finally(() => this.#visiting.delete(id));
       this.#done.set(id, done);
     }
-    return done.then((valid) => {
-      this.#noteOutput(id, outputId, new Set());
-      return valid;
-    });
+    return done;
   }
 
   /** Every node on the current path from the repeated node back to itself is in the cycle. */
@@ -181,12 +179,19 @@ class Validator {
     }
   }
 
-  #noteOutput(id: string, outputId: string, seen: Set<string>): void {
-    if (seen.has(id)) return;
-    seen.add(id);
-    this.errors.get(id)?.outputs.add(outputId);
-    for (const value of Object.values(this.prompt[id]?.inputs ?? {})) {
-      if (isLink(value) && value[0] in this.prompt) this.#noteOutput(value[0], outputId, seen);
+  /** Adds `outputId` to `dependent_outputs` of every failing node it depends on. */
+  noteDependentOutput(outputId: string): void {
+    if (this.errors.size === 0) return;
+    const seen = new Set<string>();
+    const stack = [outputId];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      this.errors.get(id)?.outputs.add(outputId);
+      for (const value of Object.values(this.prompt[id]?.inputs ?? {})) {
+        if (isLink(value) && value[0] in this.prompt) stack.push(value[0]);
+      }
     }
   }
 
@@ -199,7 +204,7 @@ class Validator {
     entry.errors.push(error);
   }
 
-  async #validateNode(id: string, outputId: string): Promise<boolean> {
+  async #validateNode(id: string): Promise<boolean> {
     const node = this.prompt[id]!;
     const def = this.registry.get(node.class_type)!;
     let valid = true;
@@ -210,7 +215,8 @@ class Validator {
     const literals: NodeInputs = {};
 
     for (const [name, spec, required] of declaredInputs(def)) {
-      const config = inputInfo(spec, this.env.storage);
+      // Rendered only for error reports: a dynamic combo lists files to render.
+      const config = () => inputInfo(spec, this.env.storage);
       if (!(name in node.inputs)) {
         if (required) {
           fail({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
@@ -219,7 +225,7 @@ class Validator {
       }
       const value = node.inputs[name];
       if (Array.isArray(value)) {
-        if (!(await this.#validateLink(id, name, spec, config, value, outputId, fail))) valid = false;
+        if (!(await this.#validateLink(name, spec, config, value, fail))) valid = false;
         literals[name] = null;
         continue;
       }
@@ -253,12 +259,10 @@ class Validator {
   }
 
   async #validateLink(
-    id: string,
     name: string,
     spec: InputSpec,
-    config: unknown,
+    config: () => unknown,
     value: unknown[],
-    outputId: string,
     fail: (e: ValidationError) => void,
   ): Promise<boolean> {
     if (!isLink(value)) {
@@ -266,7 +270,7 @@ class Validator {
         type: 'bad_linked_input',
         message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]',
         details: name,
-        extra_info: { input_name: name, input_config: config, received_value: value },
+        extra_info: { input_name: name, input_config: config(), received_value: value },
       });
       return false;
     }
@@ -295,18 +299,18 @@ class Validator {
         type: 'return_type_mismatch',
         message: 'Return type mismatch between linked nodes',
         details: `${name}, received_type(${output.type}) mismatch input_type(${spec.type})`,
-        extra_info: { input_name: name, input_config: config, received_type: output.type, linked_node: value },
+        extra_info: { input_name: name, input_config: config(), received_type: output.type, linked_node: value },
       });
       return false;
     }
-    return this.validate(sourceId, outputId);
+    return this.validate(sourceId);
   }
 
   #checkLiteral(
     def: NodeDefinition,
     name: string,
     spec: InputSpec,
-    config: unknown,
+    config: () => unknown,
     raw: unknown,
     fail: (e: ValidationError) => void,
   ): { ok: true; value: unknown } | { ok: false } {
@@ -321,7 +325,7 @@ class Validator {
             type: 'value_not_in_list',
             message: 'Value not in list',
             details: `${name}: '${String(value)}' not in ${listed}`,
-            extra_info: { input_name: name, input_config: options.length > 20 ? null : config, received_value: value },
+            extra_info: { input_name: name, input_config: options.length > 20 ? null : config(), received_value: value },
           });
           return { ok: false };
         }
@@ -334,7 +338,7 @@ class Validator {
         type: 'invalid_input_type',
         message: `Input expects a link from a ${spec.type} output`,
         details: `${name}, ${JSON.stringify(value)}, a literal cannot stand in for ${spec.type}`,
-        extra_info: { input_name: name, input_config: config, received_value: value, exception_message: 'literal given for a socket input' },
+        extra_info: { input_name: name, input_config: config(), received_value: value, exception_message: 'literal given for a socket input' },
       });
       return { ok: false };
     }
@@ -344,7 +348,7 @@ class Validator {
         type: 'invalid_input_type',
         message: `Failed to convert an input value to a ${spec.type} value`,
         details: `${name}, ${JSON.stringify(value)}, ${coerced.reason}`,
-        extra_info: { input_name: name, input_config: config, received_value: value, exception_message: coerced.reason },
+        extra_info: { input_name: name, input_config: config(), received_value: value, exception_message: coerced.reason },
       });
       return { ok: false };
     }
@@ -356,7 +360,7 @@ class Validator {
           type: 'value_smaller_than_min',
           message: `Value ${v} smaller than min of ${min}`,
           details: name,
-          extra_info: { input_name: name, input_config: config, received_value: v },
+          extra_info: { input_name: name, input_config: config(), received_value: v },
         });
         return { ok: false };
       }
@@ -365,7 +369,7 @@ class Validator {
           type: 'value_bigger_than_max',
           message: `Value ${v} bigger than max of ${max}`,
           details: name,
-          extra_info: { input_name: name, input_config: config, received_value: v },
+          extra_info: { input_name: name, input_config: config(), received_value: v },
         });
         return { ok: false };
       }
@@ -374,14 +378,14 @@ class Validator {
   }
 }
 
-function innerError(name: string, config: unknown, linkedNode: string, message: string): ValidationError {
+function innerError(name: string, config: () => unknown, linkedNode: string, message: string): ValidationError {
   return {
     type: 'exception_during_inner_validation',
     message: 'Exception when validating inner node',
     details: message,
     extra_info: {
       input_name: name,
-      input_config: config,
+      input_config: config(),
       exception_message: message,
       exception_type: 'KeyError',
       traceback: [],

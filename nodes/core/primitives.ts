@@ -1,0 +1,49 @@
+import type { NodeDefinition } from '../../server/runtime/schema.ts';
+
+// ComfyUI emits ±(2^63-1) here; as a JS number that is 2^63, which still bounds any int64 seed.
+const INT64_LIMIT = 2 ** 63 - 1;
+
+export const PrimitiveInt: NodeDefinition = {
+  type: 'PrimitiveInt',
+  displayName: 'Int',
+  category: 'utils/primitive',
+  inputs: { required: { value: { type: 'INT', default: 0, min: -INT64_LIMIT, max: INT64_LIMIT, control_after_generate: true } } },
+  outputs: [{ type: 'INT' }],
+  execute: ({ value }) => [value],
+};
+
+export const PrimitiveFloat: NodeDefinition = {
+  type: 'PrimitiveFloat',
+  displayName: 'Float',
+  category: 'utils/primitive',
+  inputs: { required: { value: { type: 'FLOAT', default: 0, min: -INT64_LIMIT, max: INT64_LIMIT } } },
+  outputs: [{ type: 'FLOAT' }],
+  execute: ({ value }) => [value],
+};
+
+export const PrimitiveString: NodeDefinition = {
+  type: 'PrimitiveString',
+  displayName: 'String',
+  category: 'utils/primitive',
+  inputs: { required: { value: { type: 'STRING', default: '' } } },
+  outputs: [{ type: 'STRING' }],
+  execute: ({ value }) => [value],
+};
+
+export const PrimitiveStringMultiline: NodeDefinition = {
+  type: 'PrimitiveStringMultiline',
+  displayName: 'String (Multiline)',
+  category: 'utils/primitive',
+  inputs: { required: { value: { type: 'STRING', default: '', multiline: true } } },
+  outputs: [{ type: 'STRING' }],
+  execute: ({ value }) => [value],
+};
+
+export const PrimitiveBoolean: NodeDefinition = {
+  type: 'PrimitiveBoolean',
+  displayName: 'Boolean',
+  category: 'utils/primitive',
+  inputs: { required: { value: { type: 'BOOLEAN', default: false } } },
+  outputs: [{ type: 'BOOLEAN' }],
+  execute: ({ value }) => [value],
+};

@@ -1,0 +1,93 @@
+// Terminal progress for a running prompt: a bar per running node on a terminal, plain lines
+// otherwise (logs, pipes, CI).
+import cliProgress from 'cli-progress';
+import type { ApiPrompt, ExecutionEvent } from '../../types/api.ts';
+
+export interface ProgressView {
+  handle(event: ExecutionEvent): void;
+  stop(): void;
+}
+
+function label(prompt: ApiPrompt, id: string): string {
+  const node = prompt[id];
+  const title = node?._meta?.title ?? node?.class_type ?? '?';
+  return `#${id} ${title}`;
+}
+
+export function createProgressView(prompt: ApiPrompt, stream: NodeJS.WriteStream): ProgressView {
+  return stream.isTTY ? new BarView(prompt, stream) : new LineView(prompt, stream);
+}
+
+class BarView implements ProgressView {
+  readonly #bars: cliProgress.MultiBar;
+  readonly #active = new Map<string, cliProgress.SingleBar>();
+
+  constructor(
+    readonly prompt: ApiPrompt,
+    stream: NodeJS.WriteStream,
+  ) {
+    this.#bars = new cliProgress.MultiBar(
+      {
+        stream,
+        clearOnComplete: false,
+        hideCursor: true,
+        format: ' {bar} {percentage}% | {value}/{total} | {node}',
+        autopadding: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  handle(event: ExecutionEvent): void {
+    if (event.type === 'executing' && event.data.node !== null) {
+      this.#finishAll();
+      this.#active.set(event.data.node, this.#bars.create(1, 0, { node: label(this.prompt, event.data.node) }));
+    } else if (event.type === 'progress') {
+      const bar = this.#active.get(event.data.node);
+      bar?.setTotal(event.data.max);
+      bar?.update(event.data.value);
+    } else if (event.type === 'executed') {
+      const bar = this.#active.get(event.data.node);
+      if (bar) bar.update(bar.getTotal());
+    }
+  }
+
+  #finishAll(): void {
+    for (const bar of this.#active.values()) {
+      bar.update(bar.getTotal());
+      bar.stop();
+    }
+    this.#active.clear();
+  }
+
+  stop(): void {
+    this.#finishAll();
+    this.#bars.stop();
+  }
+}
+
+class LineView implements ProgressView {
+  #lastPercent = new Map<string, number>();
+
+  constructor(
+    readonly prompt: ApiPrompt,
+    readonly stream: NodeJS.WriteStream,
+  ) {}
+
+  handle(event: ExecutionEvent): void {
+    if (event.type === 'execution_cached' && event.data.nodes.length > 0) {
+      this.stream.write(`cached: ${event.data.nodes.map((id) => label(this.prompt, id)).join(', ')}\n`);
+    } else if (event.type === 'executing' && event.data.node !== null) {
+      this.stream.write(`running ${label(this.prompt, event.data.node)}\n`);
+    } else if (event.type === 'progress') {
+      // One line per 10% keeps logs readable for nodes that report thousands of steps.
+      const percent = Math.floor((event.data.value / Math.max(event.data.max, 1e-9)) * 10) * 10;
+      if (percent !== this.#lastPercent.get(event.data.node)) {
+        this.#lastPercent.set(event.data.node, percent);
+        this.stream.write(`  ${label(this.prompt, event.data.node)}: ${event.data.value}/${event.data.max}\n`);
+      }
+    }
+  }
+
+  stop(): void {}
+}

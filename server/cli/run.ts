@@ -1,0 +1,148 @@
+// `graph run <workflow.json>`: validate, run with progress, print where outputs went.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApiPrompt, FileRef, HistoryEntry } from '../../types/api.ts';
+import { createHost } from '../host.ts';
+import { isPlainObject } from '../runtime/validate.ts';
+import type { FolderStorage } from '../storage/folders.ts';
+import { createProgressView } from './progress.ts';
+import { formatExecutionError, formatValidationFailure } from './report.ts';
+
+export interface RunOptions {
+  set: string[];
+  baseDirectory?: string;
+  outputDirectory?: string;
+  inputDirectory?: string;
+  tempDirectory?: string;
+  modelsDirectory?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export async function loadWorkflow(path: string): Promise<ApiPrompt> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read workflow ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (isPlainObject(data) && Array.isArray(data.nodes)) {
+    throw new UsageError(`${path} is a UI-format workflow; this version runs API-format files (ComfyUI: "Export (API)")`);
+  }
+  if (isPlainObject(data) && isPlainObject(data.prompt) && !('class_type' in data.prompt)) return data.prompt as ApiPrompt;
+  if (!isPlainObject(data)) throw new UsageError(`${path} does not hold a workflow object`);
+  return data as ApiPrompt;
+}
+
+/** `--set <node>.<input>=<value>`: node by id or by unique title; value parsed as JSON when it is JSON. */
+export function applyOverrides(prompt: ApiPrompt, assignments: readonly string[]): void {
+  for (const assignment of assignments) {
+    const match = /^([^=]+?)\.([^.=]+)=(.*)$/s.exec(assignment);
+    if (!match) throw new UsageError(`--set expects <node>.<input>=<value>, got ${JSON.stringify(assignment)}`);
+    const [, nodeRef, input, raw] = match as unknown as [string, string, string, string];
+    let id = nodeRef in prompt ? nodeRef : undefined;
+    if (!id) {
+      const titled = Object.keys(prompt).filter((key) => prompt[key]?._meta?.title === nodeRef);
+      if (titled.length > 1) throw new UsageError(`--set: title "${nodeRef}" matches nodes ${titled.join(', ')}; use the node id`);
+      id = titled[0];
+    }
+    if (!id) throw new UsageError(`--set: no node with id or title "${nodeRef}" in the workflow`);
+    const node = prompt[id]!;
+    if (!isPlainObject(node.inputs)) node.inputs = {};
+    node.inputs[input] = parseValue(raw);
+  }
+}
+
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Every file an output node reported, with its absolute path. */
+export function outputFiles(entry: HistoryEntry, storage: FolderStorage): { node: string; path: string }[] {
+  const files: { node: string; path: string }[] = [];
+  for (const [node, ui] of Object.entries(entry.outputs)) {
+    for (const values of Object.values(ui)) {
+      for (const value of values) {
+        if (!isPlainObject(value) || typeof value.filename !== 'string') continue;
+        const ref = value as unknown as FileRef;
+        const folder = ['input', 'output', 'temp'].includes(ref.type) ? ref.type : 'output';
+        files.push({ node, path: join(storage.directory(folder), ref.subfolder ?? '', ref.filename) });
+      }
+    }
+  }
+  return files;
+}
+
+export async function runWorkflow(path: string, options: RunOptions): Promise<number> {
+  const prompt = await loadWorkflow(path);
+  applyOverrides(prompt, options.set);
+  const host = await createHost({
+    folders: {
+      base: options.baseDirectory,
+      output: options.outputDirectory,
+      input: options.inputDirectory,
+      temp: options.tempDirectory,
+      models: options.modelsDirectory,
+    },
+    ephemeralHistory: true,
+  });
+  const { runner, storage } = host;
+  const progress = options.json ? undefined : createProgressView(prompt, process.stderr);
+  runner.on((event) => {
+    if (event.kind === 'execution') progress?.handle(event.event);
+  });
+  const interrupt = () => runner.interrupt();
+  process.on('SIGINT', interrupt);
+  try {
+    const submitted = await runner.submit({ prompt });
+    if (!submitted.ok) {
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ status: 'invalid', error: submitted.error, node_errors: submitted.nodeErrors }, null, 2)}\n`);
+      } else {
+        process.stderr.write(`${formatValidationFailure(submitted.error, submitted.nodeErrors, prompt)}\n`);
+      }
+      return 2;
+    }
+    const entry = await runner.waitFor(submitted.promptId);
+    progress?.stop();
+    const files = outputFiles(entry, storage);
+    const messages = entry.status.messages;
+    const failure = messages.find(([type]) => type === 'execution_error')?.[1];
+    const interrupted = messages.some(([type]) => type === 'execution_interrupted');
+    const status = entry.status.status_str === 'success' ? 'success' : interrupted ? 'interrupted' : 'error';
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ prompt_id: submitted.promptId, status, outputs: entry.outputs, files: files.map((f) => f.path), error: failure, node_errors: submitted.nodeErrors }, null, 2)}\n`,
+      );
+    } else {
+      for (const [id, entryErrors] of Object.entries(submitted.nodeErrors)) {
+        process.stderr.write(`warning: output #${id} ${entryErrors.class_type} skipped: ${entryErrors.errors.map((e) => e.message).join('; ')}\n`);
+      }
+      if (failure) process.stderr.write(`${formatExecutionError(failure as never, prompt, options.verbose)}\n`);
+      if (interrupted) process.stderr.write('Interrupted.\n');
+      for (const file of files) process.stdout.write(`${file.path}\n`);
+      for (const [id, ui] of Object.entries(entry.outputs)) {
+        if (!files.some((f) => f.node === id) && Array.isArray(ui.text)) process.stdout.write(`#${id}: ${ui.text.join('\n')}\n`);
+      }
+    }
+    return status === 'success' ? 0 : interrupted ? 130 : 1;
+  } finally {
+    process.off('SIGINT', interrupt);
+    progress?.stop();
+    await runner.stop();
+  }
+}
