@@ -1,7 +1,8 @@
-// Assembles a working engine from a folder layout: registry with the built-in nodes, storage
+// Assembles a working engine from a folder layout: registry with the node packs, storage
 // confined to the allowed folders, history on disk, and the prompt runner.
 import { join } from 'node:path';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
+import { loadPacks, registerPack, type PackLoadOptions, type PackReport } from './packs/loader.ts';
 import type { CachePolicy } from './runtime/cache.ts';
 import { CORE_PACK, NodeRegistry } from './runtime/registry.ts';
 import { PromptRunner } from './runtime/runner.ts';
@@ -10,6 +11,7 @@ import { HistoryFile } from './storage/history-file.ts';
 
 export interface HostOptions {
   folders?: Partial<FolderLayout>;
+  packs?: Omit<PackLoadOptions, 'customNodesDirectory'> & { customNodesDirectory?: string };
   cache?: CachePolicy;
   progressState?: boolean;
   /** Keep history in memory only (one-shot CLI runs). */
@@ -19,20 +21,29 @@ export interface HostOptions {
 
 export interface Host {
   registry: NodeRegistry;
+  packs: PackReport[];
   storage: FolderStorage;
   runner: PromptRunner;
 }
 
+/** A registry with only the built-in core nodes, registered synchronously (tests, tools). */
 export function createRegistry(): NodeRegistry {
   const registry = new NodeRegistry();
-  for (const def of coreNodes) registry.register(def, CORE_PACK);
+  registerPack(registry, CORE_PACK, coreNodes);
   return registry;
+}
+
+/** Every built-in pack plus the third-party packs of `<base>/custom_nodes` (or the given folder). */
+export async function loadRegistry(layout: FolderLayout, packs: HostOptions['packs'] = {}): Promise<{ registry: NodeRegistry; packs: PackReport[] }> {
+  const registry = new NodeRegistry();
+  const reports = await loadPacks(registry, { ...packs, customNodesDirectory: packs.customNodesDirectory ?? join(layout.base, 'custom_nodes') });
+  return { registry, packs: reports };
 }
 
 export async function createHost(options: HostOptions = {}): Promise<Host> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
-  const registry = createRegistry();
+  const { registry, packs } = await loadRegistry(storage.layout, options.packs);
   const runner = new PromptRunner({
     registry,
     env: { storage, services: {} },
@@ -42,5 +53,5 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     onError: options.onError,
   });
   await runner.start();
-  return { registry, storage, runner };
+  return { registry, packs, storage, runner };
 }

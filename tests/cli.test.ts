@@ -83,7 +83,8 @@ describe('graph nodes', () => {
   it('lists node classes, and /object_info as JSON', () => {
     const text = graph(['nodes']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^SaveText\s+utils\/string\s+Save Text$/m);
+    expect(text.stdout).toMatch(/^SaveText\s+utils\/string\s+Save Text\s+core$/m);
+    expect(text.stdout).toMatch(/\d+\.\d seconds: .*nodes\/core \[10 nodes\]/);
     const json = graph(['nodes', '--json']);
     const info = JSON.parse(json.stdout);
     expect(info.PrimitiveInt).toMatchObject({

@@ -1,9 +1,51 @@
 import { Command, CommanderError } from 'commander';
-import { createRegistry } from '../host.ts';
+import { loadRegistry, type HostOptions } from '../host.ts';
+import { formatImportTimes } from '../packs/loader.ts';
+import { folderLayout } from '../storage/folders.ts';
 import { runWorkflow, UsageError } from './run.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+type Options = Record<string, unknown>;
+
+/** ComfyUI's folder flags, shared by every command that runs nodes. */
+function withFolderOptions(command: Command): Command {
+  return command
+    .option('--base-directory <dir>', 'base folder holding input/, output/, temp/, models/, custom_nodes/')
+    .option('-o, --output-directory <dir>', 'where save nodes write')
+    .option('--output-dir <dir>', 'alias of --output-directory')
+    .option('--input-directory <dir>', 'where loaders read')
+    .option('--temp-directory <dir>', 'where previews go')
+    .option('--models-directory <dir>', 'model folder')
+    .option('--models-dir <dir>', 'alias of --models-directory');
+}
+
+/** ComfyUI's custom node flags. */
+function withPackOptions(command: Command): Command {
+  return command
+    .option('--custom-nodes-directory <dir>', 'folder of third-party node packs (default <base>/custom_nodes)')
+    .option('--disable-all-custom-nodes', 'load no third-party pack (except whitelisted ones)')
+    .option('--whitelist-custom-nodes <packs...>', 'packs to load even with --disable-all-custom-nodes');
+}
+
+function folders(opts: Options): HostOptions['folders'] {
+  return {
+    base: opts.baseDirectory as string | undefined,
+    output: (opts.outputDirectory ?? opts.outputDir) as string | undefined,
+    input: opts.inputDirectory as string | undefined,
+    temp: opts.tempDirectory as string | undefined,
+    models: (opts.modelsDirectory ?? opts.modelsDir) as string | undefined,
+  };
+}
+
+function packs(opts: Options): HostOptions['packs'] {
+  return {
+    customNodesDirectory: opts.customNodesDirectory as string | undefined,
+    disableAllCustomNodes: Boolean(opts.disableAllCustomNodes),
+    whitelist: (opts.whitelistCustomNodes as string[] | undefined) ?? [],
+  };
 }
 
 function program(setExitCode: (code: number) => void): Command {
@@ -12,49 +54,40 @@ function program(setExitCode: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  cli
-    .command('run')
+  withPackOptions(withFolderOptions(cli.command('run')))
     .description('run a workflow file (API format) and print the files it wrote')
     .argument('<workflow>', 'workflow JSON file')
     .option('--set <node.input=value>', 'override an input (node id or title); repeatable', collect, [])
-    .option('--base-directory <dir>', 'base folder holding input/, output/, temp/, models/')
-    .option('-o, --output-directory <dir>', 'where save nodes write')
-    .option('--output-dir <dir>', 'alias of --output-directory')
-    .option('--input-directory <dir>', 'where loaders read')
-    .option('--temp-directory <dir>', 'where previews go')
-    .option('--models-directory <dir>', 'model folder')
-    .option('--models-dir <dir>', 'alias of --models-directory')
     .option('--json', 'print the result as JSON on stdout (no progress bars)')
     .option('-v, --verbose', 'include stack traces in error reports')
-    .action(async (workflow: string, opts: Record<string, unknown>) => {
+    .action(async (workflow: string, opts: Options) => {
       setExitCode(
         await runWorkflow(workflow, {
           set: opts.set as string[],
-          baseDirectory: opts.baseDirectory as string | undefined,
-          outputDirectory: (opts.outputDirectory ?? opts.outputDir) as string | undefined,
-          inputDirectory: opts.inputDirectory as string | undefined,
-          tempDirectory: opts.tempDirectory as string | undefined,
-          modelsDirectory: (opts.modelsDirectory ?? opts.modelsDir) as string | undefined,
+          folders: folders(opts),
+          packs: packs(opts),
           json: Boolean(opts.json),
           verbose: Boolean(opts.verbose),
         }),
       );
     });
 
-  cli
-    .command('nodes')
-    .description('list the node classes')
+  withPackOptions(cli.command('nodes'))
+    .description('list the node packs and node classes')
+    .option('--base-directory <dir>', 'base folder (its custom_nodes/ holds third-party packs)')
     .option('--json', 'print /object_info as JSON')
-    .action((opts: { json?: boolean }) => {
-      const registry = createRegistry();
+    .action(async (opts: Options) => {
+      const { registry, packs: reports } = await loadRegistry(folderLayout({ base: opts.baseDirectory as string | undefined }), packs(opts));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(registry.objectInfo(), null, 2)}\n`);
         return;
       }
+      process.stdout.write(`${formatImportTimes(reports)}\n\n`);
       const info = registry.objectInfo();
       const rows = Object.values(info).sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
-      for (const node of rows) process.stdout.write(`${node.name.padEnd(28)} ${node.category.padEnd(20)} ${node.display_name}\n`);
-      setExitCode(0);
+      for (const node of rows) {
+        process.stdout.write(`${node.name.padEnd(28)} ${node.category.padEnd(20)} ${node.display_name.padEnd(24)} ${registry.packOf(node.name)?.name}\n`);
+      }
     });
 
   return cli;

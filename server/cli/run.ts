@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiPrompt, FileRef, HistoryEntry } from '../../types/api.ts';
-import { createHost } from '../host.ts';
+import { createHost, type HostOptions } from '../host.ts';
 import { isPlainObject } from '../runtime/validate.ts';
 import type { FolderStorage } from '../storage/folders.ts';
 import { createProgressView } from './progress.ts';
@@ -10,11 +10,8 @@ import { formatExecutionError, formatValidationFailure } from './report.ts';
 
 export interface RunOptions {
   set: string[];
-  baseDirectory?: string;
-  outputDirectory?: string;
-  inputDirectory?: string;
-  tempDirectory?: string;
-  modelsDirectory?: string;
+  folders?: HostOptions['folders'];
+  packs?: HostOptions['packs'];
   json?: boolean;
   verbose?: boolean;
 }
@@ -90,17 +87,12 @@ export function outputFiles(entry: HistoryEntry, storage: FolderStorage): { node
 export async function runWorkflow(path: string, options: RunOptions): Promise<number> {
   const prompt = await loadWorkflow(path);
   applyOverrides(prompt, options.set);
-  const host = await createHost({
-    folders: {
-      base: options.baseDirectory,
-      output: options.outputDirectory,
-      input: options.inputDirectory,
-      temp: options.tempDirectory,
-      models: options.modelsDirectory,
-    },
-    ephemeralHistory: true,
-  });
+  const host = await createHost({ folders: options.folders, packs: options.packs, ephemeralHistory: true });
   const { runner, storage } = host;
+  for (const pack of host.packs) {
+    if (pack.failure) process.stderr.write(`warning: node pack "${pack.name}" IMPORT FAILED: ${pack.failure}\n`);
+    for (const conflict of pack.conflicts) process.stderr.write(`warning: ${conflict}\n`);
+  }
   const progress = options.json ? undefined : createProgressView(prompt, process.stderr);
   runner.on((event) => {
     if (event.kind === 'execution') progress?.handle(event.event);
