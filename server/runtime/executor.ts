@@ -1,5 +1,6 @@
 // Runs a validated prompt: only output nodes and their ancestors, in dependency order, reusing
-// cached results, mapping nodes over lists, and reporting everything as ComfyUI's event stream.
+// cached results, mapping nodes over lists, evaluating lazy inputs on demand, running node
+// expansions and concurrent nodes, and reporting everything as ComfyUI's event stream.
 import {
   isLink,
   type ApiPrompt,
@@ -9,13 +10,22 @@ import {
   type HistoryEntry,
   type NodeProgressState,
   type PreviewImage,
+  type PromptNode,
   type StatusMessage,
   type UiOutput,
 } from '../../types/api.ts';
 import { OutputCache, type CachePolicy, type CachedResult } from './cache.ts';
 import { InterruptedError } from './errors.ts';
 import type { NodeRegistry } from './registry.ts';
-import { findInput, type NodeContext, type NodeDefinition, type NodeInputs, type NodeResult } from './schema.ts';
+import {
+  ExecutionBlocker,
+  findInput,
+  type Expansion,
+  type NodeContext,
+  type NodeDefinition,
+  type NodeInputs,
+  type NodeResult,
+} from './schema.ts';
 import { computeSignatures, fingerprintToken } from './signature.ts';
 import { errorMessage, errorType, stackLines, type HostEnvironment } from './validate.ts';
 
@@ -69,19 +79,75 @@ export class Executor {
   }
 }
 
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export class DependencyCycleError extends Error {
+  override name = 'graph.DependencyCycleError';
+  constructor() {
+    super('Dependency cycle detected');
+  }
+}
+
+/** A node that did not start because the run is stopping after another node's failure. */
+class StoppedError extends Error {
+  override name = 'StoppedError';
+}
+
+/** A failure inside one node, carried up to the run with the node it happened in. */
+class NodeFailure extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly failure: unknown,
+  ) {
+    super(errorMessage(failure));
+  }
+}
+
+/** One node of the live graph: the prompt's nodes plus those added by expansions. */
+interface LiveNode {
+  node: PromptNode;
+  def: NodeDefinition;
+  displayId: string;
+  parentId: string | null;
+}
+
 const NEVER_ABORTED = new AbortController().signal;
+
+/** Serialises the nodes that must not overlap (all but `concurrent` ones). */
+class ExclusiveLock {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
 
 class PromptRun {
   readonly prompt: ApiPrompt;
   readonly promptId: string;
   readonly signal: AbortSignal;
+  /** Aborted on interrupt or on the first failure: stops every node still running. */
+  readonly stop = new AbortController();
   readonly messages: StatusMessage[] = [];
   readonly executed: string[] = [];
   readonly results = new Map<string, CachedResult>();
   readonly ui: Record<string, UiOutput> = {};
   readonly meta: HistoryEntry['meta'] = {};
   readonly states: Record<string, NodeProgressState> = {};
-  readonly definitions = new Map<string, NodeDefinition>();
+  readonly live = new Map<string, LiveNode>();
+  readonly signatures = new Map<string, string>();
+  readonly running = new Map<string, Promise<void>>();
+  readonly bySignature = new Map<string, string>();
+  readonly lock = new ExclusiveLock();
+  readonly reportedBlockers = new Set<ExecutionBlocker>();
+  failure: NodeFailure | undefined;
 
   constructor(
     readonly executor: Executor,
@@ -105,74 +171,68 @@ class PromptRun {
     this.emit({ type, data: full } as ExecutionEvent);
   }
 
+  get cache(): OutputCache {
+    return this.executor.cache;
+  }
+
   async run(): Promise<RunResult> {
     const { registry } = this.executor.options;
-    const cache = this.executor.cache;
-    this.lifecycle('execution_start', {});
-
-    const order = this.orderFrom(this.request.outputs);
-    for (const id of order) this.definitions.set(id, registry.get(this.prompt[id]!.class_type)!);
-    const fingerprints = await this.fingerprints(order);
-    const signatures = computeSignatures(this.prompt, order, this.definitions, fingerprints);
-    cache.beginPrompt(signatures.values());
-
-    const cachedAtStart = order.filter((id) => cache.has(signatures.get(id)!));
-    this.lifecycle('execution_cached', { nodes: cachedAtStart });
-
-    // Walk ancestors from the outputs, stopping at nodes whose results are cached.
-    const needed = new Set<string>();
-    const stack = [...this.request.outputs];
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (needed.has(id)) continue;
-      needed.add(id);
-      if (cache.has(signatures.get(id)!)) continue;
-      for (const value of Object.values(this.prompt[id]!.inputs)) if (isLink(value)) stack.push(value[0]);
-    }
-
-    let current: string | undefined;
+    const onAbort = () => this.stop.abort();
+    this.signal.addEventListener('abort', onAbort);
     try {
-      for (const id of order) {
-        if (!needed.has(id)) continue;
-        current = id;
-        const key = signatures.get(id)!;
-        const hit = cache.get(key);
-        if (hit) {
-          this.results.set(id, hit);
-          if (this.definitions.get(id)!.outputNode) this.showCachedOutput(id, hit);
-          continue;
-        }
-        if (this.signal.aborted) throw new InterruptedError();
-        const result = await this.execute(id);
-        cache.set(key, result);
-        this.results.set(id, result);
-      }
+      this.lifecycle('execution_start', {});
+      const order = this.dependencyOrder(this.request.outputs, this.prompt, true);
+      for (const id of order) this.live.set(id, { node: this.prompt[id]!, def: registry.get(this.prompt[id]!.class_type)!, displayId: id, parentId: null });
+      await this.computeSignatures(order);
+      this.cache.beginPrompt(this.signatures.values());
+      const cachedAtStart = order.filter((id) => this.cache.has(this.signatures.get(id)!));
+      this.lifecycle('execution_cached', { nodes: cachedAtStart });
+
+      // Start every needed node in dependency order (so waits are shallow), then wait for all.
+      const started = this.neededOrder(this.request.outputs).map((id) => this.ensure(id));
+      await Promise.allSettled(started);
+      if (this.failure) throw this.failure;
+      if (this.signal.aborted) throw new NodeFailure(this.request.outputs[0] ?? '', new InterruptedError());
       this.lifecycle('execution_success', {});
       return this.finish('success');
     } catch (error) {
-      const id = current ?? this.request.outputs[0] ?? '';
-      if (this.states[id]) this.states[id].state = 'error';
-      this.sendProgressState();
-      const classType = this.prompt[id]?.class_type ?? '';
-      if (error instanceof InterruptedError || this.signal.aborted) {
-        this.lifecycle('execution_interrupted', { node_id: id, node_type: classType, executed: [...this.executed] });
-        return this.finish('interrupted');
-      }
-      const data: Omit<ExecutionErrorData, 'prompt_id' | 'timestamp'> = {
-        node_id: id,
-        node_type: classType,
-        executed: [...this.executed],
-        exception_message: errorMessage(error),
-        exception_type: errorType(error),
-        traceback: stackLines(error),
-        current_inputs: this.describeInputs(id),
-        current_outputs: [...this.results.keys()],
-      };
-      this.lifecycle('execution_error', data);
-      return this.finish('error', this.messages.at(-1)![1] as unknown as ExecutionErrorData);
+      const failure = error instanceof NodeFailure ? error : new NodeFailure(this.request.outputs[0] ?? '', error);
+      return this.reportFailure(failure);
     } finally {
-      cache.endPrompt();
+      this.signal.removeEventListener('abort', onAbort);
+      this.cache.endPrompt();
     }
+  }
+
+  /** The first real failure in time is the one reported; nodes merely stopped never are. */
+  noteFailure(reason: unknown): void {
+    const failure = reason instanceof NodeFailure ? reason : new NodeFailure(this.request.outputs[0] ?? '', reason);
+    if (!(failure.failure instanceof StoppedError)) this.failure ??= failure;
+    this.stop.abort();
+  }
+
+  reportFailure(failure: NodeFailure): RunResult {
+    const id = failure.nodeId;
+    if (this.states[id]) this.states[id].state = 'error';
+    this.sendProgressState();
+    const classType = this.live.get(id)?.node.class_type ?? this.prompt[id]?.class_type ?? '';
+    if (failure.failure instanceof InterruptedError || this.signal.aborted) {
+      this.lifecycle('execution_interrupted', { node_id: id, node_type: classType, executed: [...this.executed] });
+      return this.finish('interrupted');
+    }
+    const error = failure.failure;
+    const cycle = error instanceof DependencyCycleError;
+    this.lifecycle('execution_error', {
+      node_id: id,
+      node_type: classType,
+      executed: [...this.executed],
+      exception_message: errorMessage(error),
+      exception_type: errorType(error),
+      traceback: cycle ? [] : stackLines(error),
+      current_inputs: cycle ? {} : this.describeInputs(id),
+      current_outputs: [...this.results.keys()],
+    });
+    return this.finish('error', this.messages.at(-1)![1] as unknown as ExecutionErrorData);
   }
 
   finish(status: RunStatus, error?: ExecutionErrorData): RunResult {
@@ -180,64 +240,160 @@ class PromptRun {
     return { status, outputs: this.ui, meta: this.meta, messages: this.messages, executed: this.executed, cached, error };
   }
 
-  /** Dependency order over the outputs' ancestors: depth-first post-order, output by output. */
-  orderFrom(outputs: readonly string[]): string[] {
+  /**
+   * Ancestors of `roots` in dependency order (depth-first post-order, root by root). With
+   * `throughLazy` false, lazy inputs are not followed: their sources run only when requested.
+   */
+  dependencyOrder(roots: readonly string[], graph: ApiPrompt, throughLazy: boolean, stopAt?: (id: string) => boolean): string[] {
     const order: string[] = [];
-    const state = new Map<string, 'open' | 'done'>();
-    for (const root of outputs) {
+    const seen = new Set<string>();
+    for (const root of roots) {
       const stack: [string, boolean][] = [[root, false]];
       while (stack.length > 0) {
         const [id, expanded] = stack.pop()!;
         if (expanded) {
-          state.set(id, 'done');
           order.push(id);
           continue;
         }
-        if (state.has(id)) continue;
-        state.set(id, 'open');
+        if (seen.has(id)) continue;
+        seen.add(id);
         stack.push([id, true]);
-        const inputs = this.prompt[id]!.inputs;
-        const names = Object.keys(inputs);
+        if (stopAt?.(id)) continue;
+        const node = graph[id]!;
+        const names = Object.keys(node.inputs);
         for (let i = names.length - 1; i >= 0; i--) {
-          const value = inputs[names[i]!];
-          if (isLink(value) && !state.has(value[0]) && value[0] in this.prompt) stack.push([value[0], false]);
+          const value = node.inputs[names[i]!];
+          if (!isLink(value) || seen.has(value[0]) || !(value[0] in graph)) continue;
+          if (!throughLazy && this.isLazy(id, names[i]!)) continue;
+          stack.push([value[0], false]);
         }
       }
     }
     return order;
   }
 
-  async fingerprints(order: readonly string[]): Promise<Map<string, string>> {
-    const tokens = new Map<string, string>();
+  isLazy(id: string, input: string): boolean {
+    const spec = this.live.get(id) && findInput(this.live.get(id)!.def, input);
+    return spec !== undefined && 'lazy' in spec && spec.lazy === true;
+  }
+
+  /** Nodes to start: the outputs' non-lazy ancestors, not looking past cached nodes. */
+  neededOrder(roots: readonly string[]): string[] {
+    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    return this.dependencyOrder(roots, graph, false, (id) => this.cache.has(this.signatures.get(id)!));
+  }
+
+  async computeSignatures(order: readonly string[], namespace = ''): Promise<void> {
+    const fingerprints = new Map<string, string>();
     const { env } = this.executor.options;
     for (const id of order) {
-      const def = this.definitions.get(id)!;
+      const { def, node } = this.live.get(id)!;
       if (!def.isChanged) continue;
       const literals: NodeInputs = {};
-      for (const [name, value] of Object.entries(this.prompt[id]!.inputs)) literals[name] = isLink(value) ? null : value;
+      for (const [name, value] of Object.entries(node.inputs)) literals[name] = isLink(value) ? null : value;
       let value: unknown;
       try {
         value = await def.isChanged(literals, env);
       } catch {
         value = NaN;
       }
-      tokens.set(id, fingerprintToken(value));
+      fingerprints.set(id, fingerprintToken(value));
     }
-    return tokens;
+    const graph: ApiPrompt = {};
+    const definitions = new Map<string, NodeDefinition>();
+    for (const [id, live] of this.live) {
+      graph[id] = live.node;
+      definitions.set(id, live.def);
+    }
+    const known = new Map([...this.signatures].map(([id, sig]) => [id, sig]));
+    for (const [id, sig] of computeSignatures(graph, order, definitions, fingerprints, known, namespace)) this.signatures.set(id, sig);
   }
 
-  showCachedOutput(id: string, hit: CachedResult): void {
-    this.recordUi(id, hit.ui);
-    this.emit({ type: 'executed', data: { node: id, display_node: id, output: hit.ui ?? null, prompt_id: this.promptId } });
-    this.setState(id, 'finished', 1, 1);
+  /** Runs `id` once its dependencies are done; one shared promise per node. */
+  ensure(id: string): Promise<void> {
+    let pending = this.running.get(id);
+    if (!pending) {
+      pending = this.produce(id);
+      pending.catch((reason) => this.noteFailure(reason));
+      this.running.set(id, pending);
+    }
+    return pending;
   }
 
-  recordUi(id: string, ui: UiOutput | undefined): void {
-    this.meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
+  async produce(id: string): Promise<void> {
+    const live = this.live.get(id)!;
+    const signature = this.signatures.get(id)!;
+    // Structurally identical nodes in one prompt compute once and share the result.
+    const twin = this.bySignature.get(signature);
+    if (twin && twin !== id) {
+      await this.ensure(twin);
+      const shared = this.results.get(twin)!;
+      this.results.set(id, shared);
+      if (live.def.outputNode) this.showCachedOutput(id, live, shared);
+      return;
+    }
+    this.bySignature.set(signature, id);
+    const hit = this.cache.get(signature);
+    if (hit) {
+      this.results.set(id, hit);
+      if (live.def.outputNode) this.showCachedOutput(id, live, hit);
+      return;
+    }
+    const strong = Object.entries(live.node.inputs).filter(([name, value]) => isLink(value) && !this.isLazy(id, name));
+    await Promise.all(strong.map(([, value]) => this.ensure((value as [string, number])[0])));
+    this.throwIfStopped(id);
+
+    if (live.def.checkLazyStatus) await this.resolveLazyInputs(id, live);
+
+    const run = () => this.execute(id, live);
+    const result = live.def.concurrent ? await run() : await this.lock.run(run);
+    this.cache.set(this.signatures.get(id)!, result);
+    this.results.set(id, result);
+  }
+
+  throwIfStopped(id: string): void {
+    if (this.signal.aborted) throw new NodeFailure(id, new InterruptedError());
+    if (this.stop.signal.aborted) throw new NodeFailure(id, new StoppedError('stopped: another node failed'));
+  }
+
+  /** Asks the node which lazy inputs it needs until it needs nothing new, evaluating them. */
+  async resolveLazyInputs(id: string, live: LiveNode): Promise<void> {
+    for (;;) {
+      const inputs = this.gatherInputs(id, live.def, true);
+      const calls = live.def.inputIsList ? [inputs] : sliceLists(inputs);
+      const ctx = this.context(id, live, this.stop.signal);
+      const wanted = new Set<string>();
+      try {
+        for (const call of calls) for (const name of await live.def.checkLazyStatus!(call, ctx)) wanted.add(name);
+      } catch (error) {
+        throw new NodeFailure(id, error);
+      }
+      const missing: string[] = [];
+      for (const name of wanted) {
+        if (!(name in live.node.inputs) && !findInput(live.def, name)) {
+          throw new NodeFailure(id, new Error(`checkLazyStatus asked for "${name}", which is not an input of ${live.node.class_type}`));
+        }
+        const value = live.node.inputs[name];
+        if (isLink(value) && !this.results.has(value[0])) missing.push(value[0]);
+      }
+      if (missing.length === 0) return;
+      await Promise.all(missing.map((source) => this.ensure(source)));
+      this.throwIfStopped(id);
+    }
+  }
+
+  showCachedOutput(id: string, live: LiveNode, hit: CachedResult): void {
+    this.recordUi(id, live, hit.ui);
+    this.emit({ type: 'executed', data: { node: id, display_node: live.displayId, output: hit.ui ?? null, prompt_id: this.promptId } });
+    this.setState(id, live, 'finished', 1, 1);
+  }
+
+  recordUi(id: string, live: LiveNode, ui: UiOutput | undefined): void {
+    this.meta[id] = { node_id: id, display_node: live.displayId, parent_node: live.parentId, real_node_id: live.displayId };
     if (ui) this.ui[id] = ui;
   }
 
-  setState(id: string, state: NodeProgressState['state'], value: number, max: number): void {
+  setState(id: string, live: LiveNode, state: NodeProgressState['state'], value: number, max: number): void {
     if (!this.request.progressState) return;
     this.states[id] = {
       value,
@@ -245,9 +401,9 @@ class PromptRun {
       state,
       node_id: id,
       prompt_id: this.promptId,
-      display_node_id: id,
-      parent_node_id: null,
-      real_node_id: id,
+      display_node_id: live.displayId,
+      parent_node_id: live.parentId,
+      real_node_id: live.displayId,
     };
     this.sendProgressState();
   }
@@ -257,49 +413,160 @@ class PromptRun {
     this.emit({ type: 'progress_state', data: { prompt_id: this.promptId, nodes: { ...this.states } } });
   }
 
-  async execute(id: string): Promise<CachedResult> {
-    const def = this.definitions.get(id)!;
-    const inputs = this.gatherInputs(id, def);
-    const ctx = this.context(id);
+  async execute(id: string, live: LiveNode): Promise<CachedResult> {
+    this.throwIfStopped(id);
+    const { def } = live;
+    const inputs = this.gatherInputs(id, def, false);
+    // Only nodes with a timeout need a signal of their own (combining signals has a cost).
+    const nodeAbort = def.timeoutMs ? new AbortController() : undefined;
+    const signal = nodeAbort ? AbortSignal.any([this.stop.signal, nodeAbort.signal]) : this.stop.signal;
+    const ctx = this.context(id, live, signal);
 
-    this.setState(id, 'running', 0, 1);
-    this.emit({ type: 'executing', data: { node: id, display_node: id, prompt_id: this.promptId } });
+    this.setState(id, live, 'running', 0, 1);
+    this.emit({ type: 'executing', data: { node: id, display_node: live.displayId, prompt_id: this.promptId } });
 
     const outputSpecs = def.outputs ?? [];
     const outputs: unknown[][] = outputSpecs.map(() => []);
+    // Per call, in order: a plain result, or the index of an expansion whose result comes later.
+    const callResults: (readonly unknown[] | number)[] = [];
+    const expansions: { result: readonly unknown[]; expand: Expansion }[] = [];
     let ui: UiOutput | undefined;
-    const calls = def.inputIsList ? [inputs] : sliceLists(inputs);
-    for (const callInputs of calls) {
-      ctx.throwIfInterrupted();
-      const { result, ui: callUi } = normalizeResult(await def.execute(callInputs, ctx));
-      outputSpecs.forEach((spec, slot) => {
-        const value = result[slot];
-        if (spec.isList) {
-          if (!Array.isArray(value)) throw new TypeError(`output ${slot} (${spec.name ?? spec.type}) is a list output but the node returned ${describe(value)}`);
-          outputs[slot]!.push(...value);
-        } else {
-          outputs[slot]!.push(value);
+    try {
+      const calls = def.inputIsList ? [inputs] : sliceLists(inputs);
+      for (const callInputs of calls) {
+        ctx.throwIfInterrupted();
+        const blocker = findBlocker(callInputs);
+        if (blocker) {
+          this.reportBlocker(id, live, blocker);
+          callResults.push(outputSpecs.map(() => blocker));
+          continue;
         }
-      });
-      if (callUi) ui = mergeUi(ui, callUi);
+        const returned = await withTimeout(def, () => def.execute(callInputs, ctx), nodeAbort);
+        const { result, ui: callUi, expand } = normalizeResult(returned);
+        if (expand) {
+          callResults.push(expansions.length);
+          expansions.push({ result, expand });
+        } else {
+          callResults.push(result);
+        }
+        if (callUi) ui = mergeUi(ui, callUi);
+      }
+      ctx.throwIfInterrupted();
+    } catch (error) {
+      throw new NodeFailure(id, this.signal.aborted ? new InterruptedError() : error);
     }
-    ctx.throwIfInterrupted();
+    const expanded = expansions.length > 0 ? await this.runExpansions(id, live, expansions) : [];
+    try {
+      for (const result of callResults) collectOutputs(def, typeof result === 'number' ? expanded[result]! : result, outputs);
+    } catch (error) {
+      throw new NodeFailure(id, error);
+    }
 
     this.executed.push(id);
-    this.recordUi(id, ui);
-    if (ui) this.emit({ type: 'executed', data: { node: id, display_node: id, output: ui, prompt_id: this.promptId } });
-    this.setState(id, 'finished', 1, 1);
+    this.recordUi(id, live, ui);
+    if (ui) this.emit({ type: 'executed', data: { node: id, display_node: live.displayId, output: ui, prompt_id: this.promptId } });
+    this.setState(id, live, 'finished', 1, 1);
     return ui ? { outputs, ui } : { outputs };
   }
 
+  /** Adds each expansion's nodes to the live graph, runs what its result needs, resolves links. */
+  async runExpansions(parentId: string, parent: LiveNode, expansions: { result: readonly unknown[]; expand: Expansion }[]): Promise<unknown[][]> {
+    const { registry } = this.executor.options;
+    const added: string[] = [];
+    for (const { expand } of expansions) {
+      for (const [childId, child] of Object.entries(expand)) {
+        if (this.live.has(childId) || childId in this.prompt) {
+          throw new NodeFailure(parentId, new Error(`expansion node id "${childId}" already exists in the prompt`));
+        }
+        const def = registry.get(child?.class_type);
+        if (!def) throw new NodeFailure(parentId, new Error(`expansion uses unknown node class ${JSON.stringify(child?.class_type)}`));
+        this.live.set(childId, {
+          node: { class_type: child.class_type, inputs: { ...child.inputs } },
+          def,
+          displayId: child.override_display_id ?? parent.displayId,
+          parentId,
+        });
+        added.push(childId);
+      }
+    }
+    // A child that depends on the expanding node (or on anything waiting for it) can never run.
+    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    const waiting = this.dependentsOf(parentId, graph);
+    const roots = [
+      ...expansions.flatMap(({ result }) => result.filter(isLink).map((link) => link[0])),
+      ...added.filter((id) => this.live.get(id)!.def.outputNode),
+    ];
+    for (const root of roots) {
+      if (!this.live.has(root)) throw new NodeFailure(parentId, new Error(`expansion result links to unknown node "${root}"`));
+    }
+    const childOrder = this.dependencyOrder(roots, graph, true);
+    if (childOrder.some((id) => waiting.has(id))) throw new NodeFailure(parentId, new DependencyCycleError());
+    await this.computeSignatures(
+      childOrder.filter((id) => added.includes(id)),
+      this.signatures.get(parentId)!,
+    );
+    await Promise.all(this.neededOrder(roots).map((id) => this.ensure(id)));
+    return expansions.map(({ result }) =>
+      result.map((value, slot) => {
+        if (!isLink(value)) return value;
+        const values = this.results.get(value[0])?.outputs[value[1]] ?? [];
+        // A child's stored list is one value of the parent, unless the parent's slot is a list.
+        if (parent.def.outputs?.[slot]?.isList) return values;
+        return values.length === 1 ? values[0] : values;
+      }),
+    );
+  }
+
+  /** The node itself and every node that (transitively) takes one of its outputs. */
+  dependentsOf(id: string, graph: ApiPrompt): Set<string> {
+    const consumers = new Map<string, string[]>();
+    for (const [nodeId, node] of Object.entries(graph)) {
+      for (const value of Object.values(node.inputs)) {
+        if (isLink(value)) consumers.set(value[0], [...(consumers.get(value[0]) ?? []), nodeId]);
+      }
+    }
+    const found = new Set([id]);
+    const stack = [id];
+    while (stack.length > 0) {
+      for (const next of consumers.get(stack.pop()!) ?? []) {
+        if (!found.has(next)) {
+          found.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    return found;
+  }
+
+  reportBlocker(id: string, live: LiveNode, blocker: ExecutionBlocker): void {
+    if (blocker.message === null || this.reportedBlockers.has(blocker)) return;
+    this.reportedBlockers.add(blocker);
+    // Non-fatal: clients show it, the run goes on (ComfyUI sends it without a timestamp).
+    this.emit({
+      type: 'execution_error',
+      data: {
+        prompt_id: this.promptId,
+        node_id: id,
+        node_type: live.node.class_type,
+        executed: [...this.executed],
+        exception_message: `Execution Blocked: ${blocker.message}`,
+        exception_type: 'ExecutionBlocked',
+        traceback: [],
+        current_inputs: {},
+        current_outputs: [],
+      } as unknown as ExecutionErrorData,
+    });
+  }
+
   /** Every input as a list: literals become one-element lists, links the source's whole list. */
-  gatherInputs(id: string, def: NodeDefinition): Record<string, unknown[]> {
-    const node = this.prompt[id]!;
+  gatherInputs(id: string, def: NodeDefinition, allowMissing: boolean): Record<string, unknown[]> {
+    const node = this.live.get(id)?.node ?? this.prompt[id]!;
     const inputs: Record<string, unknown[]> = {};
     for (const [name, value] of Object.entries(node.inputs)) {
       if (isLink(value)) {
         const source = this.results.get(value[0]);
-        inputs[name] = source?.outputs[value[1]] ?? [null];
+        if (!source && allowMissing) inputs[name] = [null];
+        else inputs[name] = source?.outputs[value[1]] ?? [null];
       } else if (findInput(def, name)) {
         inputs[name] = [value];
       }
@@ -312,11 +579,11 @@ class PromptRun {
     return inputs;
   }
 
-  context(id: string): NodeContext {
+  context(id: string, live: LiveNode, signal: AbortSignal): NodeContext {
     const { env } = this.executor.options;
-    const signal = this.signal;
     const throwIfInterrupted = () => {
-      if (signal.aborted) throw new InterruptedError();
+      if (this.signal.aborted) throw new InterruptedError();
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('stopped');
     };
     return {
       nodeId: id,
@@ -328,7 +595,7 @@ class PromptRun {
       progress: (value, max, preview) => {
         throwIfInterrupted();
         this.emit({ type: 'progress', data: { value, max, prompt_id: this.promptId, node: id } });
-        this.setState(id, 'running', value, max);
+        this.setState(id, live, 'running', value, max);
         if (preview) this.request.onPreview?.(id, preview);
       },
       storage: env.storage,
@@ -337,11 +604,11 @@ class PromptRun {
   }
 
   describeInputs(id: string): Record<string, unknown[]> {
-    const def = this.definitions.get(id);
-    if (!def || !this.prompt[id]) return {};
+    const live = this.live.get(id);
+    if (!live) return {};
     const out: Record<string, unknown[]> = {};
-    for (const [name, values] of Object.entries(this.gatherInputs(id, def))) {
-      if (def.inputs?.hidden?.[name]) continue;
+    for (const [name, values] of Object.entries(this.gatherInputs(id, live.def, true))) {
+      if (live.def.inputs?.hidden?.[name]) continue;
       out[name] = values.map(describe);
     }
     return out;
@@ -361,12 +628,56 @@ function sliceLists(inputs: Record<string, unknown[]>): NodeInputs[] {
   return calls;
 }
 
-function normalizeResult(value: NodeResult): { result: readonly unknown[]; ui?: UiOutput } {
+function findBlocker(inputs: NodeInputs): ExecutionBlocker | undefined {
+  for (const value of Object.values(inputs)) {
+    if (value instanceof ExecutionBlocker) return value;
+    if (Array.isArray(value)) {
+      const inner = value.find((v) => v instanceof ExecutionBlocker);
+      if (inner) return inner as ExecutionBlocker;
+    }
+  }
+  return undefined;
+}
+
+function collectOutputs(def: NodeDefinition, result: readonly unknown[], outputs: unknown[][]): void {
+  (def.outputs ?? []).forEach((spec, slot) => {
+    const value = result[slot];
+    if (spec.isList) {
+      if (value instanceof ExecutionBlocker) outputs[slot]!.push(value);
+      else if (Array.isArray(value)) outputs[slot]!.push(...value);
+      else throw new TypeError(`output ${slot} (${spec.name ?? spec.type}) is a list output but the node returned ${String(describe(value))}`);
+    } else {
+      outputs[slot]!.push(value);
+    }
+  });
+}
+
+async function withTimeout(def: NodeDefinition, call: () => NodeResult | Promise<NodeResult>, abort: AbortController | undefined): Promise<NodeResult> {
+  if (!def.timeoutMs || !abort) return call();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new TimeoutError(`${def.type} timed out after ${def.timeoutMs} ms (timeout)`);
+      abort.abort(error);
+      reject(error);
+    }, def.timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(call), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function normalizeResult(value: NodeResult): { result: readonly unknown[]; ui?: UiOutput; expand?: Expansion } {
   if (value === undefined || value === null) return { result: [] };
   if (Array.isArray(value)) return { result: value };
-  const { result, ui } = value as { result?: readonly unknown[]; ui?: UiOutput };
+  const { result, ui, expand } = value as { result?: readonly unknown[]; ui?: UiOutput; expand?: Expansion };
   if (result !== undefined && !Array.isArray(result)) throw new TypeError('a node returned `result` that is not an array');
-  return ui ? { result: result ?? [], ui } : { result: result ?? [] };
+  const normalized: { result: readonly unknown[]; ui?: UiOutput; expand?: Expansion } = { result: result ?? [] };
+  if (ui) normalized.ui = ui;
+  if (expand) normalized.expand = expand;
+  return normalized;
 }
 
 function mergeUi(into: UiOutput | undefined, next: UiOutput): UiOutput {
@@ -381,6 +692,7 @@ function mergeUi(into: UiOutput | undefined, next: UiOutput): UiOutput {
 function describe(value: unknown): unknown {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return value;
   if (value === undefined) return null;
+  if (value instanceof ExecutionBlocker) return `ExecutionBlocker(${value.message ?? ''})`;
   if (typeof value === 'object') {
     const describable = value as { describe?: () => string; shape?: unknown };
     if (typeof describable.describe === 'function') return describable.describe();

@@ -82,7 +82,22 @@ export interface OutputSpec {
 
 export type NodeInputs = Record<string, any>;
 
-export type NodeResult = readonly unknown[] | { result?: readonly unknown[]; ui?: UiOutput } | void;
+/**
+ * A subgraph a node runs in its place (ComfyUI's node expansion): new nodes keyed by id (ids
+ * must be new to the prompt), and `result` values that may be links `[childId, slot]` into it.
+ */
+export type Expansion = Record<string, { class_type: string; inputs: Record<string, unknown>; override_display_id?: string }>;
+
+export type NodeResult = readonly unknown[] | { result?: readonly unknown[]; ui?: UiOutput; expand?: Expansion } | void;
+
+/**
+ * Returned in place of an output value: every node fed by it is skipped for that list element and
+ * passes the blocker on; output nodes produce nothing for it. A message is reported to the client
+ * as a non-fatal error.
+ */
+export class ExecutionBlocker {
+  constructor(readonly message: string | null = null) {}
+}
 
 /** Folder access granted to nodes; every path it hands out stays inside the allowed folders. */
 export interface NodeStorage {
@@ -137,6 +152,18 @@ export interface NodeDefinition {
   inputIsList?: boolean;
   /** Results depend on more than the inputs: the node id becomes part of its cache key. */
   notIdempotent?: boolean;
+  /**
+   * I/O-bound node (API call, sleep): runs alongside other nodes instead of one at a time, like
+   * ComfyUI's async nodes.
+   */
+  concurrent?: boolean;
+  /** The node fails with a timeout error when one call takes longer than this. */
+  timeoutMs?: number;
+  /**
+   * Names the lazy inputs the node needs, given what is available so far (unevaluated lazy
+   * inputs are null). Called before each run attempt until it asks for nothing new.
+   */
+  checkLazyStatus?(inputs: NodeInputs, ctx: NodeContext): readonly string[] | Promise<readonly string[]>;
   deprecated?: boolean;
   experimental?: boolean;
   /**
@@ -148,9 +175,18 @@ export interface NodeDefinition {
    * Extra validation of literal inputs (linked ones are null): return true, or a message. The
    * inputs named in `validatedInputs` skip the built-in range and combo checks.
    */
-  validateInputs?(inputs: NodeInputs, ctx: Pick<NodeContext, 'storage' | 'services'>): true | string | Promise<true | string>;
+  validateInputs?(
+    inputs: NodeInputs,
+    ctx: Pick<NodeContext, 'storage' | 'services'>,
+    inputTypes: Record<string, string>,
+  ): true | string | Promise<true | string>;
   /** Inputs whose range/combo checks `validateInputs` replaces; '*' for all of them. */
   validatedInputs?: readonly string[] | '*';
+  /**
+   * The validator checks link types itself: it receives `inputTypes` (linked input -> source
+   * output type) and the built-in link type check is skipped (ComfyUI's `input_types` argument).
+   */
+  validatesLinkTypes?: boolean;
   execute(inputs: NodeInputs, ctx: NodeContext): NodeResult | Promise<NodeResult>;
 }
 

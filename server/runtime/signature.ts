@@ -30,13 +30,17 @@ export function computeSignatures(
   order: readonly string[],
   definitions: ReadonlyMap<string, NodeDefinition>,
   fingerprints: ReadonlyMap<string, string>,
+  /** Signatures already known (nodes outside `order` that it links to). */
+  known: ReadonlyMap<string, string> = new Map(),
+  /** Separates the keys of nodes added by an expansion from any other node's. */
+  namespace = '',
 ): Map<string, string> {
-  const signatures = new Map<string, string>();
+  const signatures = new Map<string, string>(known);
   for (const id of order) {
     const node = prompt[id]!;
     const def = definitions.get(id)!;
     const hash = createHash('sha1');
-    hash.update(node.class_type).update('\0').update(fingerprints.get(id) ?? '').update('\0');
+    hash.update(namespace).update('\0').update(node.class_type).update('\0').update(fingerprints.get(id) ?? '').update('\0');
     const usesNodeId = def.notIdempotent === true || Object.values(def.inputs?.hidden ?? {}).includes('UNIQUE_ID');
     if (usesNodeId) hash.update(`id:${id}`);
     for (const name of Object.keys(node.inputs).sort()) {

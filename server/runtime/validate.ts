@@ -213,6 +213,7 @@ class Validator {
       this.#add(id, error);
     };
     const literals: NodeInputs = {};
+    const inputTypes: Record<string, string> = {};
 
     for (const [name, spec, required] of declaredInputs(def)) {
       // Rendered only for error reports: a dynamic combo lists files to render.
@@ -225,7 +226,10 @@ class Validator {
       }
       const value = node.inputs[name];
       if (Array.isArray(value)) {
-        if (!(await this.#validateLink(name, spec, config, value, fail))) valid = false;
+        if (!(await this.#validateLink(name, spec, config, value, fail, def.validatesLinkTypes === true))) valid = false;
+        const source = isLink(value) ? this.prompt[value[0]] : undefined;
+        const sourceType = source && this.registry.get(source.class_type)?.outputs?.[value[1] as number]?.type;
+        if (sourceType) inputTypes[name] = sourceType;
         literals[name] = null;
         continue;
       }
@@ -238,7 +242,7 @@ class Validator {
 
     if (def.validateInputs) {
       try {
-        const verdict = await def.validateInputs(literals, this.env);
+        const verdict = await def.validateInputs(literals, this.env, inputTypes);
         if (verdict !== true) {
           const names = def.validatedInputs === undefined || def.validatedInputs === '*' ? [''] : def.validatedInputs;
           for (const name of names) {
@@ -264,6 +268,7 @@ class Validator {
     config: () => unknown,
     value: unknown[],
     fail: (e: ValidationError) => void,
+    nodeChecksTypes: boolean,
   ): Promise<boolean> {
     if (!isLink(value)) {
       fail({
@@ -294,7 +299,7 @@ class Validator {
       );
       return false;
     }
-    if (!typesCompatible(output.type, spec.type) && !(spec.type === 'COMBO' && output.type === 'COMBO')) {
+    if (!nodeChecksTypes && !typesCompatible(output.type, spec.type) && !(spec.type === 'COMBO' && output.type === 'COMBO')) {
       fail({
         type: 'return_type_mismatch',
         message: 'Return type mismatch between linked nodes',
