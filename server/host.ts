@@ -7,6 +7,8 @@ import { CORE_PACK, NodeRegistry } from './runtime/registry.ts';
 import { PromptRunner } from './runtime/runner.ts';
 import { FolderStorage, folderLayout, type FolderLayout } from './storage/folders.ts';
 import { HistoryFile } from './storage/history-file.ts';
+import { QueueFile } from './storage/queue-file.ts';
+import type { NodeDefinition } from './runtime/schema.ts';
 
 export interface HostOptions {
   folders?: Partial<FolderLayout>;
@@ -14,6 +16,10 @@ export interface HostOptions {
   progressState?: boolean;
   /** Keep history in memory only (one-shot CLI runs). */
   ephemeralHistory?: boolean;
+  /** Save pending prompts in user/queue.json and resume them at the next start (the server). */
+  persistQueue?: boolean;
+  /** Node classes added to the built-in ones (tests, embedders). */
+  nodes?: readonly NodeDefinition[];
   onError?: (error: unknown) => void;
 }
 
@@ -33,11 +39,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
   const registry = createRegistry();
+  for (const def of options.nodes ?? []) registry.register(def);
   const runner = new PromptRunner({
     registry,
     env: { storage, services: {} },
     cache: options.cache,
     historyStore: options.ephemeralHistory ? undefined : new HistoryFile(join(storage.layout.user, 'history.json')),
+    queueStore: options.persistQueue ? new QueueFile(join(storage.layout.user, 'queue.json')) : undefined,
     progressState: options.progressState,
     onError: options.onError,
   });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRegistry } from '../host.ts';
 import { runWorkflow, UsageError } from './run.ts';
+import { serve, type ServeOptions } from './serve.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -55,6 +56,25 @@ function program(setExitCode: (code: number) => void): Command {
       const rows = Object.values(info).sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
       for (const node of rows) process.stdout.write(`${node.name.padEnd(28)} ${node.category.padEnd(20)} ${node.display_name}\n`);
       setExitCode(0);
+    });
+
+  cli
+    .command('serve')
+    .description('serve the HTTP/WebSocket API (ComfyUI-compatible) and run the queue')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8188')
+    .option('--listen [address]', 'address to bind (default 127.0.0.1; alone: 0.0.0.0, all interfaces)')
+    .option('--base-directory <dir>', 'base folder holding input/, output/, temp/, models/, user/')
+    .option('--input-directory <dir>', 'where uploads and loaders live')
+    .option('--output-directory <dir>', 'where save nodes write')
+    .option('--temp-directory <dir>', 'where previews go')
+    .option('--models-directory <dir>', 'model folder')
+    .option('--max-upload-size <MB>', 'largest request body in MB', '100')
+    .option('--token <token>', 'require this token on every request and socket')
+    .option('--enable-cors-header [origin]', 'send CORS headers for this origin (alone: *) instead of the same-origin check')
+    .option('--cache-lru <N>', 'keep the results of the last N prompts')
+    .option('--cache-none', 'keep no results between prompts')
+    .action(async (opts: ServeOptions) => {
+      setExitCode(await serve(opts, process.argv.slice(2)));
     });
 
   return cli;
