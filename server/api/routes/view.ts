@@ -74,8 +74,15 @@ export function viewRoutes(ctx: ApiContext): Router {
   return router;
 }
 
+/** RFC 6266/5987 form, as newer ComfyUI sends: an ASCII fallback plus the exact UTF-8 name. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
 function disposition(res: Response, name: string): void {
-  res.attachment(name);
+  res.setHeader('Content-Disposition', contentDisposition(name));
   res.setHeader('X-Content-Type-Options', 'nosniff');
 }
 
