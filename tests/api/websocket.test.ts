@@ -220,6 +220,17 @@ describe('ComfyUI websocket API client', () => {
     await client.close();
   });
 
+  it('a newer connection with the same clientId takes over; closing the older one does not cut it off', async () => {
+    const older = await WsClient.open(server.url, { path: '/ws?clientId=twice' });
+    const newer = await WsClient.open(server.url, { path: '/ws?clientId=twice' });
+    await older.close();
+    const id = await queue({ prompt: stepsPrompt(2, 0, { tag: 'twice' }), client_id: 'twice' });
+    await newer.finished(id);
+    expect(newer.forPrompt(id).filter((m) => m.type === 'progress')).toHaveLength(2);
+    expect(older.forPrompt(id)).toEqual([]);
+    await newer.close();
+  });
+
   it('refuses other upgrade paths and survives garbage frames', async () => {
     await expect(WsClient.open(server.url, { path: '/nowhere' })).rejects.toThrow(/404/);
     const client = await WsClient.open(server.url, { path: '/ws?clientId=noisy' });
