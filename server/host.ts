@@ -8,6 +8,8 @@ import { CORE_PACK, NodeRegistry } from './runtime/registry.ts';
 import { PromptRunner } from './runtime/runner.ts';
 import { FolderStorage, folderLayout, type FolderLayout } from './storage/folders.ts';
 import { HistoryFile } from './storage/history-file.ts';
+import { QueueFile } from './storage/queue-file.ts';
+import type { NodeDefinition } from './runtime/schema.ts';
 
 export interface HostOptions {
   folders?: Partial<FolderLayout>;
@@ -16,6 +18,10 @@ export interface HostOptions {
   progressState?: boolean;
   /** Keep history in memory only (one-shot CLI runs). */
   ephemeralHistory?: boolean;
+  /** Save pending prompts in user/queue.json and resume them at the next start (the server). */
+  persistQueue?: boolean;
+  /** Node classes added to the built-in ones (tests, embedders). */
+  nodes?: readonly NodeDefinition[];
   onError?: (error: unknown) => void;
 }
 
@@ -25,6 +31,9 @@ export interface Host {
   storage: FolderStorage;
   runner: PromptRunner;
 }
+
+/** Node classes handed to createHost directly by a program embedding FlashGraph (or a test). */
+const EMBEDDER_PACK = { name: 'embedder', module: 'custom_nodes.embedder', builtin: false };
 
 /** A registry with only the built-in core nodes, registered synchronously (tests, tools). */
 export function createRegistry(): NodeRegistry {
@@ -44,11 +53,13 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
   const { registry, packs } = await loadRegistry(storage.layout, options.packs);
+  for (const def of options.nodes ?? []) registry.register(def, EMBEDDER_PACK);
   const runner = new PromptRunner({
     registry,
     env: { storage, services: {} },
     cache: options.cache,
     historyStore: options.ephemeralHistory ? undefined : new HistoryFile(join(storage.layout.user, 'history.json')),
+    queueStore: options.persistQueue ? new QueueFile(join(storage.layout.user, 'queue.json')) : undefined,
     progressState: options.progressState,
     onError: options.onError,
   });

@@ -3,6 +3,7 @@ import { loadRegistry, type HostOptions } from '../host.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
 import { runWorkflow, UsageError } from './run.ts';
+import { serve, type ServeOptions } from './serve.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -88,6 +89,19 @@ function program(setExitCode: (code: number) => void): Command {
       for (const node of rows) {
         process.stdout.write(`${node.name.padEnd(28)} ${node.category.padEnd(20)} ${node.display_name.padEnd(24)} ${registry.packOf(node.name)?.name}\n`);
       }
+    });
+
+  withPackOptions(withFolderOptions(cli.command('serve')))
+    .description('serve the HTTP/WebSocket API (ComfyUI-compatible) and run the queue')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8188')
+    .option('--listen [address]', 'address to bind (default 127.0.0.1; alone: 0.0.0.0, all interfaces)')
+    .option('--max-upload-size <MB>', 'largest request body in MB', '100')
+    .option('--token <token>', 'require this token on every request and socket')
+    .option('--enable-cors-header [origin]', 'send CORS headers for this origin (alone: *) instead of the same-origin check')
+    .option('--cache-lru <N>', 'keep the results of the last N prompts')
+    .option('--cache-none', 'keep no results between prompts')
+    .action(async (opts: Options) => {
+      setExitCode(await serve({ ...(opts as ServeOptions), folders: folders(opts), packs: packs(opts) }, process.argv.slice(2)));
     });
 
   return cli;

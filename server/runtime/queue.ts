@@ -67,6 +67,15 @@ export class PromptQueue {
     return item;
   }
 
+  /**
+   * Puts back an item saved before a restart, keeping its number; numbers given to new items
+   * afterwards continue past it so restored prompts keep their place.
+   */
+  restore(request: EnqueueRequest & { number: number }): QueuedPrompt {
+    this.#counter = Math.max(this.#counter, Math.floor(Math.abs(request.number)) + 1);
+    return this.enqueue(request);
+  }
+
   /** Waits for the next item and marks it running; undefined once the queue is closed. */
   async take(): Promise<QueuedPrompt | undefined> {
     while (this.#pending.length === 0) {

@@ -5,6 +5,7 @@ import type { ExecutionEvent, ExtraData, HistoryEntry, NodeErrors, PreviewImage,
 import type { CachePolicy } from './cache.ts';
 import { Executor } from './executor.ts';
 import { History, type HistoryStore } from './history.ts';
+import { QueuePersistence, type QueueStore } from './queue-persistence.ts';
 import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   env: HostEnvironment;
   cache?: CachePolicy;
   historyStore?: HistoryStore;
+  /** Keeps pending prompts across restarts (the server); absent for one-shot runs. */
+  queueStore?: QueueStore;
   /** Build `progress_state` snapshots (ComfyUI's frontend reads them; the CLI does not). */
   progressState?: boolean;
   onError?: (error: unknown) => void;
@@ -48,10 +51,12 @@ export class PromptRunner {
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
   #running = false;
   #loop: Promise<void> | undefined;
+  readonly #persistence: QueuePersistence | undefined;
 
   constructor(readonly options: RunnerOptions) {
     this.executor = new Executor({ registry: options.registry, env: options.env, cache: options.cache });
     this.history = new History(options.historyStore, undefined, options.onError);
+    if (options.queueStore) this.#persistence = new QueuePersistence(options.queueStore, this.queue, options.onError);
     this.queue.onChange(() => this.#publish({ kind: 'status', queueRemaining: this.queue.remaining() }));
   }
 
@@ -71,10 +76,37 @@ export class PromptRunner {
   }
 
   async start(): Promise<void> {
-    await this.history.load();
     if (this.#running) return;
     this.#running = true;
+    await this.history.load();
+    await this.#restoreQueue();
+    this.#persistence?.attach();
     this.#loop = this.#work();
+  }
+
+  /**
+   * Re-queues what was pending (or running) when the process stopped. Each prompt is validated
+   * again: the node classes it uses may have changed since; one that no longer validates is
+   * dropped with a report rather than failing at run time.
+   */
+  async #restoreQueue(): Promise<void> {
+    if (!this.#persistence) return;
+    let items;
+    try {
+      items = await this.#persistence.store.load();
+    } catch (error) {
+      this.options.onError?.(error);
+      return;
+    }
+    for (const [number, promptId, prompt, extraData, outputs] of items) {
+      if (this.queue.has(promptId)) continue;
+      const validation = await validatePrompt(prompt, this.options.registry, this.options.env, outputs);
+      if (!validation.ok) {
+        this.options.onError?.(new Error(`queued prompt ${promptId} no longer validates and was dropped: ${validation.error.message}`));
+        continue;
+      }
+      this.queue.restore({ promptId, number, prompt: validation.prompt, outputs: validation.outputs, extraData });
+    }
   }
 
   /** Stops taking new prompts once the current one ends. */
@@ -84,6 +116,8 @@ export class PromptRunner {
     this.queue.close();
     await this.#loop;
     await this.history.flush();
+    await this.#persistence?.flush();
+    this.#persistence?.detach();
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {

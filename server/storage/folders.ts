@@ -46,6 +46,17 @@ export class FolderStorage implements NodeStorage {
     return dir;
   }
 
+  /** Creates a folder if needed; a temp folder made here gets the marker that lets us empty it. */
+  prepare(folder: FolderType): string {
+    const dir = this.directory(folder);
+    if (folder === 'temp' && !existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, TEMP_MARKER), 'Made by FlashGraph: emptied at every start.\n');
+    }
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
   resolve(folder: FolderType, relativePath: string): string {
     return resolveInside(this.directory(folder), relativePath, `${folder} path`);
   }

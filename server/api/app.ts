@@ -1,0 +1,46 @@
+// The HTTP API: ComfyUI's routes, each served at `/<path>` and at `/api/<path>`.
+import express, { Router, type Express, type RequestHandler } from 'express';
+import type { ApiContext } from './context.ts';
+import { errorHandler, HttpError, notFound } from './errors.ts';
+import { historyRoutes } from './routes/history.ts';
+import { infoRoutes } from './routes/info.ts';
+import { promptRoutes } from './routes/prompt.ts';
+import { queueRoutes } from './routes/queue.ts';
+import { uploadRoutes } from './routes/upload.ts';
+import { viewRoutes } from './routes/view.ts';
+import { corsMiddleware, securityMiddleware } from './security.ts';
+
+export function createApp(ctx: ApiContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  if (ctx.config.corsOrigin !== undefined) app.use(corsMiddleware(ctx.config.corsOrigin));
+  app.use(securityMiddleware(ctx.config));
+  app.use(bodySizeLimit(ctx.config.maxUploadBytes));
+
+  const api = Router();
+  api.use(promptRoutes(ctx));
+  api.use(queueRoutes(ctx));
+  api.use(historyRoutes(ctx));
+  api.use(infoRoutes(ctx));
+  api.use(viewRoutes(ctx));
+  api.use(uploadRoutes(ctx));
+  app.use('/api', api);
+  app.use(api);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.log));
+  return app;
+}
+
+/** `--max-upload-size` for every request: a declared length over the limit is refused at once. */
+function bodySizeLimit(maxBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      next(new HttpError(413, `request body of ${declared} bytes is larger than the limit of ${maxBytes} bytes (--max-upload-size)`));
+      return;
+    }
+    next();
+  };
+}

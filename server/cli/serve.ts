@@ -1,0 +1,97 @@
+// `graph serve`: the HTTP/WebSocket server until SIGINT or SIGTERM.
+import type { CachePolicy } from '../runtime/cache.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../api/server.ts';
+import { isLoopback } from '../api/security.ts';
+import type { HostOptions } from '../host.ts';
+import { formatImportTimes } from '../packs/loader.ts';
+import { UsageError } from './run.ts';
+
+export interface ServeOptions {
+  port?: string;
+  /** `--listen` alone is `true`: every IPv4 interface. */
+  listen?: string | boolean;
+  folders?: HostOptions['folders'];
+  packs?: HostOptions['packs'];
+  maxUploadSize?: string;
+  token?: string;
+  enableCorsHeader?: string | boolean;
+  cacheLru?: string;
+  cacheNone?: boolean;
+}
+
+export function listenAddress(listen: string | boolean | undefined): string {
+  if (listen === undefined || listen === false) return DEFAULT_HOST;
+  if (listen === true) return '0.0.0.0';
+  if (listen.includes(',')) throw new UsageError('--listen takes one address (for IPv4 and IPv6 together use "::")');
+  return listen;
+}
+
+export function cachePolicy(options: Pick<ServeOptions, 'cacheLru' | 'cacheNone'>): CachePolicy | undefined {
+  if (options.cacheNone && options.cacheLru !== undefined) throw new UsageError('--cache-none and --cache-lru exclude each other');
+  if (options.cacheNone) return { kind: 'none' };
+  if (options.cacheLru !== undefined) {
+    const size = Number(options.cacheLru);
+    if (!Number.isInteger(size) || size < 0) throw new UsageError(`--cache-lru expects a whole number, got ${JSON.stringify(options.cacheLru)}`);
+    return { kind: 'lru', size };
+  }
+  return undefined;
+}
+
+function number(value: string | undefined, flag: string, check: (n: number) => boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Starts the server and resolves with the exit code once a signal has stopped it. */
+export async function serve(options: ServeOptions, argv: readonly string[]): Promise<number> {
+  const host = listenAddress(options.listen);
+  const port = number(options.port, '--port', (n) => Number.isInteger(n) && n >= 0 && n < 65536) ?? DEFAULT_PORT;
+  const maxUploadMb = number(options.maxUploadSize, '--max-upload-size', (n) => n > 0);
+  if (options.token !== undefined && options.token.trim() === '') throw new UsageError('--token must not be empty');
+  const corsOrigin = options.enableCorsHeader === true ? '*' : options.enableCorsHeader || undefined;
+
+  const server = await startServer({
+    host,
+    port,
+    folders: options.folders,
+    packs: options.packs,
+    cache: cachePolicy(options),
+    api: { maxUploadMb, token: options.token, corsOrigin, argv },
+  });
+
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      `WARNING: listening on ${host}: anyone who can reach this machine can queue prompts and upload files${options.token ? '' : ' (consider --token)'}.\n`,
+    );
+  }
+  process.stderr.write(`${formatImportTimes(server.packs)}\n`);
+  const pending = server.runner.queue.remaining();
+  process.stdout.write(`FlashGraph server on ${server.url}${pending > 0 ? ` (resuming ${pending} queued prompt${pending === 1 ? '' : 's'})` : ''}\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write('Stopping now.\n');
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write(`${signal}: interrupting the running prompt, saving the queue...\n`);
+      server.close().then(
+        () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve(0);
+        },
+        (error: unknown) => {
+          process.stderr.write(`graph serve: ${(error as Error)?.stack ?? error}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

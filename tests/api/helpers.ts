@@ -1,0 +1,152 @@
+// A real server on 127.0.0.1 (random port) with a few test nodes, and a WebSocket client that
+// records what it receives, written like ComfyUI's websockets_api_example.py.
+import sharp from 'sharp';
+import WebSocket from 'ws';
+import { startServer, type RunningServer, type ServerOptions } from '../../server/api/server.ts';
+import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import { tempDir } from '../helpers/engine.ts';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes a small solid PNG to output/ (the test stand-in for SaveImage). */
+export const TestSavePng: NodeDefinition = {
+  type: 'TestSavePng',
+  category: 'testing',
+  outputNode: true,
+  inputs: {
+    required: {
+      width: { type: 'INT', default: 8, min: 1, max: 256 },
+      red: { type: 'INT', default: 255, min: 0, max: 255 },
+      filename_prefix: { type: 'STRING', default: 'ComfyUI' },
+    },
+  },
+  async execute({ width, red, filename_prefix }, ctx) {
+    const target = ctx.storage.saveTarget('output', filename_prefix, 'png');
+    await sharp({ create: { width, height: 4, channels: 4, background: { r: red, g: 0, b: 0, alpha: 0.5 } } }).png().toFile(target.fullPath);
+    return { ui: { images: [{ filename: target.filename, subfolder: target.subfolder, type: target.type }] } };
+  },
+};
+
+/** Counts `steps` progress ticks, `delay_ms` apart, optionally with a preview image per tick. */
+export const TestSteps: NodeDefinition = {
+  type: 'TestSteps',
+  category: 'testing',
+  outputNode: true,
+  inputs: {
+    required: {
+      steps: { type: 'INT', default: 3, min: 1, max: 100_000 },
+      delay_ms: { type: 'INT', default: 0, min: 0, max: 60_000 },
+      preview: { type: 'BOOLEAN', default: false },
+      tag: { type: 'STRING', default: '' },
+    },
+  },
+  async execute({ steps, delay_ms, preview }, ctx) {
+    const image = preview ? await sharp({ create: { width: 2, height: 2, channels: 3, background: '#00f' } }).png().toBuffer() : undefined;
+    for (let i = 1; i <= steps; i++) {
+      if (delay_ms > 0) await sleep(delay_ms);
+      ctx.progress(i, steps, image ? { format: 'PNG', bytes: image } : undefined);
+    }
+    return { ui: { text: [`${steps} steps`] } };
+  },
+};
+
+export const TestFail: NodeDefinition = {
+  type: 'TestFail',
+  category: 'testing',
+  outputNode: true,
+  inputs: { required: { message: { type: 'STRING', default: 'boom' } } },
+  execute({ message }) {
+    throw new Error(message);
+  },
+};
+
+export const TEST_NODES = [TestSavePng, TestSteps, TestFail];
+
+export interface TestServer extends RunningServer {
+  base: string;
+  get(path: string, init?: RequestInit): Promise<Response>;
+  post(path: string, body: unknown, init?: RequestInit): Promise<Response>;
+}
+
+export async function startTestServer(options: ServerOptions = {}, base = tempDir('flashgraph-api-')): Promise<TestServer> {
+  const server = await startServer({ port: 0, folders: { base }, nodes: TEST_NODES, log: () => {}, onError: () => {}, ...options });
+  return Object.assign(server, {
+    base,
+    get: (path: string, init?: RequestInit) => fetch(server.url + path, init),
+    post: (path: string, body: unknown, init?: RequestInit) =>
+      fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init }),
+  });
+}
+
+export interface WsMessage {
+  type: string;
+  data: Record<string, any>;
+}
+
+/** A /ws client that keeps every frame it received. */
+export class WsClient {
+  readonly messages: WsMessage[] = [];
+  readonly binary: Buffer[] = [];
+  readonly #waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.binary.push(data as Buffer);
+      else this.messages.push(JSON.parse(String(data)));
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(url: string, options: { path?: string; headers?: Record<string, string>; firstFrame?: unknown } = {}): Promise<WsClient> {
+    const socket = new WebSocket(url.replace(/^http/, 'ws') + (options.path ?? '/ws'), { headers: options.headers });
+    const client = new WsClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    if (options.firstFrame !== undefined) socket.send(JSON.stringify(options.firstFrame));
+    await client.waitFor((m) => m.type === 'status');
+    return client;
+  }
+
+  /** Resolves with the first message (already received or coming) that matches. */
+  async waitFor(match: (m: WsMessage) => boolean, timeoutMs = 10_000): Promise<WsMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out; received: ${this.messages.map((m) => m.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** ComfyUI's end-of-prompt signal: `executing` with node null for this prompt. */
+  finished(promptId: string, timeoutMs?: number): Promise<WsMessage> {
+    return this.waitFor((m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === promptId, timeoutMs);
+  }
+
+  forPrompt(promptId: string): WsMessage[] {
+    return this.messages.filter((m) => m.data?.prompt_id === promptId);
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+/** SaveText-free prompt writing one PNG. */
+export function pngPrompt(prefix = 'api/test', red = 255) {
+  return { '1': { class_type: 'TestSavePng', inputs: { width: 8, red, filename_prefix: prefix } } };
+}
+
+export function stepsPrompt(steps: number, delayMs = 0, extra: Record<string, unknown> = {}) {
+  return { '1': { class_type: 'TestSteps', inputs: { steps, delay_ms: delayMs, preview: false, tag: '', ...extra } } };
+}
