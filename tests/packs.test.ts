@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startServer } from '../server/api/server.ts';
 import { loadRegistry } from '../server/host.ts';
 import { folderLayout } from '../server/storage/folders.ts';
 import { tempDir } from './helpers/engine.ts';
@@ -28,6 +29,11 @@ function makeBase(): string {
     }];`,
     'examples/greet.json': JSON.stringify({ '1': { class_type: 'Greeting', inputs: { name: 'x' } } }),
   });
+  writePack(
+    packs,
+    'web-pack',
+    { 'index.js': `export default { nodes: [], webDirectory: 'web' };`, 'web/main.js': 'console.log("hello from a pack")', 'web/lib/util.js': '// util' },
+  );
   writePack(packs, 'throwing-pack', { 'index.js': `throw new Error('missing dependency: libfoo');` });
   writePack(packs, 'bad-schema-pack', {
     'index.js': `export const nodes = [
@@ -99,5 +105,43 @@ describe('node packs', () => {
     expect(listed.stdout).toMatch(/seconds \(IMPORT FAILED\): .*throwing-pack \[0 nodes\]/);
     expect(listed.stdout).toMatch(/seconds: .*good-pack \[1 node\]/);
     expect(listed.stdout).toMatch(/^Greeting\s+test\s+Greeting\s+good-pack$/m);
+  });
+});
+
+describe('node packs in the server', () => {
+  it('starts despite broken packs, serves the good one, its templates and its web extensions', async () => {
+    const base = makeBase();
+    const server = await startServer({ port: 0, folders: { base }, log: () => {}, onError: () => {} });
+    try {
+      const reports = Object.fromEntries(server.packs.map((p) => [p.name, p]));
+      expect(reports['throwing-pack']!.failure).toBe('missing dependency: libfoo');
+      const info = (await (await fetch(`${server.url}/api/object_info/Greeting`)).json()) as Record<string, { python_module: string }>;
+      expect(info.Greeting!.python_module).toBe('custom_nodes.good-pack');
+
+      const queued = await fetch(`${server.url}/prompt`, {
+        method: 'POST',
+        body: JSON.stringify({ prompt: { '1': { class_type: 'Greeting', inputs: { name: 'server' } }, '2': { class_type: 'PreviewAny', inputs: { source: ['1', 0] } } } }),
+      });
+      expect(queued.status).toBe(200);
+      const { prompt_id } = (await queued.json()) as { prompt_id: string };
+      const entry = await server.runner.waitFor(prompt_id);
+      expect(entry.outputs['2']).toEqual({ text: ['Hello server'] });
+
+      expect(await (await fetch(`${server.url}/api/workflow_templates`)).json()).toEqual({ 'good-pack': ['greet'] });
+      expect(await (await fetch(`${server.url}/api/workflow_templates/good-pack/greet.json`)).json()).toEqual({ '1': { class_type: 'Greeting', inputs: { name: 'x' } } });
+      expect((await fetch(`${server.url}/api/workflow_templates/good-pack/nope.json`)).status).toBe(404);
+
+      expect(await (await fetch(`${server.url}/api/extensions`)).json()).toEqual(['/extensions/web-pack/lib/util.js', '/extensions/web-pack/main.js']);
+      const script = await fetch(`${server.url}/extensions/web-pack/main.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toContain('javascript');
+      expect(await script.text()).toContain('hello from a pack');
+      for (const escape of ['/extensions/web-pack/..%2F..%2Fpackage.json', '/extensions/web-pack/%2E%2E/index.js', '/extensions/good-pack/index.js']) {
+        const status = (await fetch(server.url + escape)).status;
+        expect(status >= 400 && status < 500, `${escape} gave ${status}`).toBe(true);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

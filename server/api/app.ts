@@ -3,6 +3,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
 import { historyRoutes } from './routes/history.ts';
+import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
@@ -25,6 +26,7 @@ export function createApp(ctx: ApiContext): Express {
   api.use(infoRoutes(ctx));
   api.use(viewRoutes(ctx));
   api.use(uploadRoutes(ctx));
+  api.use(packRoutes(ctx));
   app.use('/api', api);
   app.use(api);
 

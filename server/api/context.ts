@@ -1,3 +1,4 @@
+import type { PackReport } from '../packs/loader.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
 import type { PromptRunner } from '../runtime/runner.ts';
 import type { FolderStorage } from '../storage/folders.ts';
@@ -7,6 +8,7 @@ import type { ApiConfig } from './config.ts';
 export interface ApiContext {
   runner: PromptRunner;
   registry: NodeRegistry;
+  packs: PackReport[];
   storage: FolderStorage;
   config: ApiConfig;
   log: (message: string) => void;

@@ -49,7 +49,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const hub = new MessageHub(() => runner.queue.remaining(), () => serverFeatures(config));
   const unsubscribe = runner.on((event) => hub.handle(event));
 
-  const app = createApp({ runner, registry, storage, config, log });
+  const app = createApp({ runner, registry, packs: host.packs, storage, config, log });
   const http = createServer(app);
   // Slow or stuck clients must not pin connections forever.
   http.headersTimeout = 60_000;

@@ -53,9 +53,6 @@ export function infoRoutes(ctx: ApiContext): Router {
   router.get('/embeddings', (_req, res) => {
     res.json([]);
   });
-  router.get('/extensions', (_req, res) => {
-    res.json([]);
-  });
 
   router.get('/models', (_req, res) => {
     res.json(modelFolders(storage.directory('models')));
