@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { loadRegistry, type HostOptions } from '../host.ts';
+import { DownloadError } from '../models/download.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
+import { downloadModels, listModels } from './models.ts';
 import { runWorkflow, UsageError } from './run.ts';
 import { serve, type ServeOptions } from './serve.ts';
 
@@ -104,6 +106,23 @@ function program(setExitCode: (code: number) => void): Command {
       setExitCode(await serve({ ...(opts as ServeOptions), folders: folders(opts), packs: packs(opts) }, process.argv.slice(2)));
     });
 
+  const models = cli.command('models').description('list and download model files');
+  models
+    .command('list', { isDefault: true })
+    .description('list the files in the models folder')
+    .option('--base-directory <dir>', 'base folder (holds models/)')
+    .option('--models-directory <dir>', 'model folder')
+    .action((opts: Options) => setExitCode(listModels(opts)));
+  models
+    .command('download')
+    .description('download a model repository from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN honoured); resumable')
+    .argument('<repo>', 'repository id, e.g. Wan-AI/Wan2.1-I2V-14B-720P')
+    .option('--revision <rev>', 'branch, tag or commit', 'main')
+    .option('--into <folder>', 'folder under models/ (default: the repository name)')
+    .option('--base-directory <dir>', 'base folder (holds models/)')
+    .option('--models-directory <dir>', 'model folder')
+    .action(async (repo: string, opts: Options) => setExitCode(await downloadModels(repo, opts)));
+
   return cli;
 }
 
@@ -115,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof DownloadError) {
       process.stderr.write(`graph: ${error.message}\n`);
       return 2;
     }

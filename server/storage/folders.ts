@@ -13,6 +13,9 @@ export interface FolderLayout {
   user: string;
 }
 
+/** Every folder the storage knows: the three ComfyUI file types plus models/ and user/. */
+export type StorageFolder = FolderType | 'models' | 'user';
+
 const TEMP_MARKER = '.flashgraph-temp';
 
 /** ComfyUI's layout: input/, output/, temp/, models/ and user/ under a base directory. */
@@ -40,7 +43,7 @@ export class FolderStorage implements NodeStorage {
     if (existsSync(join(this.layout.temp, TEMP_MARKER))) rmSync(this.layout.temp, { recursive: true, force: true });
   }
 
-  directory(folder: FolderType | 'models' | 'user'): string {
+  directory(folder: StorageFolder): string {
     const dir = this.layout[folder];
     if (!dir) throw new UnsafePathError(`unknown folder ${JSON.stringify(folder)}`);
     return dir;
@@ -57,13 +60,13 @@ export class FolderStorage implements NodeStorage {
     return dir;
   }
 
-  resolve(folder: FolderType, relativePath: string): string {
+  resolve(folder: StorageFolder, relativePath: string): string {
     return resolveInside(this.directory(folder), relativePath, `${folder} path`);
   }
 
   /** Files below a folder as sorted relative paths with '/' separators; dotfiles are skipped. */
-  listFiles(folder: FolderType | string, accept: (name: string) => boolean = () => true): string[] {
-    const root = this.directory(folder as FolderType);
+  listFiles(folder: StorageFolder, accept: (name: string) => boolean = () => true): string[] {
+    const root = this.directory(folder);
     const found: string[] = [];
     const walk = (dir: string, prefix: string, depth: number) => {
       let entries;
