@@ -78,8 +78,10 @@ function controlledValues(
     } else {
       const info = Object.hasOwn(objectInfo, node.type) ? objectInfo[node.type] : undefined;
       if (!info) continue;
+      // A widget fed through its socket does not use its own value, so its control is idle.
+      const linked = new Set(node.inputs.filter((i) => i.link !== null).map((i) => i.widget ?? i.name));
       for (const widget of mapWidgetValues(widgetSlots(info), values)) {
-        if (widget.control && widget.at !== undefined) set(widget.at, widget.slot, widget.control.mode, widget.control.filter, widget.value);
+        if (widget.control && widget.at !== undefined && !linked.has(widget.slot.name)) set(widget.at, widget.slot, widget.control.mode, widget.control.filter, widget.value);
       }
     }
     if (dirty) changed.set(node.raw, copy as UiNode['widgets_values']);
