@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createRegistry } from '../host.ts';
+import { convertWorkflow } from './convert.ts';
 import { runWorkflow, UsageError } from './run.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -14,7 +15,7 @@ function program(setExitCode: (code: number) => void): Command {
 
   cli
     .command('run')
-    .description('run a workflow file (API format) and print the files it wrote')
+    .description('run a workflow file (API or UI format) and print the files it wrote')
     .argument('<workflow>', 'workflow JSON file')
     .option('--set <node.input=value>', 'override an input (node id or title); repeatable', collect, [])
     .option('--base-directory <dir>', 'base folder holding input/, output/, temp/, models/')
@@ -25,6 +26,7 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--models-directory <dir>', 'model folder')
     .option('--models-dir <dir>', 'alias of --models-directory')
     .option('--json', 'print the result as JSON on stdout (no progress bars)')
+    .option('--apply-control', 'apply saved control modes (randomize, increment...) to seeds before running a UI workflow')
     .option('-v, --verbose', 'include stack traces in error reports')
     .action(async (workflow: string, opts: Record<string, unknown>) => {
       setExitCode(
@@ -37,8 +39,20 @@ function program(setExitCode: (code: number) => void): Command {
           modelsDirectory: (opts.modelsDirectory ?? opts.modelsDir) as string | undefined,
           json: Boolean(opts.json),
           verbose: Boolean(opts.verbose),
+          applyControl: Boolean(opts.applyControl),
         }),
       );
+    });
+
+  cli
+    .command('convert')
+    .description('convert a workflow between ComfyUI\'s UI format and API format')
+    .argument('<workflow>', 'workflow JSON file (either format)')
+    .requiredOption('--to <format>', 'api or ui')
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .option('--base-directory <dir>', 'base folder whose input/ lists the files loaders offer')
+    .action(async (workflow: string, opts: { to: string; output?: string; baseDirectory?: string }) => {
+      setExitCode(await convertWorkflow(workflow, opts));
     });
 
   cli
