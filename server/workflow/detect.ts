@@ -14,7 +14,8 @@ export function detectWorkflow(data: unknown): LoadedWorkflow {
   if (!isPlainObject(data)) throw new WorkflowError('the file does not hold a workflow object');
   if (isPlainObject(data.prompt) && !('class_type' in data.prompt)) return detectWorkflow(data.prompt);
   const nodes = Object.values(data);
-  if (nodes.every((node) => isPlainObject(node) && 'class_type' in node)) return { format: 'api', prompt: data as ApiPrompt };
+  // One node with a class_type is enough to call it a prompt: validation then names the bad nodes.
+  if (nodes.length === 0 || nodes.some((node) => isPlainObject(node) && 'class_type' in node)) return { format: 'api', prompt: data as ApiPrompt };
   throw new WorkflowError(
     'the file is neither an API-format prompt (an object of nodes with "class_type") nor a UI-format workflow (an object with a "nodes" array)',
   );
