@@ -3,6 +3,7 @@ import { loadRegistry, type HostOptions } from '../host.ts';
 import { DownloadError } from '../models/download.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
+import { convertWorkflow } from './convert.ts';
 import { downloadModels, listModels } from './models.ts';
 import { runWorkflow, UsageError } from './run.ts';
 import { serve, type ServeOptions } from './serve.ts';
@@ -58,10 +59,11 @@ function program(setExitCode: (code: number) => void): Command {
     .exitOverride();
 
   withPackOptions(withFolderOptions(cli.command('run')))
-    .description('run a workflow file (API format) and print the files it wrote')
+    .description('run a workflow file (API or UI format) and print the files it wrote')
     .argument('<workflow>', 'workflow JSON file')
     .option('--set <node.input=value>', 'override an input (node id or title); repeatable', collect, [])
     .option('--json', 'print the result as JSON on stdout (no progress bars)')
+    .option('--apply-control', 'apply saved control modes (randomize, increment...) to seeds before running a UI workflow')
     .option('-v, --verbose', 'include stack traces in error reports')
     .action(async (workflow: string, opts: Options) => {
       setExitCode(
@@ -71,8 +73,19 @@ function program(setExitCode: (code: number) => void): Command {
           packs: packs(opts),
           json: Boolean(opts.json),
           verbose: Boolean(opts.verbose),
+          applyControl: Boolean(opts.applyControl),
         }),
       );
+    });
+
+  withPackOptions(cli.command('convert'))
+    .description("convert a workflow between ComfyUI's UI format and API format")
+    .argument('<workflow>', 'workflow JSON file (either format)')
+    .requiredOption('--to <format>', 'api or ui')
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .option('--base-directory <dir>', 'base folder: its input/ lists the files loaders offer, its custom_nodes/ the packs')
+    .action(async (workflow: string, opts: Options) => {
+      setExitCode(await convertWorkflow(workflow, { to: opts.to as string, output: opts.output as string | undefined, baseDirectory: opts.baseDirectory as string | undefined, packs: packs(opts) }));
     });
 
   withPackOptions(cli.command('nodes'))

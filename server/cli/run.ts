@@ -1,10 +1,11 @@
 // `graph run <workflow.json>`: validate, run with progress, print where outputs went.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApiPrompt, FileRef, HistoryEntry } from '../../types/api.ts';
+import type { ApiPrompt, ExtraData, FileRef, HistoryEntry, ObjectInfo } from '../../types/api.ts';
 import { createHost, type HostOptions } from '../host.ts';
 import { isPlainObject } from '../runtime/validate.ts';
 import type { FolderStorage } from '../storage/folders.ts';
+import { applyControlAfterGenerate, detectWorkflow, toApiPrompt, WorkflowError, type LoadedWorkflow } from '../workflow/index.ts';
 import { createProgressView } from './progress.ts';
 import { formatExecutionError, formatValidationFailure } from './report.ts';
 
@@ -14,13 +15,16 @@ export interface RunOptions {
   packs?: HostOptions['packs'];
   json?: boolean;
   verbose?: boolean;
+  /** Apply the control modes saved with seed-like widgets (randomize, increment...) before running. */
+  applyControl?: boolean;
 }
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export async function loadWorkflow(path: string): Promise<ApiPrompt> {
+/** Reads a workflow file of either format (API, UI, or a `{prompt}` wrapper). */
+export async function readWorkflowFile(path: string): Promise<LoadedWorkflow> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -33,12 +37,52 @@ export async function loadWorkflow(path: string): Promise<ApiPrompt> {
   } catch (error) {
     throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  if (isPlainObject(data) && Array.isArray(data.nodes)) {
-    throw new UsageError(`${path} is a UI-format workflow; this version runs API-format files (ComfyUI: "Export (API)")`);
+  try {
+    return detectWorkflow(data);
+  } catch (error) {
+    if (error instanceof WorkflowError) throw new UsageError(`${path}: ${error.message}`);
+    throw error;
   }
-  if (isPlainObject(data) && isPlainObject(data.prompt) && !('class_type' in data.prompt)) return data.prompt as ApiPrompt;
-  if (!isPlainObject(data)) throw new UsageError(`${path} does not hold a workflow object`);
-  return data as ApiPrompt;
+}
+
+export interface LoadOptions {
+  /** Node schemas for converting UI files (the running registry's, packs included). */
+  objectInfo: ObjectInfo;
+  applyControl?: boolean;
+  /** Where conversion warnings and applied control values are reported. */
+  log?: (line: string) => void;
+}
+
+export interface LoadedPrompt {
+  prompt: ApiPrompt;
+  /** What ComfyUI's editor sends along: the UI workflow, for save nodes to embed. */
+  extraData: ExtraData;
+}
+
+/** The API prompt a workflow file runs as; UI files are converted like ComfyUI's editor does. */
+export async function loadWorkflow(path: string, options: LoadOptions): Promise<LoadedPrompt> {
+  let loaded = await readWorkflowFile(path);
+  const log = options.log ?? (() => {});
+  if (options.applyControl) {
+    if (loaded.format === 'ui') {
+      loaded = {
+        format: 'ui',
+        workflow: applyControlAfterGenerate(loaded.workflow, options.objectInfo, Math.random, (c) =>
+          log(`control: #${c.node} ${c.type} ${c.widget} = ${JSON.stringify(c.to)} (${c.mode}, was ${JSON.stringify(c.from)})`),
+        ),
+      };
+    } else {
+      log('control: API-format prompts carry no control modes; values are used as they are');
+    }
+  }
+  try {
+    const { prompt, warnings } = toApiPrompt(loaded, options.objectInfo);
+    for (const warning of warnings) log(`warning: ${warning}`);
+    return { prompt, extraData: loaded.format === 'ui' ? { extra_pnginfo: { workflow: loaded.workflow } } : {} };
+  } catch (error) {
+    if (error instanceof WorkflowError) throw new UsageError(`${path}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** `--set <node>.<input>=<value>`: node by id or by unique title; value parsed as JSON when it is JSON. */
@@ -85,10 +129,22 @@ export function outputFiles(entry: HistoryEntry, storage: FolderStorage): { node
 }
 
 export async function runWorkflow(path: string, options: RunOptions): Promise<number> {
-  const prompt = await loadWorkflow(path);
-  applyOverrides(prompt, options.set);
   const host = await createHost({ folders: options.folders, packs: options.packs, ephemeralHistory: true });
   const { runner, storage } = host;
+  let loaded: { prompt: ApiPrompt; extraData: ExtraData };
+  try {
+    loaded = await loadWorkflow(path, {
+      // Combo inputs list the files in the input folder: conversion defaults depend on them.
+      objectInfo: host.registry.objectInfo(storage),
+      applyControl: options.applyControl,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    applyOverrides(loaded.prompt, options.set);
+  } catch (error) {
+    await runner.stop();
+    throw error;
+  }
+  const { prompt, extraData } = loaded;
   for (const pack of host.packs) {
     if (pack.failure) process.stderr.write(`warning: node pack "${pack.name}" IMPORT FAILED: ${pack.failure}\n`);
     for (const conflict of pack.conflicts) process.stderr.write(`warning: ${conflict}\n`);
@@ -100,7 +156,7 @@ export async function runWorkflow(path: string, options: RunOptions): Promise<nu
   const interrupt = () => runner.interrupt();
   process.on('SIGINT', interrupt);
   try {
-    const submitted = await runner.submit({ prompt });
+    const submitted = await runner.submit({ prompt, extraData });
     if (!submitted.ok) {
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ status: 'invalid', error: submitted.error, node_errors: submitted.nodeErrors }, null, 2)}\n`);

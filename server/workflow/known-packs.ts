@@ -1,0 +1,54 @@
+// Where well-known node classes come from, so "not installed" errors can say what to install.
+// Files saved by recent editors also name the pack in `properties.cnr_id`; this table covers
+// older files and the most common classes.
+
+const CORE = 'ComfyUI core (not yet available in FlashGraph)';
+
+const KNOWN: Record<string, string> = {
+  KSampler: CORE,
+  KSamplerAdvanced: CORE,
+  CheckpointLoaderSimple: CORE,
+  CLIPTextEncode: CORE,
+  VAEDecode: CORE,
+  VAEEncode: CORE,
+  EmptyLatentImage: CORE,
+  LoraLoader: CORE,
+  UNETLoader: CORE,
+  CLIPLoader: CORE,
+  VAELoader: CORE,
+  LoadImage: CORE,
+  SaveImage: CORE,
+  PreviewImage: CORE,
+  LoadVideo: CORE,
+  SaveVideo: CORE,
+  CreateVideo: CORE,
+  GetVideoComponents: CORE,
+  LoadAudio: CORE,
+  SaveAudio: CORE,
+  VHS_LoadVideo: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
+  VHS_LoadVideoPath: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
+  VHS_VideoCombine: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
+  VHS_LoadAudio: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
+  SetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
+  GetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
+  'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',
+  'Power Lora Loader (rgthree)': 'rgthree-comfy',
+  'Fast Groups Muter (rgthree)': 'rgthree-comfy',
+  'Anything Everywhere': 'cg-use-everywhere (not supported: connect the nodes directly)',
+  UpscaleModelLoader: CORE,
+  ImageUpscaleWithModel: CORE,
+};
+
+/** A readable pack name for `type`, from the node's own properties or the table. */
+export function packHint(type: string, properties: Record<string, unknown> = {}): string | undefined {
+  if (type.startsWith('workflow>') || type.startsWith('workflow/')) {
+    return 'a legacy group node (not supported: convert it to a subgraph or ungroup it in ComfyUI)';
+  }
+  if (Object.hasOwn(KNOWN, type)) return KNOWN[type];
+  const cnr = properties.cnr_id;
+  if (cnr === 'comfy-core') return CORE;
+  if (typeof cnr === 'string' && cnr !== '') return `the "${cnr}" custom node pack`;
+  const aux = properties.aux_id;
+  if (typeof aux === 'string' && aux !== '') return `the custom node pack ${aux}`;
+  return undefined;
+}

@@ -1,0 +1,230 @@
+// UI format -> API format, as ComfyUI's frontend does when it queues a workflow (spec §5.5):
+// widget values mapped by object_info, links resolved through reroutes, primitives, bypassed
+// nodes and subgraphs; muted and virtual nodes left out; dangling links removed at the end.
+import type { ApiPrompt, LinkRef, ObjectInfo, PromptNode } from '../../types/api.ts';
+import { isLink } from '../../types/api.ts';
+import { typesCompatible } from '../runtime/schema.ts';
+import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './errors.ts';
+import { cloneJson, put } from './json.ts';
+import { packHint } from './known-packs.ts';
+import {
+  isPlainObject,
+  parseWorkflow,
+  SUBGRAPH_INPUT_ID,
+  SUBGRAPH_OUTPUT_ID,
+  type GraphModel,
+  type NodeModel,
+  type WorkflowModel,
+} from './parse.ts';
+import { mapWidgetValues, widgetSlots } from './widgets.ts';
+
+export const MODE_MUTED = 2;
+export const MODE_BYPASS = 4;
+
+/** Frontend-only node types: they shape the graph but never reach the server. */
+export const VIRTUAL_TYPES = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote']);
+
+const MAX_SUBGRAPH_DEPTH = 16;
+
+export interface ConversionResult {
+  prompt: ApiPrompt;
+  /** Things the user should know (links to missing nodes...) that did not stop the conversion. */
+  warnings: string[];
+}
+
+export interface ConvertOptions {
+  /** Names the pack providing a node class the registry lacks (e.g. a list of optional packs). */
+  packOf?: (type: string) => string | undefined;
+}
+
+interface Scope {
+  graph: GraphModel;
+  /** Prepended to node ids: `""` at the root, `"<instance>:"` inside a subgraph. */
+  prefix: string;
+  parent?: { scope: Scope; instance: NodeModel };
+  depth: number;
+}
+
+/** What feeds an input once virtual and bypassed nodes are seen through. */
+type Resolution =
+  | { kind: 'link'; link: LinkRef }
+  | { kind: 'literal'; value: unknown }
+  /** Nothing feeds it: the input is removed, as the frontend does. */
+  | { kind: 'drop'; warning?: string }
+  /** Nothing feeds it but the node's own widget value stands. */
+  | { kind: 'keep'; warning?: string };
+
+export function uiToApi(workflow: unknown, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
+  const model = isModel(workflow) ? workflow : parseWorkflow(workflow);
+  return new Converter(model, objectInfo, options).run();
+}
+
+function isModel(value: unknown): value is WorkflowModel {
+  return isPlainObject(value) && value.graph !== undefined && value.subgraphs instanceof Map;
+}
+
+class Converter {
+  readonly prompt: ApiPrompt = {};
+  readonly warnings: string[] = [];
+  readonly unknown = new Map<string, UnknownNodeType>();
+
+  constructor(
+    readonly model: WorkflowModel,
+    readonly objectInfo: ObjectInfo,
+    readonly options: ConvertOptions,
+  ) {}
+
+  run(): ConversionResult {
+    this.emitScope({ graph: this.model.graph, prefix: '', depth: 0 });
+    if (this.unknown.size > 0) throw new UnknownNodeTypesError([...this.unknown.values()]);
+    this.dropDanglingLinks();
+    return { prompt: this.prompt, warnings: this.warnings };
+  }
+
+  emitScope(scope: Scope): void {
+    for (const node of scope.graph.nodes.values()) {
+      if (VIRTUAL_TYPES.has(node.type) || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
+      if (this.model.subgraphs.has(node.type)) {
+        this.emitScope(this.childScope(scope, node));
+        continue;
+      }
+      this.emitNode(scope, node);
+    }
+  }
+
+  childScope(scope: Scope, instance: NodeModel): Scope {
+    if (scope.depth >= MAX_SUBGRAPH_DEPTH) {
+      throw new WorkflowError(`subgraph ${instance.type} at #${scope.prefix}${instance.key} is nested more than ${MAX_SUBGRAPH_DEPTH} levels deep (does it contain itself?)`);
+    }
+    const graph = this.model.subgraphs.get(instance.type)!;
+    return { graph, prefix: `${scope.prefix}${instance.key}:`, parent: { scope, instance }, depth: scope.depth + 1 };
+  }
+
+  emitNode(scope: Scope, node: NodeModel): void {
+    const id = scope.prefix + node.key;
+    const info = Object.hasOwn(this.objectInfo, node.type) ? this.objectInfo[node.type] : undefined;
+    if (!info) {
+      const known = this.unknown.get(node.type);
+      if (known) known.nodes.push(id);
+      else {
+        const pack = packHint(node.type, node.properties) ?? this.options.packOf?.(node.type);
+        this.unknown.set(node.type, { type: node.type, nodes: [id], ...(pack !== undefined && { pack }) });
+      }
+      return;
+    }
+    const where = `node #${id} ${node.type}`;
+    const inputs: Record<string, unknown> = {};
+    for (const widget of mapWidgetValues(widgetSlots(info), node.widgetsValues)) {
+      if (!widget.slot.toPrompt || widget.value === undefined) continue;
+      put(inputs, widget.slot.name, literal(widget.value, `${where} widget "${widget.slot.name}"`));
+    }
+    for (const input of node.inputs) {
+      if (input.link === null) continue;
+      const name = input.widget ?? input.name;
+      const resolved = this.resolveLink(scope, input.link, typeName(input.type), new Set());
+      if ('warning' in resolved && resolved.warning) this.warnings.push(`${where} input "${name}": ${resolved.warning}`);
+      if (resolved.kind === 'link') put(inputs, name, resolved.link);
+      else if (resolved.kind === 'literal') put(inputs, name, literal(resolved.value, `${where} input "${name}"`));
+      else if (resolved.kind === 'drop') delete inputs[name];
+    }
+    const entry: PromptNode = { inputs, class_type: node.type, _meta: { title: node.title ?? info.display_name ?? node.type } };
+    put(this.prompt, id, entry);
+  }
+
+  resolveLink(scope: Scope, linkId: number, targetType: string, seen: Set<string>): Resolution {
+    const link = scope.graph.links.get(linkId);
+    if (!link) return { kind: 'keep', warning: `link ${linkId} does not exist in the file` };
+    return this.resolveOrigin(scope, link.originId, link.originSlot, targetType, seen, linkId);
+  }
+
+  resolveOrigin(scope: Scope, originId: string, slot: number, targetType: string, seen: Set<string>, linkId: number): Resolution {
+    const visit = `${scope.prefix}${originId}/${slot}`;
+    if (seen.has(visit)) throw new WorkflowError(`links form a cycle through node #${scope.prefix}${originId} (reroutes or bypassed nodes feeding themselves)`);
+    seen.add(visit);
+
+    if (originId === SUBGRAPH_INPUT_ID && scope.parent) return this.resolveSubgraphInput(scope, slot, targetType, seen);
+    const origin = scope.graph.nodes.get(originId);
+    if (!origin) return { kind: 'drop', warning: `link ${linkId} comes from node #${scope.prefix}${originId}, which is not in the workflow` };
+
+    if (origin.mode === MODE_MUTED) return { kind: 'drop' };
+    if (origin.mode === MODE_BYPASS) {
+      const through = bypassInput(origin, slot, targetType);
+      const input = through >= 0 ? origin.inputs[through] : undefined;
+      if (!input || input.link === null) return { kind: 'drop' };
+      return this.resolveLink(scope, input.link, targetType, seen);
+    }
+    if (origin.type === 'Reroute') {
+      const input = origin.inputs[0];
+      if (!input || input.link === null) return { kind: 'drop' };
+      return this.resolveLink(scope, input.link, targetType, seen);
+    }
+    if (origin.type === 'PrimitiveNode') {
+      const values = origin.widgetsValues;
+      const value = Array.isArray(values) ? values[0] : isPlainObject(values) ? values.value : undefined;
+      return value === undefined ? { kind: 'keep' } : { kind: 'literal', value };
+    }
+    if (VIRTUAL_TYPES.has(origin.type)) return { kind: 'drop' };
+    const subgraph = this.model.subgraphs.get(origin.type);
+    if (subgraph) {
+      const inner = [...subgraph.links.values()].find((l) => l.targetId === SUBGRAPH_OUTPUT_ID && l.targetSlot === slot);
+      if (!inner) return { kind: 'drop' };
+      return this.resolveOrigin(this.childScope(scope, origin), inner.originId, inner.originSlot, targetType, seen, inner.id);
+    }
+    return { kind: 'link', link: [scope.prefix + originId, slot] };
+  }
+
+  /** A link from a subgraph's input: continue outside at the instance, or use its promoted value. */
+  resolveSubgraphInput(scope: Scope, slot: number, targetType: string, seen: Set<string>): Resolution {
+    const { scope: outer, instance } = scope.parent!;
+    const input = instance.inputs[slot];
+    if (input && input.link !== null) return this.resolveLink(outer, input.link, targetType, seen);
+    if (input?.widget !== undefined) {
+      const values = instance.widgetsValues;
+      if (isPlainObject(values) && Object.hasOwn(values, input.widget)) return { kind: 'literal', value: values[input.widget] };
+      if (Array.isArray(values)) {
+        const position = instance.inputs.filter((i) => i.widget !== undefined).indexOf(input);
+        if (position < values.length) return { kind: 'literal', value: values[position] };
+      }
+    }
+    return { kind: 'drop' };
+  }
+
+  /** Step 4 of the frontend's conversion: links to nodes that were not emitted are removed. */
+  dropDanglingLinks(): void {
+    for (const [id, node] of Object.entries(this.prompt)) {
+      for (const [name, value] of Object.entries(node.inputs)) {
+        if (isLink(value) && !Object.hasOwn(this.prompt, value[0])) {
+          delete node.inputs[name];
+          this.warnings.push(`node #${id} ${node.class_type} input "${name}": its source #${value[0]} is not part of the prompt; input removed`);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Which input of a bypassed node stands in for its output `slot` (spec §5.5): the same index when
+ * its type fits, else the first input of exactly the target type, else the first compatible one.
+ */
+export function bypassInput(node: NodeModel, slot: number, targetType: string): number {
+  const inputs = node.inputs;
+  if (inputs.length === 0) return -1;
+  if (targetType === '*' || targetType === '') return slot < inputs.length ? slot : 0;
+  const outputType = typeName(node.outputs[slot]?.type);
+  const same = inputs[slot];
+  if (same && typesCompatible(typeName(same.type), outputType) && typesCompatible(typeName(same.type), targetType)) return slot;
+  const exact = inputs.findIndex((input) => typeName(input.type) === targetType);
+  if (exact >= 0) return exact;
+  return inputs.findIndex((input) => typesCompatible(typeName(input.type), targetType));
+}
+
+/** Link and slot types in files are strings, but old files hold numbers or arrays: treat as any. */
+function typeName(type: unknown): string {
+  return typeof type === 'string' && type !== '' ? type : '*';
+}
+
+/** A widget value as the API carries it: lists wrapped so they cannot be read as links. */
+function literal(value: unknown, where: string): unknown {
+  const copy = cloneJson(value, where);
+  return Array.isArray(copy) ? { __value__: copy } : copy;
+}

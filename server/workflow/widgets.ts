@@ -1,0 +1,165 @@
+// How a node's `widgets_values` line up with its inputs (spec §5.4). The editor stores widget
+// values positionally, and the positions include values that are not inputs at all: the control
+// mode after seed-like widgets and the upload buttons' values. The widget list is derived from
+// object_info, never from the node's saved `inputs` (those omit unconnected widget sockets).
+import type { InputInfo, InputOptions, NodeInfo } from '../../types/api.ts';
+import { isPlainObject } from './parse.ts';
+
+export type WidgetSlot =
+  /** A widget whose value becomes the input `name`. */
+  | { kind: 'value'; name: string; type: string; options: string[] | undefined; spec: InputOptions; required: boolean; toPrompt: boolean }
+  /** The control mode of the value widget `name` ("fixed", "randomize", ...). */
+  | { kind: 'control'; name: string }
+  /** A combo's control filter string, after its control mode. */
+  | { kind: 'filter'; name: string }
+  /** A value kept by an upload helper widget; never sent to the server. */
+  | { kind: 'upload'; name: string; placeholder: unknown };
+
+const PRIMITIVE_WIDGETS = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN']);
+/** Widget constructors the frontend has besides the primitives and combos. */
+const OTHER_WIDGETS = new Set(['MARKDOWN', 'COLOR', 'CURVE', 'IMAGECOMPARE']);
+/** Widgets that show something but send nothing to the server. */
+const DISPLAY_ONLY_WIDGETS = new Set(['IMAGECOMPARE']);
+const SEED_NAMES = new Set(['seed', 'noise_seed']);
+
+/** Upload helpers and the values each adds after the required widgets (what the editor saves). */
+const UPLOAD_EXTRAS: [flag: string, placeholders: unknown[]][] = [
+  ['image_upload', ['image']],
+  ['video_upload', ['image']],
+  ['animated_image_upload', ['image']],
+  ['audio_upload', [null, '']],
+];
+
+export const CONTROL_MODES = new Set(['fixed', 'increment', 'decrement', 'randomize', 'increment-wrap']);
+
+/** The widget positions of a node, in the order the editor saves their values. */
+export function widgetSlots(info: NodeInfo): WidgetSlot[] {
+  const slots: WidgetSlot[] = [];
+  const uploads: WidgetSlot[] = [];
+  for (const required of [true, false]) {
+    const group = required ? info.input?.required : info.input?.optional;
+    if (!isPlainObject(group)) continue;
+    const declared = required ? info.input_order?.required : info.input_order?.optional;
+    const order = Array.isArray(declared) ? declared : Object.keys(group);
+    for (const name of order) {
+      if (typeof name !== 'string' || !Object.hasOwn(group, name)) continue;
+      const input = group[name] as InputInfo | undefined;
+      if (!Array.isArray(input)) continue;
+      const [type, rawOptions] = input;
+      const spec: InputOptions = isPlainObject(rawOptions) ? rawOptions : {};
+      const combo = Array.isArray(type) || type === 'COMBO';
+      const typeName = combo ? 'COMBO' : String(type);
+      if (spec.forceInput || (!combo && !PRIMITIVE_WIDGETS.has(typeName) && !OTHER_WIDGETS.has(typeName))) continue;
+      const options = Array.isArray(type) ? type.map(String) : Array.isArray(spec.options) ? spec.options.map(String) : combo ? [] : undefined;
+      slots.push({ kind: 'value', name, type: typeName, options, spec, required, toPrompt: !DISPLAY_ONLY_WIDGETS.has(typeName) });
+      if (hasControl(name, typeName, spec)) {
+        slots.push({ kind: 'control', name });
+        if (combo) slots.push({ kind: 'filter', name });
+      }
+      if (required && combo) {
+        for (const [flag, placeholders] of UPLOAD_EXTRAS) {
+          if (spec[flag]) for (const placeholder of placeholders) uploads.push({ kind: 'upload', name, placeholder });
+        }
+      }
+    }
+    // The frontend adds upload buttons after all required inputs, before the optional ones.
+    if (required) slots.push(...uploads);
+  }
+  return slots;
+}
+
+function hasControl(name: string, type: string, spec: InputOptions): boolean {
+  const flag = spec.control_after_generate;
+  if (type === 'INT') return flag === undefined ? SEED_NAMES.has(name) : Boolean(flag);
+  if (type === 'FLOAT' || type === 'COMBO') return Boolean(flag);
+  return false;
+}
+
+export function isControlValue(value: unknown): boolean {
+  return typeof value === 'boolean' || (typeof value === 'string' && CONTROL_MODES.has(value));
+}
+
+export interface MappedWidget {
+  slot: Extract<WidgetSlot, { kind: 'value' }>;
+  /** Index in an array `widgets_values`, or the key in an object one; undefined when missing. */
+  at?: number | string;
+  value: unknown;
+  /** Whether `value` came from the file (else it is the input's default). */
+  present: boolean;
+  control?: { mode: unknown; at?: number | string; filter?: unknown };
+}
+
+/**
+ * Assigns each value widget its value: by position for arrays (skipping control and upload
+ * values, tolerating files that lack them), by name for objects, the input's default when absent.
+ */
+export function mapWidgetValues(slots: readonly WidgetSlot[], values: unknown): MappedWidget[] {
+  const mapped: MappedWidget[] = [];
+  const byName = new Map<string, MappedWidget>();
+  if (isPlainObject(values)) {
+    for (const slot of slots) {
+      if (slot.kind !== 'value') continue;
+      const present = Object.hasOwn(values, slot.name);
+      const entry: MappedWidget = present
+        ? { slot, at: slot.name, value: values[slot.name], present }
+        : { slot, value: defaultValue(slot), present };
+      mapped.push(entry);
+    }
+    return mapped;
+  }
+  const list = Array.isArray(values) ? values : [];
+  const valueSlotsAfter = slots.map((_, i) => slots.slice(i + 1).filter((s) => s.kind === 'value').length);
+  let at = 0;
+  for (const [i, slot] of slots.entries()) {
+    const remaining = list.length - at;
+    if (slot.kind === 'value') {
+      const entry: MappedWidget =
+        remaining > 0 ? { slot, at, value: list[at], present: true } : { slot, value: defaultValue(slot), present: false };
+      if (remaining > 0) at++;
+      mapped.push(entry);
+      byName.set(slot.name, entry);
+    } else if (slot.kind === 'control') {
+      // Older and newer files may lack the control value: take it only when it looks like one.
+      if (remaining > 0 && isControlValue(list[at])) {
+        const owner = byName.get(slot.name);
+        if (owner) owner.control = { mode: list[at], at };
+        at++;
+      }
+    } else if (slot.kind === 'filter') {
+      const owner = byName.get(slot.name);
+      if (owner?.control && remaining > valueSlotsAfter[i]! && typeof list[at] === 'string') {
+        owner.control.filter = list[at];
+        at++;
+      }
+    } else if (remaining > 0 && (isUploadValue(list[at]) || remaining > valueSlotsAfter[i]!)) {
+      at++;
+    }
+  }
+  return mapped;
+}
+
+function isUploadValue(value: unknown): boolean {
+  return value === null || value === '' || value === 'image';
+}
+
+/** What the editor shows for a widget no value was saved for. */
+export function defaultValue(slot: Extract<WidgetSlot, { kind: 'value' }>): unknown {
+  const { spec } = slot;
+  if (spec.default !== undefined) return spec.default;
+  switch (slot.type) {
+    case 'COMBO':
+      return slot.options?.[0];
+    case 'INT':
+    case 'FLOAT': {
+      const min = typeof spec.min === 'number' ? spec.min : 0;
+      const max = typeof spec.max === 'number' ? spec.max : 2048;
+      return Math.min(Math.max(0, min), max);
+    }
+    case 'STRING':
+      return '';
+    case 'BOOLEAN':
+      return false;
+    default:
+      return undefined;
+  }
+}
