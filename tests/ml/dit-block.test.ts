@@ -140,6 +140,7 @@ describe.skipIf(!dir)('DiT block 0 self-attention through the graph builder', ()
       let maxErr = 0;
       let maxVal = 0;
       (y!.data as Float32Array).forEach((v, i) => { maxErr = Math.max(maxErr, Math.abs(v - expected[i]!)); maxVal = Math.max(maxVal, Math.abs(expected[i]!)); });
+      console.info(`[dit-block ${impl}] max abs err ${maxErr.toExponential(2)}, max |y| ${maxVal.toFixed(3)}`);
       expect(maxVal).toBeGreaterThan(0.05); // a non-trivial output
       expect(maxErr).toBeLessThan(1e-4);
       expect(messages[0]).toMatch(/cpu/);
