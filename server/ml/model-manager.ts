@@ -61,21 +61,17 @@ export class ModelManager<T extends Releasable = Releasable> {
   async acquire(id: string, spec: ModelSpec<T>): Promise<ModelLease<T>> {
     let slot = this.slots.get(id);
     if (!slot) {
-      await this.makeRoom(spec.estimatedBytes, id);
-      const loading = spec.load();
-      slot = { id, bytes: spec.estimatedBytes, loading, users: 0, lastUsed: 0 };
-      this.slots.set(id, slot);
-      try {
-        slot.model = await loading;
-      } catch (err) {
-        this.slots.delete(id);
-        throw err;
-      }
+      // The slot is registered before any await, so concurrent callers share this one load.
+      const loading = this.makeRoom(spec.estimatedBytes, id).then(() => spec.load());
+      const created: Slot<T> = { id, bytes: spec.estimatedBytes, loading, users: 0, lastUsed: 0 };
+      slot = created;
+      this.slots.set(id, created);
+      loading.then((m) => { created.model = m; }, () => { if (this.slots.get(id) === created) this.slots.delete(id); });
     }
-    slot.users++;
-    slot.lastUsed = ++this.clock;
-    const model = slot.model ?? await slot.loading;
     const s = slot;
+    const model = s.model ?? await s.loading;
+    s.users++;
+    s.lastUsed = ++this.clock;
     let released = false;
     return {
       model,
@@ -99,8 +95,9 @@ export class ModelManager<T extends Releasable = Releasable> {
   }
 
   private async makeRoom(needed: number, forId: string): Promise<void> {
-    while (this.usedBytes + needed > this.budgetBytes) {
-      const idle = [...this.slots.values()].filter((s) => s.users === 0 && s.model).sort((a, b) => a.lastUsed - b.lastUsed);
+    const othersBytes = (): number => [...this.slots.values()].reduce((a, s) => (s.id === forId ? a : a + s.bytes), 0);
+    while (othersBytes() + needed > this.budgetBytes) {
+      const idle = [...this.slots.values()].filter((s) => s.id !== forId && s.users === 0 && s.model).sort((a, b) => a.lastUsed - b.lastUsed);
       const victim = idle[0];
       if (!victim) {
         this.log(`loading ${forId} (${needed} bytes) exceeds the model memory budget of ${this.budgetBytes} bytes; nothing idle left to unload`);
