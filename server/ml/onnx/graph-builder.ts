@@ -137,7 +137,7 @@ export class GraphBuilder {
       opType,
       domain: options.domain ?? '',
       name: this.fresh(`n_${opType}`),
-      input: inputs.map((v) => v?.name ?? ''),
+      input: trimOptional(inputs.map((v) => v?.name ?? '')),
       output: outputs,
       attribute: Object.entries(attrs).map(([name, a]) => encodeAttr(name, a)),
     });
@@ -313,6 +313,13 @@ export class GraphBuilder {
       }),
     });
   }
+}
+
+/** Trailing omitted optional inputs are dropped: some ORT kernels crash on a trailing ''. */
+function trimOptional(names: string[]): string[] {
+  let end = names.length;
+  while (end > 0 && names[end - 1] === '') end--;
+  return names.slice(0, end);
 }
 
 function encodeAttr(name: string, a: AttrValue): OnnxTypes.IAttributeProto {
