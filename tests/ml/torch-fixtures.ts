@@ -52,7 +52,7 @@ export function stateDictPickle(tensors: FixtureTensor[], wrap: boolean): Buffer
 export interface ZipInput { name: string; data: Buffer; deflate?: boolean }
 
 /** A zip with 64-byte aligned data, as torch.save writes (padding in the local extra field). */
-export function buildZip(entries: ZipInput[]): Buffer {
+export function buildZip(entries: ZipInput[], options: { zip64?: boolean } = {}): Buffer {
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
@@ -73,11 +73,32 @@ export function buildZip(entries: ZipInput[]): Buffer {
     cd.writeUInt16LE(e.deflate ? 8 : 0, 10);
     cd.writeUInt32LE(body.length, 20); cd.writeUInt32LE(e.data.length, 24);
     cd.writeUInt16LE(name.length, 28); cd.writeUInt32LE(offset, 42);
-    central.push(cd, name);
+    if (options.zip64) {
+      // Force the ZIP64 path as a > 4 GiB checkpoint would: 32-bit fields saturated, real values in extra 0x0001.
+      cd.writeUInt32LE(0xffffffff, 20); cd.writeUInt32LE(0xffffffff, 24); cd.writeUInt32LE(0xffffffff, 42);
+      const z = Buffer.alloc(28);
+      z.writeUInt16LE(0x0001, 0); z.writeUInt16LE(24, 2);
+      z.writeBigUInt64LE(BigInt(e.data.length), 4); z.writeBigUInt64LE(BigInt(body.length), 12); z.writeBigUInt64LE(BigInt(offset), 20);
+      cd.writeUInt16LE(z.length, 30);
+      central.push(cd, name, z);
+    } else central.push(cd, name);
     chunks.push(local, name, extra, body);
     offset += 30 + name.length + extra.length + body.length;
   }
   const cdBuf = Buffer.concat(central);
+  if (options.zip64) {
+    const rec = Buffer.alloc(56);
+    rec.writeUInt32LE(0x06064b50, 0); rec.writeBigUInt64LE(44n, 4); rec.writeUInt16LE(45, 12); rec.writeUInt16LE(45, 14);
+    rec.writeBigUInt64LE(BigInt(entries.length), 24); rec.writeBigUInt64LE(BigInt(entries.length), 32);
+    rec.writeBigUInt64LE(BigInt(cdBuf.length), 40); rec.writeBigUInt64LE(BigInt(offset), 48);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0); loc.writeBigUInt64LE(BigInt(offset + cdBuf.length), 8); loc.writeUInt32LE(1, 16);
+    const eocd64 = Buffer.alloc(22);
+    eocd64.writeUInt32LE(0x06054b50, 0);
+    eocd64.writeUInt16LE(0xffff, 8); eocd64.writeUInt16LE(0xffff, 10);
+    eocd64.writeUInt32LE(0xffffffff, 12); eocd64.writeUInt32LE(0xffffffff, 16);
+    return Buffer.concat([...chunks, cdBuf, rec, loc, eocd64]);
+  }
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
   eocd.writeUInt16LE(entries.length, 8); eocd.writeUInt16LE(entries.length, 10);

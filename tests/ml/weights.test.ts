@@ -176,6 +176,17 @@ describe('torch zip checkpoints built by hand', () => {
     expect(Array.from(readTensor(get('packed')).data as Float32Array)).toEqual([-2, -3, -4, -5]);
   });
 
+  it('reads ZIP64 central directories (checkpoints over 4 GiB) and refuses big-endian ones', () => {
+    const storage = Float32Array.from([1.5, -2.5, 3.5]);
+    const pkl = stateDictPickle([{ key: 'w', storageType: 'FloatStorage', storageKey: '0', storageNumel: 3, offset: 0, shape: [3], strides: [1] }], false);
+    const path = join(scratch, 'z64.pt');
+    writeFileSync(path, buildZip([{ name: 'z64/data.pkl', data: pkl }, { name: 'z64/data/0', data: Buffer.from(storage.buffer) }], { zip64: true }));
+    expect(Array.from(readTensor(openWeights(path).tensors.get('w')!).data as Float32Array)).toEqual([1.5, -2.5, 3.5]);
+    const big = join(scratch, 'big-endian.pt');
+    writeFileSync(big, buildZip([{ name: 'b/data.pkl', data: pkl }, { name: 'b/byteorder', data: Buffer.from('big') }, { name: 'b/data/0', data: Buffer.from(storage.buffer) }]));
+    expect(() => openWeights(big)).toThrow(/big-endian/);
+  });
+
   it('refuses a non-zip legacy checkpoint with a clear message', () => {
     const path = join(scratch, 'legacy.pth');
     writeFileSync(path, Buffer.from([0x80, 0x02, 0x8a, 0x0a]));
