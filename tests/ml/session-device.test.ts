@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { goldenDir } from '../helpers/golden.ts';
 import { probeProvider, resolveExecutionProvider } from '../../server/ml/device.ts';
 import type { ProviderChoice } from '../../server/ml/device.ts';
 import { GraphBuilder } from '../../server/ml/onnx/graph-builder.ts';
@@ -6,6 +9,8 @@ import { buildModel } from '../../server/ml/onnx/build-model.ts';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import { createSession } from '../../server/ml/session.ts';
 import { createTensor } from '../../server/ml/tensor.ts';
+
+interface IoSpec { name: string; shape: number[]; dtype: string }
 
 function tinyModel() {
   const g = new GraphBuilder();
@@ -94,5 +99,19 @@ describe('ModelManager', () => {
     await expect(mm.acquire('x', { estimatedBytes: 1, load: async () => { throw new Error('bad model'); } })).rejects.toThrow('bad model');
     expect(mm.has('x')).toBe(false);
     expect(mm.usedBytes).toBe(0);
+  });
+});
+
+describe.skipIf(!goldenDir('face'))('shipped .onnx models', () => {
+  it.each(['face_det.onnx', 'face_landmark.onnx'])('%s loads on CPU with the inputs/outputs keys.json lists and runs', async (file) => {
+    const dir = goldenDir('face')!;
+    const spec = (JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8')) as Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }>)[file]!;
+    const session = await createSession({ bytes: readFileSync(join(dir, file)), externalDataFolder: undefined }, { provider: 'cpu', log: () => {} });
+    expect([...session.inputNames]).toEqual(spec.inputs.map((i) => i.name));
+    expect([...session.outputNames]).toEqual(spec.outputs.map((o) => o.name));
+    const feeds = Object.fromEntries(spec.inputs.map((i) => [i.name, createTensor('float32', i.shape)]));
+    const out = await session.run(feeds);
+    for (const o of spec.outputs) expect(out[o.name]!.shape, o.name).toEqual(o.shape);
+    await session.release();
   });
 });
