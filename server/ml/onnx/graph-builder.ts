@@ -1,0 +1,343 @@
+// A small typed DSL that records an ONNX graph. Weights are referenced by key and stay on disk:
+// they become external-data initializers when the model is built (see build-model.ts).
+import { isFloatDType, onnxDataType, shapeSize } from '../dtype.ts';
+import type { DType } from '../dtype.ts';
+import { createTensor, tensorBytes } from '../tensor.ts';
+import type { Tensor } from '../tensor.ts';
+import type { TensorEntry, WeightIndex } from '../weights/types.ts';
+import { ATTR, onnx } from './proto.ts';
+import type { OnnxTypes } from './proto.ts';
+
+export type Dim = number | string;
+
+export interface Value {
+  readonly name: string;
+  readonly dtype: DType;
+  /** Known for graph inputs and constants; left to ORT's shape inference elsewhere. */
+  readonly shape?: readonly Dim[];
+}
+
+export type AttrValue =
+  | { readonly int: number } | { readonly float: number } | { readonly string: string }
+  | { readonly ints: readonly number[] } | { readonly floats: readonly number[] } | { readonly tensor: Tensor };
+
+export interface OpOptions {
+  readonly domain?: string;
+  /** Number of outputs (default 1). */
+  readonly outputs?: number;
+  /** dtype of the outputs (default: the first input's). */
+  readonly dtype?: DType;
+}
+
+/** An initializer that still points at a weight file; build-model.ts decides zero-copy or converted. */
+export interface WeightRef {
+  readonly name: string;
+  readonly entry: TensorEntry;
+  /** The dtype the graph computes with; differs from entry.dtype when a converted copy is needed. */
+  readonly dtype: DType;
+}
+
+export interface GraphBuilderOptions {
+  readonly weights?: WeightIndex;
+  /** dtype float weights are presented in (float32 on CPU; float16/bfloat16 for GPU EPs). */
+  readonly computeDtype?: DType;
+  /** Default-domain opset (23: RMSNormalization and Attention are native). */
+  readonly opset?: number;
+  readonly name?: string;
+}
+
+export const MS_DOMAIN = 'com.microsoft';
+
+export class GraphBuilder {
+  readonly computeDtype: DType;
+  readonly opset: number;
+  readonly name: string;
+  readonly weights?: WeightIndex;
+  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly inputs: Value[] = [];
+  private readonly outputs: Value[] = [];
+  private readonly constants = new Map<string, Tensor>();
+  private readonly weightRefs = new Map<string, WeightRef>();
+  private readonly usedNames = new Set<string>();
+  private counter = 0;
+
+  constructor(options: GraphBuilderOptions = {}) {
+    this.weights = options.weights;
+    this.computeDtype = options.computeDtype ?? 'float32';
+    this.opset = options.opset ?? 23;
+    this.name = options.name ?? 'flashgraph';
+  }
+
+  private fresh(hint: string): string {
+    let name: string;
+    do name = `${hint}_${this.counter++}`; while (this.usedNames.has(name));
+    this.usedNames.add(name);
+    return name;
+  }
+
+  private claim(name: string): string {
+    if (this.usedNames.has(name)) throw new Error(`graph already has a value named ${name}`);
+    this.usedNames.add(name);
+    return name;
+  }
+
+  // ---- graph interface ----
+
+  input(name: string, dtype: DType, shape: readonly Dim[]): Value {
+    const v: Value = { name: this.claim(name), dtype, shape: [...shape] };
+    this.inputs.push(v);
+    return v;
+  }
+
+  output(value: Value, name?: string): Value {
+    let out = value;
+    if (name !== undefined && name !== value.name) out = this.op('Identity', [value], {}, {}, name)[0]!;
+    this.outputs.push(out);
+    return out;
+  }
+
+  /** An embedded constant (small tensors: shapes, scalars, tables). */
+  constant(t: Tensor, hint = 'const'): Value {
+    const name = this.fresh(hint);
+    this.constants.set(name, t);
+    return { name, dtype: t.dtype, shape: [...t.shape] };
+  }
+
+  scalar(value: number, dtype: DType = this.computeDtype): Value {
+    return this.constant(createTensor(dtype, [], [value]), 'scalar');
+  }
+
+  ints(values: readonly number[]): Value {
+    return this.constant(createTensor('int64', [values.length], values), 'ints');
+  }
+
+  /** A weight from the builder's index, as an initializer in computeDtype (float) or its own dtype. */
+  weight(key: string): Value {
+    const existing = this.weightRefs.get(key);
+    if (existing) return { name: existing.name, dtype: existing.dtype, shape: [...existing.entry.shape] };
+    if (!this.weights) throw new Error(`weight ${key}: the GraphBuilder was created without a weight index`);
+    const entry = this.weights.tensors.get(key);
+    if (!entry) throw new Error(`weight ${key} is not in ${this.weights.source}`);
+    const dtype = isFloatDType(entry.dtype) ? this.computeDtype : entry.dtype;
+    const ref: WeightRef = { name: this.claim(key), entry, dtype };
+    this.weightRefs.set(key, ref);
+    return { name: ref.name, dtype, shape: [...entry.shape] };
+  }
+
+  private toValue(v: Value | string): Value {
+    return typeof v === 'string' ? this.weight(v) : v;
+  }
+
+  /** Any operator; the escape hatch under every helper below. Pass '' to skip an optional input. */
+  op(opType: string, inputs: ReadonlyArray<Value | undefined>, attrs: Record<string, AttrValue> = {}, options: OpOptions = {}, outputName?: string): Value[] {
+    const count = options.outputs ?? 1;
+    const dtype = options.dtype ?? inputs.find((v) => v !== undefined)?.dtype ?? this.computeDtype;
+    const outputs = Array.from({ length: count }, (_, i) => (i === 0 && outputName !== undefined ? this.claim(outputName) : this.fresh(opType.toLowerCase())));
+    this.nodes.push({
+      opType,
+      domain: options.domain ?? '',
+      name: this.fresh(`n_${opType}`),
+      input: trimOptional(inputs.map((v) => v?.name ?? '')),
+      output: outputs,
+      attribute: Object.entries(attrs).map(([name, a]) => encodeAttr(name, a)),
+    });
+    return outputs.map((name) => ({ name, dtype }));
+  }
+
+  private op1(opType: string, inputs: ReadonlyArray<Value | undefined>, attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): Value {
+    return this.op(opType, inputs, attrs, options)[0]!;
+  }
+
+  // ---- elementwise ----
+
+  add(a: Value, b: Value): Value { return this.op1('Add', [a, b]); }
+  sub(a: Value, b: Value): Value { return this.op1('Sub', [a, b]); }
+  mul(a: Value, b: Value): Value { return this.op1('Mul', [a, b]); }
+  div(a: Value, b: Value): Value { return this.op1('Div', [a, b]); }
+  neg(a: Value): Value { return this.op1('Neg', [a]); }
+  sqrt(a: Value): Value { return this.op1('Sqrt', [a]); }
+  reciprocal(a: Value): Value { return this.op1('Reciprocal', [a]); }
+  exp(a: Value): Value { return this.op1('Exp', [a]); }
+  sigmoid(a: Value): Value { return this.op1('Sigmoid', [a]); }
+  tanh(a: Value): Value { return this.op1('Tanh', [a]); }
+  cast(a: Value, to: DType): Value { return this.op1('Cast', [a], { to: { int: onnxDataType(to) } }, { dtype: to }); }
+
+  silu(x: Value): Value { return this.mul(x, this.sigmoid(x)); }
+
+  gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
+    if (this.opset >= 20) return this.op1('Gelu', [x], { approximate: { string: approximate } });
+    return this.op1(approximate === 'tanh' ? 'FastGelu' : 'Gelu', [x], {}, { domain: MS_DOMAIN });
+  }
+
+  softmax(x: Value, axis = -1): Value { return this.op1('Softmax', [x], { axis: { int: axis } }); }
+
+  // ---- shape ----
+
+  /** ONNX Reshape semantics: 0 copies the input dim, -1 is inferred. */
+  reshape(x: Value, shape: readonly number[]): Value { return this.op1('Reshape', [x, this.ints(shape)]); }
+  transpose(x: Value, perm: readonly number[]): Value { return this.op1('Transpose', [x], { perm: { ints: perm } }); }
+  concat(xs: readonly Value[], axis: number): Value { return this.op1('Concat', xs, { axis: { int: axis } }); }
+  unsqueeze(x: Value, axes: readonly number[]): Value { return this.op1('Unsqueeze', [x, this.ints(axes)]); }
+  squeeze(x: Value, axes: readonly number[]): Value { return this.op1('Squeeze', [x, this.ints(axes)]); }
+  slice(x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value {
+    return this.op1('Slice', [x, this.ints(starts), this.ints(ends), axes ? this.ints(axes) : undefined, steps ? this.ints(steps) : undefined]);
+  }
+  gather(data: Value | string, indices: Value, axis = 0): Value { return this.op1('Gather', [this.toValue(data), indices], { axis: { int: axis } }); }
+  reduceMean(x: Value, axes: readonly number[], keepdims = true): Value {
+    return this.op1('ReduceMean', [x, this.ints(axes)], { keepdims: { int: keepdims ? 1 : 0 } });
+  }
+
+  // ---- linear algebra ----
+
+  matmul(a: Value | string, b: Value | string): Value { return this.op1('MatMul', [this.toValue(a), this.toValue(b)]); }
+
+  /**
+   * torch.nn.Linear: y = x W^T + b with W stored [out, in]. FusedMatMul(transB) reads W as stored,
+   * so the weight stays a zero-copy view of the file instead of a transposed copy made by ORT.
+   */
+  linear(x: Value, weight: Value | string, bias?: Value | string): Value {
+    const y = this.op1('FusedMatMul', [x, this.toValue(weight)], { transB: { int: 1 }, alpha: { float: 1 } }, { domain: MS_DOMAIN });
+    return bias === undefined ? y : this.add(y, this.toValue(bias));
+  }
+
+  conv(x: Value, weight: Value | string, bias?: Value | string, o: { strides?: number[]; pads?: number[]; dilations?: number[]; group?: number } = {}): Value {
+    const attrs: Record<string, AttrValue> = {};
+    if (o.strides) attrs.strides = { ints: o.strides };
+    if (o.pads) attrs.pads = { ints: o.pads };
+    if (o.dilations) attrs.dilations = { ints: o.dilations };
+    if (o.group !== undefined) attrs.group = { int: o.group };
+    return this.op1('Conv', [x, this.toValue(weight), bias === undefined ? undefined : this.toValue(bias)], attrs);
+  }
+
+  // ---- normalisation ----
+
+  /** x * rsqrt(mean(x^2, last axis) + eps) * w. */
+  rmsNorm(x: Value, weight: Value | string | undefined, eps: number, impl: 'fused' | 'plain' = 'fused'): Value {
+    const w = weight === undefined ? undefined : this.toValue(weight);
+    if (impl === 'fused' && w) {
+      if (this.opset >= 23) return this.op1('RMSNormalization', [x, w], { axis: { int: -1 }, epsilon: { float: eps } });
+      return this.op1('SimplifiedLayerNormalization', [x, w], { axis: { int: -1 }, epsilon: { float: eps } });
+    }
+    const meanSq = this.reduceMean(this.mul(x, x), [-1]);
+    const normed = this.mul(x, this.reciprocal(this.sqrt(this.add(meanSq, this.scalar(eps, x.dtype)))));
+    return w ? this.mul(normed, w) : normed;
+  }
+
+  /** LayerNormalization over the last axis; without affine weights pass the normalised width. */
+  layerNorm(x: Value, weight: Value | string | number, bias: Value | string | undefined, eps: number): Value {
+    const scale = typeof weight === 'number'
+      ? this.constant(createTensor(x.dtype === 'float16' ? 'float16' : 'float32', [weight], new Array<number>(weight).fill(1)), 'ones')
+      : this.toValue(weight);
+    return this.op1('LayerNormalization', [x, scale, bias === undefined ? undefined : this.toValue(bias)], { axis: { int: -1 }, epsilon: { float: eps } });
+  }
+
+  // ---- attention ----
+
+  /**
+   * Scaled dot-product attention over [B, S, heads*d] inputs, result [B, S, heads*d].
+   * 'mha' = com.microsoft MultiHeadAttention (fused kernels on CPU/CUDA/WebGPU); 'plain' = MatMul/Softmax.
+   */
+  attention(q: Value, k: Value, v: Value, o: { numHeads: number; headDim: number; scale?: number; impl?: 'mha' | 'plain' }): Value {
+    const scale = o.scale ?? 1 / Math.sqrt(o.headDim);
+    if ((o.impl ?? 'mha') === 'mha') {
+      return this.op1('MultiHeadAttention', [q, k, v], { num_heads: { int: o.numHeads }, scale: { float: scale } }, { domain: MS_DOMAIN });
+    }
+    const heads = (t: Value, perm: number[]) => this.transpose(this.reshape(t, [0, 0, o.numHeads, o.headDim]), perm);
+    const scores = this.mul(this.matmul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), this.scalar(scale, q.dtype));
+    const ctx = this.matmul(this.softmax(scores, -1), heads(v, [0, 2, 1, 3]));
+    return this.reshape(this.transpose(ctx, [0, 2, 1, 3]), [0, 0, o.numHeads * o.headDim]);
+  }
+
+  /**
+   * Rotary embedding of x [B, S, heads*d] with per-position tables cos/sin [S, d/2] (one angle per
+   * channel pair, shared by all heads: multi-axis RoPE such as Wan's 3-D one is just a table).
+   * interleaved: pairs are adjacent channels (2j, 2j+1); otherwise the halves (j, j + d/2).
+   */
+  rotary(x: Value, cos: Value, sin: Value, o: { numHeads: number; headDim: number; interleaved: boolean; impl?: 'contrib' | 'plain' }): Value {
+    if ((o.impl ?? 'contrib') === 'contrib') {
+      const start = this.constant(createTensor('int64', [1], [0]), 'position_start');
+      return this.op1('RotaryEmbedding', [x, start, cos, sin], { interleaved: { int: o.interleaved ? 1 : 0 }, num_heads: { int: o.numHeads } }, { domain: MS_DOMAIN });
+    }
+    const half = o.headDim / 2;
+    if (o.interleaved) {
+      const pairs = this.reshape(x, [0, 0, o.numHeads, half, 2]);
+      const x0 = this.slice(pairs, [0], [1], [4]);
+      const x1 = this.slice(pairs, [1], [2], [4]);
+      const c = this.reshape(cos, [-1, 1, half, 1]);
+      const s = this.reshape(sin, [-1, 1, half, 1]);
+      const r0 = this.sub(this.mul(x0, c), this.mul(x1, s));
+      const r1 = this.add(this.mul(x0, s), this.mul(x1, c));
+      return this.reshape(this.concat([r0, r1], 4), [0, 0, o.numHeads * o.headDim]);
+    }
+    const h = this.reshape(x, [0, 0, o.numHeads, o.headDim]);
+    const x0 = this.slice(h, [0], [half], [3]);
+    const x1 = this.slice(h, [half], [o.headDim], [3]);
+    const c = this.reshape(cos, [-1, 1, half]);
+    const s = this.reshape(sin, [-1, 1, half]);
+    const r0 = this.sub(this.mul(x0, c), this.mul(x1, s));
+    const r1 = this.add(this.mul(x0, s), this.mul(x1, c));
+    return this.reshape(this.concat([r0, r1], 3), [0, 0, o.numHeads * o.headDim]);
+  }
+
+  // ---- emission ----
+
+  get weightReferences(): ReadonlyMap<string, WeightRef> {
+    return this.weightRefs;
+  }
+
+  get graphInputs(): readonly Value[] { return this.inputs; }
+  get graphOutputs(): readonly Value[] { return this.outputs; }
+
+  /**
+   * The ModelProto. `weightInitializer` turns each weight reference into its TensorProto (external
+   * data pointing into a weight file or into the conversion cache).
+   */
+  toModelProto(weightInitializer: (ref: WeightRef) => OnnxTypes.ITensorProto): OnnxTypes.ModelProto {
+    if (this.outputs.length === 0) throw new Error('graph has no outputs');
+    const initializer: OnnxTypes.ITensorProto[] = [];
+    for (const [name, t] of this.constants) initializer.push(embeddedTensor(name, t));
+    for (const ref of this.weightRefs.values()) initializer.push(weightInitializer(ref));
+    const domains = new Set(this.nodes.map((n) => n.domain ?? ''));
+    const opsetImport = [{ domain: '', version: this.opset }];
+    if (domains.has(MS_DOMAIN)) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
+    return onnx.ModelProto.create({
+      irVersion: 10,
+      producerName: 'flashgraph',
+      opsetImport,
+      graph: onnx.GraphProto.create({
+        name: this.name,
+        node: this.nodes,
+        initializer,
+        input: this.inputs.map(valueInfo),
+        output: this.outputs.map(valueInfo),
+      }),
+    });
+  }
+}
+
+/** Trailing omitted optional inputs are dropped: some ORT kernels crash on a trailing ''. */
+function trimOptional(names: string[]): string[] {
+  let end = names.length;
+  while (end > 0 && names[end - 1] === '') end--;
+  return names.slice(0, end);
+}
+
+function encodeAttr(name: string, a: AttrValue): OnnxTypes.IAttributeProto {
+  if ('int' in a) return { name, type: ATTR.INT, i: a.int };
+  if ('float' in a) return { name, type: ATTR.FLOAT, f: a.float };
+  if ('string' in a) return { name, type: ATTR.STRING, s: new TextEncoder().encode(a.string) };
+  if ('ints' in a) return { name, type: ATTR.INTS, ints: [...a.ints] };
+  if ('floats' in a) return { name, type: ATTR.FLOATS, floats: [...a.floats] };
+  return { name, type: ATTR.TENSOR, t: embeddedTensor(name, a.tensor) };
+}
+
+export function embeddedTensor(name: string, t: Tensor): OnnxTypes.ITensorProto {
+  if (shapeSize(t.shape) !== t.data.length) throw new Error(`constant ${name}: shape and data disagree`);
+  return { name, dims: [...t.shape], dataType: onnxDataType(t.dtype), rawData: tensorBytes(t) };
+}
+
+function valueInfo(v: Value): OnnxTypes.IValueInfoProto {
+  const tensorType: OnnxTypes.TypeProto.ITensor = { elemType: onnxDataType(v.dtype) };
+  if (v.shape) tensorType.shape = { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  return { name: v.name, type: { tensorType } };
+}

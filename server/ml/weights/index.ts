@@ -1,0 +1,50 @@
+// Opening any supported weight file by path.
+import { closeSync, openSync, statSync } from 'node:fs';
+import { readSafetensorsIndex, readShardedSafetensorsIndex } from './safetensors.ts';
+import { readTorchZipIndex } from './torch-zip.ts';
+import { ZipDirectory } from './zip.ts';
+import type { WeightIndex } from './types.ts';
+
+export type { TensorEntry, WeightIndex, WeightFormat, ZipCompression } from './types.ts';
+export { isZeroCopyable } from './types.ts';
+export { readSafetensorsIndex, readShardedSafetensorsIndex, readSafetensorsHeader } from './safetensors.ts';
+export { readTorchZipIndex } from './torch-zip.ts';
+export { readTensor, readTensorBytes, readTensorFloat32, readTensorAs } from './read.ts';
+export { unpickle, UnsafePickleError } from './pickle.ts';
+export { writeSafetensors } from './safetensors-writer.ts';
+
+/**
+ * Indexes a weight file: `.safetensors`, a sharded `*.safetensors.index.json`, or a torch.save zip
+ * (`.pth`, `.pt`, `.ckpt`, `.bin`). No tensor data is read.
+ */
+export function openWeights(path: string): WeightIndex {
+  if (!statSync(path).isFile()) throw new Error(`${path} is not a file`);
+  if (path.endsWith('.index.json')) return readShardedSafetensorsIndex(path);
+  if (path.endsWith('.safetensors')) return readSafetensorsIndex(path);
+  const fd = openSync(path, 'r');
+  let zip: boolean;
+  try {
+    zip = ZipDirectory.isZip(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (zip) return readTorchZipIndex(path);
+  if (/\.(pth|pt|ckpt|bin)$/.test(path)) {
+    throw new Error(`${path} is a legacy (pre-1.6, non-zip) torch checkpoint; re-save it with torch.save (zip format) or convert it to safetensors`);
+  }
+  throw new Error(`${path}: unknown weight format (expected .safetensors, .safetensors.index.json or a torch.save zip)`);
+}
+
+/** Several indexes seen as one key space; a key in two files is an error. */
+export function mergeWeightIndexes(indexes: readonly WeightIndex[]): WeightIndex {
+  const first = indexes[0];
+  if (!first) throw new Error('mergeWeightIndexes needs at least one index');
+  const tensors = new Map<string, WeightIndex['tensors'] extends ReadonlyMap<string, infer E> ? E : never>();
+  for (const idx of indexes) {
+    for (const [k, e] of idx.tensors) {
+      if (tensors.has(k)) throw new Error(`tensor ${k} is in both ${tensors.get(k)!.file} and ${e.file}`);
+      tensors.set(k, e);
+    }
+  }
+  return { format: first.format, source: first.source, files: indexes.flatMap((i) => i.files), tensors, metadata: { ...first.metadata } };
+}
