@@ -1,0 +1,203 @@
+// The FlashPortrait denoising loop (WanI2VLongPipeline.__call__), with the networks injected.
+// Per step, per window: gather the window, run the CFG branches, combine, step the window's own
+// solver, cross-fade with the previous window, write into the merged video buffer.
+import { fullStepCount, isFullStep, LatentForecaster, validateAlp } from './alp.ts';
+import type { AlpOptions } from './alp.ts';
+import { crossFadeWindow } from './blend.ts';
+import { combineCfg, needsNegativePrompt, planCfg } from './cfg.ts';
+import type { CfgPlan } from './cfg.ts';
+import {
+  clipInput, conditioningLatents, maskLatents, maskedConditioningVideo, transformerSeqLen,
+  VAE_SPATIAL_STRIDE, videoFramesForLatents,
+} from './conditioning.ts';
+import type { RgbImage } from './conditioning.ts';
+import { splitEmotionTokens, TOKENS_PER_VIDEO_FRAME } from './emotion-tokens.ts';
+import type { EmotionTokens } from './emotion-tokens.ts';
+import { LatentVideo } from './latent-video.ts';
+import type { LatentShape } from './latent-video.ts';
+import type { Embedding, FlashPortraitNetworks } from './networks.ts';
+import { latentToRgb } from './preview.ts';
+import type { LatentPreview } from './preview.ts';
+import { createScheduler } from './schedulers/index.ts';
+import type { FlowScheduler, SchedulerName, TrajectorySolver } from './schedulers/index.ts';
+import { planWindows } from './windows.ts';
+import type { WindowPlan } from './windows.ts';
+
+export const HEAD_EMOTION_FEATURE_WIDTH = 554;
+export const MIN_DRIVING_FRAMES = 5;
+
+export interface SamplingRequest {
+  /** Reference portrait, already at the output size (multiples of 16). */
+  readonly reference: RgbImage;
+  /** Driving features [frames, 554]; the frame count is rounded down to 4k+1. */
+  readonly headEmotionFeatures: Float32Array;
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly latentChannels: number;
+  /** Initial noise [C, T, h, w] for T = (frames-1)/4 + 1 latent frames. */
+  readonly noise: Float32Array;
+  readonly steps: number;
+  readonly scheduler: SchedulerName;
+  /** Pipeline shift (ignored by Euler, like the original). */
+  readonly shift: number;
+  readonly schedulerConstructorShift?: number;
+  readonly emoCfgScale: number;
+  readonly textCfgScale: number;
+  readonly ipScale?: number;
+  readonly contextSize: number;
+  readonly contextOverlap: number;
+  /** Adaptive Latent Prediction; omitted = every step runs the DiT. */
+  readonly alp?: AlpOptions;
+}
+
+export interface WindowStepRecord {
+  readonly step: number;
+  readonly window: number;
+  readonly frames: readonly number[];
+  /** CFG-combined prediction (scheduler input). */
+  readonly noisePred: Float32Array;
+  /** Scheduler output before blending. */
+  readonly stepped: Float32Array;
+}
+
+export interface SamplingControl {
+  /** Called after every DiT call with (calls done, calls planned). */
+  readonly onProgress?: (value: number, max: number) => void;
+  /** Checked before every DiT call. */
+  readonly signal?: AbortSignal;
+  /** Latent preview after every step. */
+  readonly onPreview?: (preview: LatentPreview) => void;
+  /** Observation hooks (buffers are reused: copy what you keep). */
+  readonly onWindowStep?: (record: WindowStepRecord) => void;
+  readonly onStep?: (step: number, latents: LatentVideo) => void;
+}
+
+export interface SamplingResult {
+  readonly latents: LatentVideo;
+  readonly plan: WindowPlan;
+  readonly cfg: CfgPlan;
+  readonly scheduler: FlowScheduler;
+  readonly ditCalls: number;
+}
+
+/** Video frames actually used: the largest 4k+1 not above the count given. */
+export function usableDrivingFrames(frames: number): number {
+  if (frames < MIN_DRIVING_FRAMES) {
+    throw new Error(`FlashPortrait needs at least 5 driving frames (got ${frames}): a window must span at least 2 latent frames`);
+  }
+  return (frames - 1) % 4 === 0 ? frames : Math.floor((frames - 1) / 4) * 4 + 1;
+}
+
+export function latentFramesFor(videoFrames: number): number {
+  return Math.floor((videoFrames - 1) / 4) + 1;
+}
+
+/** DiT calls a request will make: per window and branch, every step (or the ALP full steps). */
+export function plannedDitCalls(steps: number, windows: number, branches: number, alp?: AlpOptions): number {
+  return (alp ? fullStepCount(steps, alp.interval) : steps) * windows * branches;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('sampling aborted', 'AbortError');
+}
+
+export async function sampleFlashPortrait(request: SamplingRequest, networks: FlashPortraitNetworks, control: SamplingControl = {}): Promise<SamplingResult> {
+  const { reference, latentChannels: channels } = request;
+  if (reference.width % 16 !== 0 || reference.height % 16 !== 0) throw new Error(`reference size ${reference.width}x${reference.height} must be a multiple of 16`);
+  if (request.headEmotionFeatures.length % HEAD_EMOTION_FEATURE_WIDTH !== 0) throw new Error(`head emotion features must be [frames, ${HEAD_EMOTION_FEATURE_WIDTH}]`);
+  if (request.alp) validateAlp(request.alp);
+  const videoFrames = usableDrivingFrames(request.headEmotionFeatures.length / HEAD_EMOTION_FEATURE_WIDTH);
+  const shape: LatentShape = {
+    channels,
+    frames: latentFramesFor(videoFrames),
+    height: reference.height / VAE_SPATIAL_STRIDE,
+    width: reference.width / VAE_SPATIAL_STRIDE,
+  };
+  const plan = planWindows(shape.frames, request.contextSize, request.contextOverlap);
+  const cfg = planCfg(request.emoCfgScale, request.textCfgScale, request.ipScale ?? 1);
+  const scheduler = createScheduler({ name: request.scheduler, steps: request.steps, shift: request.shift, constructorShift: request.schedulerConstructorShift });
+  const { timesteps, timestepDtype } = scheduler.schedule;
+  const stepCount = timesteps.length;
+  const windowShape: LatentShape = { ...shape, frames: plan.contextSize };
+
+  // Encoders. The negative prompt is encoded whenever a branch needs it (the original crashes when
+  // guidance_scale <= 1 leaves it undefined).
+  const positive = await networks.textEncoder(request.prompt);
+  const negative: Embedding = needsNegativePrompt(cfg) ? await networks.textEncoder(request.negativePrompt) : undefined;
+  const clip = await networks.clipImage(clipInput(reference), reference.height, reference.width);
+  // One window's conditioning, shared by all windows (the reference sits on every window's frame 0).
+  const encoded = await networks.vaeEncode(maskedConditioningVideo(reference, videoFramesForLatents(plan.contextSize)));
+  const y = conditioningLatents(maskLatents(plan.contextSize, shape.height, shape.width), encoded);
+  if (y.length !== (4 + channels) * plan.contextSize * shape.height * shape.width) {
+    throw new Error(`VAE encode returned ${encoded.length} values, expected [${channels}, ${plan.contextSize}, ${shape.height}, ${shape.width}]`);
+  }
+  const seqLen = transformerSeqLen(reference.height, reference.width, plan.contextSize);
+  const emotion: EmotionTokens[] = [];
+  for (const window of plan.windows) {
+    const [start, end] = window.emotionFrames;
+    const features = request.headEmotionFeatures.subarray(start * HEAD_EMOTION_FEATURE_WIDTH, end * HEAD_EMOTION_FEATURE_WIDTH);
+    const encodedEmotion = await networks.portraitEncoder({ features, frameStart: start, frameEnd: end });
+    if (encodedEmotion.tokens.length !== (end - start) * TOKENS_PER_VIDEO_FRAME * encodedEmotion.width) {
+      throw new Error(`portrait encoder returned ${encodedEmotion.tokens.length} values for ${end - start} frames of width ${encodedEmotion.width}`);
+    }
+    emotion.push(splitEmotionTokens(encodedEmotion.tokens, encodedEmotion.width, plan.contextSize));
+  }
+
+  // State: two video-sized buffers (current latents, this step's merged result) and per-window
+  // buffers reused across steps.
+  let latents = new LatentVideo(shape, Float32Array.from(request.noise));
+  let merged = new LatentVideo(shape);
+  const windowSize = latents.windowSize(plan.contextSize);
+  const x = new Float32Array(windowSize);
+  const noisePred = new Float32Array(windowSize);
+  const stepped = new Float32Array(windowSize);
+  const branchOutputs = cfg.calls.map(() => new Float32Array(windowSize));
+  const solvers: TrajectorySolver[] = plan.windows.map(() => scheduler.createSolver(windowSize));
+  const forecasters = request.alp
+    ? plan.windows.map(() => cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize])))
+    : undefined;
+  const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
+  let calls = 0;
+  let previewBytes: Uint8Array | undefined;
+
+  for (let step = 0; step < stepCount; step++) {
+    const full = !request.alp || isFullStep(step, request.alp.interval);
+    for (let w = 0; w < plan.windows.length; w++) {
+      const window = plan.windows[w]!;
+      latents.gather(window.frames, x);
+      for (let b = 0; b < cfg.calls.length; b++) {
+        const branch = cfg.calls[b]!;
+        const output = branchOutputs[b]!;
+        if (!full) {
+          forecasters![w]![b]!.forecast(step, [output]);
+          continue;
+        }
+        if (control.signal?.aborted) throw abortError(control.signal);
+        const result = await networks.transformer({
+          x, shape: windowShape, timestep: timesteps[step]!, timestepDtype,
+          prompt: branch.prompt, text: branch.prompt === 'positive' ? positive : negative, clip, y,
+          emotion: emotion[w]!, ipScale: branch.ipScale, seqLen, step, window: w, branch: branch.branch,
+        });
+        if (result.length !== windowSize) throw new Error(`transformer returned ${result.length} values, expected ${windowSize}`);
+        output.set(result);
+        forecasters?.[w]![b]!.record(step, [output]);
+        calls++;
+        control.onProgress?.(calls, maxCalls);
+      }
+      combineCfg(cfg, branchOutputs, noisePred);
+      solvers[w]!.step(step, noisePred, x, stepped);
+      const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
+      if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
+      merged.scatter(window.frames, stepped);
+      if (record) control.onWindowStep!(record);
+    }
+    [latents, merged] = [merged, latents];
+    control.onStep?.(step, latents);
+    if (control.onPreview) {
+      previewBytes = latentToRgb(latents, previewBytes);
+      control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
+    }
+  }
+  return { latents, plan, cfg, scheduler, ditCalls: calls };
+}
