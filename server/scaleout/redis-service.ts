@@ -422,6 +422,9 @@ export function pickWorker(free: readonly WorkerState[], modelKeys: readonly str
   let best = free[0]!;
   let bestScore = -1;
   for (const worker of free) {
+    // FLASHGRAPH_QUEUE_AFFINITY=0 gives a random free worker instead: what a plain shared queue does
+    // (whoever polls first), for the bench's comparison.
+    if (process.env.FLASHGRAPH_QUEUE_AFFINITY === '0') return free[Math.floor(Math.random() * free.length)]!;
     const warm = modelKeys.filter((key) => worker.models.includes(key)).length;
     const score = warm * 1000 + (worker.slots - worker.busy);
     if (score > bestScore) {

@@ -43,7 +43,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       .filter((job) => (query.statuses ? query.statuses.includes(job.status) : true))
       .filter((job) => (query.workflowId ? job.workflow_id === query.workflowId : true));
     const key = query.sortBy === 'execution_duration' ? duration : (job: Job) => job.create_time ?? 0;
-    filtered.sort((a, b) => (key(a) - key(b)) * (query.sortOrder === 'asc' ? 1 : -1));
+    filtered.sort((a, b) => (key(a) - key(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) * (query.sortOrder === 'asc' ? 1 : -1));
     const page = filtered.slice(query.offset, query.limit === undefined ? undefined : query.offset + query.limit);
     res.json({
       jobs: page,
