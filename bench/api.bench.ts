@@ -70,7 +70,7 @@ async function main(): Promise<void> {
 
   // Warm-up: first requests pay for JIT and connection set-up.
   for (let i = 0; i < 20; i++) await post({ prompt: { '1': { class_type: 'BenchSteps', inputs: { steps: 1, tag: `warm${i}` } } } });
-  while (server.runner.queue.remaining() > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (server.runner.remaining() > 0) await new Promise((resolve) => setTimeout(resolve, 5));
 
   // 1. POST /prompt throughput and latency, one request at a time and several in flight.
   let ok = true;

@@ -49,11 +49,17 @@ export async function loadRegistry(layout: FolderLayout, packs: HostOptions['pac
   return { registry, packs: reports };
 }
 
-export async function createHost(options: HostOptions = {}): Promise<Host> {
+/** Storage and registry with every pack loaded: what both a server and a queue worker run on. */
+export async function prepareHost(options: Pick<HostOptions, 'folders' | 'packs' | 'nodes'> = {}): Promise<Omit<Host, 'runner'>> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
   const { registry, packs } = await loadRegistry(storage.layout, options.packs);
   for (const def of options.nodes ?? []) registry.register(def, EMBEDDER_PACK);
+  return { registry, packs, storage };
+}
+
+export async function createHost(options: HostOptions = {}): Promise<Host> {
+  const { registry, packs, storage } = await prepareHost(options);
   const runner = new PromptRunner({
     registry,
     env: { storage, services: {} },

@@ -3,6 +3,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
 import { historyRoutes } from './routes/history.ts';
+import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
 import { promptRoutes } from './routes/prompt.ts';
@@ -10,11 +11,14 @@ import { queueRoutes } from './routes/queue.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { viewRoutes } from './routes/view.ts';
 import { corsMiddleware, securityMiddleware } from './security.ts';
+import { workerFileRoutes } from '../scaleout/file-transfer.ts';
 
 export function createApp(ctx: ApiContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Workers authenticate with their own token (not --token) and are not browsers: before the checks for clients.
+  if (ctx.workerToken !== undefined) app.use(workerFileRoutes(ctx.storage, () => ctx.workerToken));
   if (ctx.config.corsOrigin !== undefined) app.use(corsMiddleware(ctx.config.corsOrigin));
   app.use(securityMiddleware(ctx.config));
   app.use(bodySizeLimit(ctx.config.maxUploadBytes));
@@ -23,6 +27,7 @@ export function createApp(ctx: ApiContext): Express {
   api.use(promptRoutes(ctx));
   api.use(queueRoutes(ctx));
   api.use(historyRoutes(ctx));
+  api.use(jobsRoutes(ctx));
   api.use(infoRoutes(ctx));
   api.use(viewRoutes(ctx));
   api.use(uploadRoutes(ctx));

@@ -1,11 +1,16 @@
 // One process serving the HTTP API, the WebSocket and socket.io endpoints, and running the queue.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHost, type HostOptions } from '../host.ts';
+import { join } from 'node:path';
+import { createHost, prepareHost, type HostOptions } from '../host.ts';
 import type { PackReport } from '../packs/loader.ts';
+import type { PromptService } from '../runtime/prompt-service.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
-import type { PromptRunner } from '../runtime/runner.ts';
+import { parseQueueUrl } from '../scaleout/redis-queue.ts';
+import { RedisPromptService } from '../scaleout/redis-service.ts';
+import { GraphWorker } from '../scaleout/worker.ts';
 import type { FolderStorage } from '../storage/folders.ts';
+import { HistoryFile } from '../storage/history-file.ts';
 import { createApp } from './app.ts';
 import { apiConfig, serverFeatures, type ApiConfig } from './config.ts';
 import { MessageHub } from './hub.ts';
@@ -21,6 +26,12 @@ export interface ServerOptions extends Omit<HostOptions, 'progressState' | 'pers
   port?: number;
   api?: Partial<ApiConfig> & { maxUploadMb?: number };
   log?: (message: string) => void;
+  /** `redis://host:port/db`: the queue lives in Redis and `graph worker` processes run prompts. */
+  queue?: string;
+  /** With `queue`: also run prompts in this process (default true; `--no-local-worker` turns it off). */
+  localWorker?: boolean;
+  /** With `queue`: the URL workers send output files to (default: the URL this server listens on). */
+  advertiseUrl?: string;
 }
 
 export interface RunningServer {
@@ -28,7 +39,9 @@ export interface RunningServer {
   host: string;
   port: number;
   http: Server;
-  runner: PromptRunner;
+  runner: PromptService;
+  /** The worker running inside this process (Redis queue without `--no-local-worker`). */
+  localWorker?: GraphWorker;
   registry: NodeRegistry;
   packs: PackReport[];
   storage: FolderStorage;
@@ -43,13 +56,36 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const config = apiConfig(options.api);
-  const host = await createHost({ ...options, progressState: true, persistQueue: true, onError: options.onError ?? ((error) => log(`error: ${(error as Error)?.message ?? error}`)) });
+  const onError = options.onError ?? ((error: unknown) => log(`error: ${(error as Error)?.message ?? error}`));
+  let host: { runner: PromptService; registry: NodeRegistry; packs: PackReport[]; storage: FolderStorage };
+  let redis: RedisPromptService | undefined;
+  let localWorker: GraphWorker | undefined;
+  if (options.queue !== undefined) {
+    const queueConfig = parseQueueUrl(options.queue);
+    const parts = await prepareHost(options);
+    redis = new RedisPromptService({
+      config: queueConfig,
+      registry: parts.registry,
+      env: { storage: parts.storage, services: {} },
+      historyStore: new HistoryFile(join(parts.storage.layout.user, 'history.json')),
+      onError,
+    });
+    await redis.start();
+    if (options.localWorker !== false) {
+      localWorker = new GraphWorker({ config: queueConfig, registry: parts.registry, storage: parts.storage, cache: options.cache, sharesServerStorage: true, log });
+      await localWorker.start();
+    }
+    host = { ...parts, runner: redis };
+  } else {
+    host = await createHost({ ...options, progressState: true, persistQueue: true, onError });
+  }
   const { runner, registry, storage } = host;
 
-  const hub = new MessageHub(() => runner.queue.remaining(), () => serverFeatures(config));
+  const hub = new MessageHub(() => runner.remaining(), () => serverFeatures(config));
   const unsubscribe = runner.on((event) => hub.handle(event));
 
-  const app = createApp({ runner, registry, packs: host.packs, storage, config, log });
+  const workerToken = redis?.workerToken;
+  const app = createApp({ runner, registry, packs: host.packs, storage, config, log, workerToken });
   const http = createServer(app);
   // Slow or stuck clients must not pin connections forever.
   http.headersTimeout = 60_000;
@@ -68,16 +104,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     unsubscribe();
+    await localWorker?.close({ interrupt: true });
     await runner.stop();
     throw error;
   }
   const address = http.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  await redis?.advertise(options.advertiseUrl ?? (address.address === '0.0.0.0' || address.address === '::' ? `http://127.0.0.1:${address.port}` : url));
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // Stop the worker first so clients still hear how the running prompt ended.
+      await localWorker?.close({ interrupt: true });
       await runner.stop();
       unsubscribe();
       hub.closeAll();
@@ -87,5 +127,5 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await new Promise<void>((resolve) => http.close(() => resolve()));
     })());
 
-  return { url: `http://${shownHost}:${address.port}`, host: address.address, port: address.port, http, runner, registry, packs: host.packs, storage, hub, close };
+  return { url, host: address.address, port: address.port, http, runner, localWorker, registry, packs: host.packs, storage, hub, close };
 }

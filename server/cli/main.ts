@@ -7,6 +7,7 @@ import { convertWorkflow } from './convert.ts';
 import { downloadModels, listModels } from './models.ts';
 import { runWorkflow, UsageError } from './run.ts';
 import { serve, type ServeOptions } from './serve.ts';
+import { runWorker, type WorkerCliOptions } from './worker.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -115,6 +116,9 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--enable-cors-header [origin]', 'send CORS headers for this origin (alone: *) instead of the same-origin check')
     .option('--cache-lru <N>', 'keep the results of the last N prompts')
     .option('--cache-none', 'keep no results between prompts')
+    .option('--queue <redis-url>', 'keep the queue in Redis (redis://host:port/db) for `graph worker` processes')
+    .option('--no-local-worker', 'with --queue: run no prompts in this process (a pure front door)')
+    .option('--advertise-url <url>', 'with --queue: the URL workers send output files to')
     .action(async (opts: Options) => {
       setExitCode(await serve({ ...(opts as ServeOptions), folders: folders(opts), packs: packs(opts) }, process.argv.slice(2)));
     });
@@ -135,6 +139,18 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--base-directory <dir>', 'base folder (holds models/)')
     .option('--models-directory <dir>', 'model folder')
     .action(async (repo: string, opts: Options) => setExitCode(await downloadModels(repo, opts)));
+
+  withPackOptions(withFolderOptions(cli.command('worker')))
+    .description('run prompts from a Redis queue (graph serve --queue ...)')
+    .option('--queue <redis-url>', 'the queue: redis://host:port/db')
+    .option('--device <device>', 'device this worker runs on (handed to node packs, e.g. cuda:0)')
+    .option('--concurrency <N>', 'prompts run at once', '1')
+    .option('--name <id>', 'worker id (default: host-pid-random)')
+    .option('--cache-lru <N>', 'keep the results of the last N prompts')
+    .option('--cache-none', 'keep no results between prompts')
+    .action(async (opts: Options) => {
+      setExitCode(await runWorker({ ...(opts as WorkerCliOptions), folders: folders(opts), packs: packs(opts) }));
+    });
 
   return cli;
 }

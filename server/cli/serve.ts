@@ -5,6 +5,7 @@ import { isLoopback } from '../api/security.ts';
 import type { HostOptions } from '../host.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { UsageError } from './run.ts';
+import { parseQueueUrl, QueueUrlError } from '../scaleout/redis-queue.ts';
 
 export interface ServeOptions {
   port?: string;
@@ -17,6 +18,10 @@ export interface ServeOptions {
   enableCorsHeader?: string | boolean;
   cacheLru?: string;
   cacheNone?: boolean;
+  queue?: string;
+  /** `--no-local-worker` sets this to false. */
+  localWorker?: boolean;
+  advertiseUrl?: string;
 }
 
 export function listenAddress(listen: string | boolean | undefined): string {
@@ -51,6 +56,14 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const maxUploadMb = number(options.maxUploadSize, '--max-upload-size', (n) => n > 0);
   if (options.token !== undefined && options.token.trim() === '') throw new UsageError('--token must not be empty');
   const corsOrigin = options.enableCorsHeader === true ? '*' : options.enableCorsHeader || undefined;
+  if (options.queue !== undefined) {
+    try {
+      parseQueueUrl(options.queue);
+    } catch (error) {
+      if (error instanceof QueueUrlError) throw new UsageError(error.message);
+      throw error;
+    }
+  } else if (options.localWorker === false) throw new UsageError('--no-local-worker needs --queue (otherwise nothing would run prompts)');
 
   const server = await startServer({
     host,
@@ -59,6 +72,9 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     packs: options.packs,
     cache: cachePolicy(options),
     api: { maxUploadMb, token: options.token, corsOrigin, argv },
+    queue: options.queue,
+    localWorker: options.localWorker,
+    advertiseUrl: options.advertiseUrl,
   });
 
   if (!isLoopback(host)) {
@@ -67,7 +83,7 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     );
   }
   process.stderr.write(`${formatImportTimes(server.packs)}\n`);
-  const pending = server.runner.queue.remaining();
+  const pending = server.runner.remaining();
   process.stdout.write(`FlashGraph server on ${server.url}${pending > 0 ? ` (resuming ${pending} queued prompt${pending === 1 ? '' : 's'})` : ''}\n`);
 
   return new Promise<number>((resolve) => {

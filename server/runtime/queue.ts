@@ -34,6 +34,7 @@ export class PromptQueue {
   #running: QueuedPrompt | undefined;
   #waiters: (() => void)[] = [];
   #closed = false;
+  #paused = false;
   readonly #listeners = new Set<() => void>();
 
   /** Called after every change (a `status` broadcast in the server). */
@@ -78,7 +79,7 @@ export class PromptQueue {
 
   /** Waits for the next item and marks it running; undefined once the queue is closed. */
   async take(): Promise<QueuedPrompt | undefined> {
-    while (this.#pending.length === 0) {
+    while (this.#pending.length === 0 || this.#paused) {
       if (this.#closed) return undefined;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
@@ -88,6 +89,40 @@ export class PromptQueue {
     this.#running = item!;
     this.#changed();
     return item!;
+  }
+
+  /** A paused queue keeps accepting prompts but take() hands out none until resume(). */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#changed();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#changed();
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Moves a pending item to `position` (0 = front) of the run order by giving it a new number;
+   * false when it is not pending.
+   */
+  move(promptId: string, position: number): QueuedPrompt | undefined {
+    const item = this.#pending.find((p) => p.promptId === promptId);
+    if (!item) return undefined;
+    const renumbered = numbersForMove(this.pending().map((p) => ({ id: p.promptId, number: p.number })), promptId, position);
+    for (const pending of this.#pending) {
+      const number = renumbered.get(pending.promptId);
+      if (number !== undefined) pending.number = number;
+    }
+    this.#changed();
+    return item;
   }
 
   /** Wakes and ends every take(); items still pending stay listed. */
@@ -132,6 +167,28 @@ export class PromptQueue {
   has(promptId: string): boolean {
     return this.#running?.promptId === promptId || this.#pending.some((p) => p.promptId === promptId);
   }
+}
+
+/**
+ * New numbers that put `movingId` at `position` of `ordered` (pending items in run order). Usually
+ * only the moved item changes (a number between its new neighbours); when no number fits between
+ * them (equal numbers, float precision), the whole list is renumbered from its first number on.
+ */
+export function numbersForMove(ordered: readonly { id: string; number: number }[], movingId: string, position: number): Map<string, number> {
+  const others = ordered.filter((p) => p.id !== movingId);
+  const at = Math.max(0, Math.min(Math.floor(position), others.length));
+  const previous = others[at - 1];
+  const next = others[at];
+  let number: number;
+  if (!previous && !next) number = ordered.find((p) => p.id === movingId)?.number ?? 0;
+  else if (!previous) number = next!.number - 1;
+  else if (!next) number = previous.number + 1;
+  else number = (previous.number + next.number) / 2;
+  const fits = (!previous || previous.number < number) && (!next || number < next.number);
+  if (fits) return new Map([[movingId, number]]);
+  const order = [...others.slice(0, at), { id: movingId, number }, ...others.slice(at)];
+  const first = Math.min(...ordered.map((p) => p.number));
+  return new Map(order.map((p, i) => [p.id, first + i]));
 }
 
 function before(a: QueuedPrompt, b: QueuedPrompt): boolean {

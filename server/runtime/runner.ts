@@ -6,6 +6,7 @@ import type { CachePolicy } from './cache.ts';
 import { Executor } from './executor.ts';
 import { History, type HistoryStore } from './history.ts';
 import { QueuePersistence, type QueueStore } from './queue-persistence.ts';
+import type { CancelResult, PromptService, QueueSnapshot } from './prompt-service.ts';
 import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
@@ -41,7 +42,8 @@ export interface RunnerOptions {
   onError?: (error: unknown) => void;
 }
 
-export class PromptRunner {
+export class PromptRunner implements PromptService {
+  readonly backend = 'local';
   readonly queue = new PromptQueue();
   readonly history: History;
   readonly executor: Executor;
@@ -141,8 +143,46 @@ export class PromptRunner {
     return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
   }
 
+  async snapshot(): Promise<QueueSnapshot> {
+    const running = this.queue.running;
+    return { running: running ? [running] : [], pending: this.queue.pending(), paused: this.queue.paused };
+  }
+
+  remaining(): number {
+    return this.queue.remaining();
+  }
+
+  async deletePending(promptIds: readonly string[]): Promise<number> {
+    return this.queue.delete(promptIds);
+  }
+
+  async clearPending(): Promise<void> {
+    this.queue.clear();
+  }
+
+  async cancel(promptId: string): Promise<CancelResult> {
+    if (this.queue.delete([promptId]) > 0) return 'pending';
+    return this.interruptRunning(promptId) ? 'running' : undefined;
+  }
+
+  async pause(): Promise<void> {
+    this.queue.pause();
+  }
+
+  async resume(): Promise<void> {
+    this.queue.resume();
+  }
+
+  async move(promptId: string, position: number): Promise<number | undefined> {
+    return this.queue.move(promptId, position)?.number;
+  }
+
+  async interrupt(promptId?: string): Promise<boolean> {
+    return this.interruptRunning(promptId);
+  }
+
   /** Interrupts the running prompt; with an id, only if that prompt is the one running. */
-  interrupt(promptId?: string): boolean {
+  interruptRunning(promptId?: string): boolean {
     const running = this.queue.running;
     if (!running || (promptId !== undefined && running.promptId !== promptId)) return false;
     this.#abort?.abort();
@@ -150,7 +190,11 @@ export class PromptRunner {
   }
 
   /** ComfyUI's /free: applied after the current prompt (or at once when idle). */
-  free(flags: { unloadModels?: boolean; freeMemory?: boolean }): void {
+  async free(flags: { unloadModels?: boolean; freeMemory?: boolean }): Promise<void> {
+    this.freeAfterPrompt(flags);
+  }
+
+  freeAfterPrompt(flags: { unloadModels?: boolean; freeMemory?: boolean }): void {
     this.#pendingFree = { unloadModels: Boolean(flags.unloadModels || flags.freeMemory), freeMemory: Boolean(flags.freeMemory) };
     if (!this.queue.running) this.#applyFree();
   }

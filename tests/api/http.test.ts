@@ -13,7 +13,7 @@ afterAll(() => server.close());
 const json = async (res: Response) => (await res.json()) as any;
 
 async function drain(): Promise<void> {
-  for (let i = 0; i < 400 && server.runner.queue.remaining() > 0; i++) await sleep(10);
+  for (let i = 0; i < 400 && server.runner.remaining() > 0; i++) await sleep(10);
 }
 
 describe('POST /prompt', () => {

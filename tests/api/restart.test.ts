@@ -27,7 +27,7 @@ describe('restart', () => {
     await waitUntil(() => first.runner.history.get('done') !== undefined);
     await first.post('/prompt', { prompt: stepsPrompt(10_000, 5), prompt_id: 'long' });
     for (const id of ['b', 'a']) await first.post('/prompt', { prompt: stepsPrompt(2, 0, { tag: id }), prompt_id: id, extra_data: { auth_token_comfy_org: 'secret' } });
-    await waitUntil(() => first.runner.queue.running?.promptId === 'long');
+    await waitUntil(async () => (await first.runner.snapshot()).running[0]?.promptId === 'long');
     await first.close();
 
     const saved = JSON.parse(readFileSync(join(base, 'user', 'queue.json'), 'utf8'));

@@ -70,7 +70,7 @@ describe('--token', () => {
     expect((await server.get('/view?filename=x.png&token=s3cret')).status).toBe(404);
     const res = await server.post('/prompt', { prompt: stepsPrompt(1) });
     expect(res.status).toBe(401);
-    expect(server.runner.queue.remaining()).toBe(0);
+    expect(server.runner.remaining()).toBe(0);
   });
 
   it('is required on /ws and socket.io connections', async () => {

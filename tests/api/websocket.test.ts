@@ -206,7 +206,7 @@ describe('ComfyUI websocket API client', () => {
     await client.waitFor((m) => m.type === 'progress' && m.data.prompt_id === id);
     expect((await server.post('/interrupt', { prompt_id: 'not-running' })).status).toBe(200);
     await sleep(60);
-    expect(server.runner.queue.running?.promptId).toBe(id);
+    expect((await server.runner.snapshot()).running[0]?.promptId).toBe(id);
     expect((await server.post('/api/interrupt', '')).status).toBe(200);
     await client.finished(id);
     const types = sequence(client, id);

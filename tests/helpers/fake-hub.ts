@@ -56,7 +56,8 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     // Send the head of the file, then cut the connection as a flaky network would.
     const bytes = readFileSync(file);
     res.writeHead(200, { 'Content-Length': String(bytes.length), ETag: '"x"' });
-    res.write(bytes.subarray(0, limit), () => res.destroy());
+    // A graceful close (FIN), not a reset: a reset can make the client drop bytes it already has.
+    res.write(bytes.subarray(0, limit), () => res.socket?.end());
   });
 
   const server: Server = await new Promise((resolve) => {

@@ -215,7 +215,7 @@ describe('executor events, errors and interruption', () => {
       });
     });
     const interruptedAt = performance.now();
-    expect(engine.runner.interrupt()).toBe(true);
+    expect(engine.runner.interruptRunning()).toBe(true);
     const entry = await engine.runner.waitFor(submitted.promptId);
     expect(stoppedAt - interruptedAt).toBeLessThan(100);
     expect(entry.status).toMatchObject({ status_str: 'error', completed: false });

@@ -13,7 +13,7 @@ export function promptRoutes(ctx: ApiContext): Router {
   const router = Router();
 
   router.get('/prompt', (_req, res) => {
-    res.json({ exec_info: { queue_remaining: ctx.runner.queue.remaining() } });
+    res.json({ exec_info: { queue_remaining: ctx.runner.remaining() } });
   });
 
   router.post('/prompt', jsonBody(ctx.config), async (req, res) => {
