@@ -338,7 +338,15 @@ class Validator {
       return { ok: true, value };
     }
     if (!isPrimitiveType(spec.type)) {
-      if (spec.type === '*') return { ok: true, value };
+      // The node's validator judges the raw literal itself (ComfyUI passes literals of socket
+      // types through unchanged, e.g. 5.0 into an "IMAGE,FLOAT" input).
+      if (spec.type === '*' || checkedByNode) return { ok: true, value };
+      // A union naming a primitive type ("IMAGE,FLOAT") takes a literal of that type.
+      for (const member of spec.type.split(',').map((t) => t.trim())) {
+        if (!isPrimitiveType(member)) continue;
+        const converted = coerce(member, value);
+        if (converted.ok) return converted;
+      }
       fail({
         type: 'invalid_input_type',
         message: `Input expects a link from a ${spec.type} output`,
