@@ -244,7 +244,8 @@ class Validator {
       try {
         const verdict = await def.validateInputs(literals, this.env, inputTypes);
         if (verdict !== true) {
-          const names = def.validatedInputs === undefined || def.validatedInputs === '*' ? [''] : def.validatedInputs;
+          // A validator that names no input still fails the node (with an empty input name).
+          const names = def.validatedInputs === undefined || def.validatedInputs === '*' || def.validatedInputs.length === 0 ? [''] : def.validatedInputs;
           for (const name of names) {
             const details = typeof verdict === 'string' ? (name ? `${name} - ${verdict}` : verdict) : name;
             fail({ type: 'custom_validation_failed', message: 'Custom validation failed for node', details, extra_info: { input_name: name } });
