@@ -1,6 +1,6 @@
 // The two table-driven unit matrices of spec §7's unit-test paragraph: ComfyUI's link type rule
 // (validate_node_input) and the /view path traversal matrix (through the real server).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/api/server.ts';
@@ -56,7 +56,9 @@ describe('/view path traversal matrix', () => {
   const allowed = ['test..png', '..secret', 'my..file..name.png'];
   beforeAll(async () => {
     server = await startConformanceServer({ kind: 'classic' });
-    for (const name of allowed) writeFileSync(join(server.storage.directory('output'), name), `contents of ${name}`);
+    const output = server.storage.directory('output');
+    mkdirSync(output, { recursive: true });
+    for (const name of allowed) writeFileSync(join(output, name), `contents of ${name}`);
   });
   afterAll(() => server?.close());
 
