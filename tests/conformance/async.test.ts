@@ -87,7 +87,7 @@ describe.each(CACHE_POLICIES.filter((p) => p.cachesResults))('async (concurrent)
     const mix = g.node('TestLazyMixImages', { image1: sleep1.out(0), image2: sleep2.out(0), mask: mask.out(0) });
     g.node('TestSaveImage', { images: mix.out(0) });
     const [result, elapsed] = await timed(() => client.run(g));
-    expect(elapsed).toBeLessThan(550);
+    expect(elapsed).toBeLessThan(600);
     expect(result.didRun(sleep1.id)).toBe(true);
     expect(result.didRun(sleep2.id)).toBe(false);
   });
@@ -175,7 +175,8 @@ describe.each(CACHE_POLICIES.filter((p) => p.cachesResults))('async (concurrent)
     expect((await client.run(g)).didRun(sleep.id)).toBe(true);
     const [second, elapsed] = await timed(() => client.run(g));
     expect(second.didRun(sleep.id)).toBe(false);
-    expect(elapsed).toBeLessThan(100);
+    // Well below the 200 ms the node sleeps when it runs.
+    expect(elapsed).toBeLessThan(150);
   });
 
   it('async: async nodes made by an expansion run in parallel', async () => {
