@@ -21,6 +21,7 @@ import {
   ExecutionBlocker,
   findInput,
   type Expansion,
+  type LiveGraph,
   type NodeContext,
   type NodeDefinition,
   type NodeInputs,
@@ -147,6 +148,9 @@ class PromptRun {
   readonly bySignature = new Map<string, string>();
   readonly lock = new ExclusiveLock();
   readonly reportedBlockers = new Set<ExecutionBlocker>();
+  /** Which nodes each expansion-made node is waiting for (to catch cycles expansions create). */
+  readonly waitsFor = new Map<string, Set<string>>();
+  readonly liveGraph: LiveGraph;
   failure: NodeFailure | undefined;
 
   constructor(
@@ -156,6 +160,11 @@ class PromptRun {
     this.prompt = request.prompt;
     this.promptId = request.promptId;
     this.signal = request.signal ?? NEVER_ABORTED;
+    this.liveGraph = {
+      getNode: (id) => this.live.get(id)?.node ?? this.prompt[id],
+      displayId: (id) => this.live.get(id)?.displayId ?? (id in this.prompt ? id : undefined),
+      isEphemeral: (id) => (this.live.get(id)?.parentId ?? null) !== null,
+    };
   }
 
   emit(event: ExecutionEvent): void {
@@ -340,15 +349,67 @@ class PromptRun {
       return;
     }
     const strong = Object.entries(live.node.inputs).filter(([name, value]) => isLink(value) && !this.isLazy(id, name));
-    await Promise.all(strong.map(([, value]) => this.ensure((value as [string, number])[0])));
+    await this.awaitNodes(id, live, strong.map(([, value]) => (value as [string, number])[0]));
     this.throwIfStopped(id);
 
     if (live.def.checkLazyStatus) await this.resolveLazyInputs(id, live);
 
-    const run = () => this.execute(id, live);
-    const result = live.def.concurrent ? await run() : await this.lock.run(run);
+    const result = await this.execute(id, live);
     this.cache.set(this.signatures.get(id)!, result);
     this.results.set(id, result);
+  }
+
+  /**
+   * Waits for `sources` to be produced. The prompt's own graph was checked for cycles before the
+   * run, but an expansion can add nodes that wait for each other (directly or through lazy
+   * inputs); such a wait would never end, so it is refused as a dependency cycle. Only nodes
+   * added by expansions can be part of such a cycle (prompt nodes never link to them), so only
+   * their waits are tracked.
+   */
+  async awaitNodes(id: string, live: LiveNode, sources: readonly string[]): Promise<void> {
+    if (sources.length === 0) return;
+    if (live.parentId === null) {
+      await Promise.all(sources.map((source) => this.ensure(source)));
+      return;
+    }
+    for (const source of sources) {
+      const cycle = this.waitCycle(source, id);
+      if (cycle) throw new NodeFailure(this.blameForCycle([id, ...cycle]), new DependencyCycleError());
+    }
+    const waits = this.waitsFor.get(id) ?? new Set<string>();
+    this.waitsFor.set(id, waits);
+    for (const source of sources) waits.add(source);
+    try {
+      await Promise.all(sources.map((source) => this.ensure(source)));
+    } finally {
+      for (const source of sources) waits.delete(source);
+    }
+  }
+
+  /** The chain of waits leading from `from` back to `to`, if there is one. */
+  waitCycle(from: string, to: string): string[] | undefined {
+    const stack: [string, string[]][] = [[from, [from]]];
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const [node, path] = stack.pop()!;
+      if (node === to) return path;
+      if (seen.has(node)) continue;
+      seen.add(node);
+      for (const next of this.waitsFor.get(node) ?? []) stack.push([next, [...path, next]]);
+    }
+    return undefined;
+  }
+
+  /**
+   * Like ComfyUI: the error goes to the first node of the cycle that the UI shows under another
+   * id, i.e. to the node whose expansion created the cycle.
+   */
+  blameForCycle(cycle: readonly string[]): string {
+    for (const id of cycle) {
+      const displayId = this.live.get(id)?.displayId;
+      if (displayId !== undefined && displayId !== id) return displayId;
+    }
+    return cycle[0]!;
   }
 
   throwIfStopped(id: string): void {
@@ -377,7 +438,7 @@ class PromptRun {
         if (isLink(value) && !this.results.has(value[0])) missing.push(value[0]);
       }
       if (missing.length === 0) return;
-      await Promise.all(missing.map((source) => this.ensure(source)));
+      await this.awaitNodes(id, live, missing);
       this.throwIfStopped(id);
     }
   }
@@ -414,47 +475,54 @@ class PromptRun {
   }
 
   async execute(id: string, live: LiveNode): Promise<CachedResult> {
-    this.throwIfStopped(id);
     const { def } = live;
-    const inputs = this.gatherInputs(id, def, false);
-    // Only nodes with a timeout need a signal of their own (combining signals has a cost).
-    const nodeAbort = def.timeoutMs ? new AbortController() : undefined;
-    const signal = nodeAbort ? AbortSignal.any([this.stop.signal, nodeAbort.signal]) : this.stop.signal;
-    const ctx = this.context(id, live, signal);
-
-    this.setState(id, live, 'running', 0, 1);
-    this.emit({ type: 'executing', data: { node: id, display_node: live.displayId, prompt_id: this.promptId } });
-
     const outputSpecs = def.outputs ?? [];
     const outputs: unknown[][] = outputSpecs.map(() => []);
     // Per call, in order: a plain result, or the index of an expansion whose result comes later.
     const callResults: (readonly unknown[] | number)[] = [];
     const expansions: { result: readonly unknown[]; expand: Expansion }[] = [];
     let ui: UiOutput | undefined;
-    try {
-      const calls = def.inputIsList ? [inputs] : sliceLists(inputs);
-      for (const callInputs of calls) {
+
+    const callNode = async () => {
+      this.throwIfStopped(id);
+      const inputs = this.gatherInputs(id, def, false);
+      // Only nodes with a timeout need a signal of their own (combining signals has a cost).
+      const nodeAbort = def.timeoutMs ? new AbortController() : undefined;
+      const signal = nodeAbort ? AbortSignal.any([this.stop.signal, nodeAbort.signal]) : this.stop.signal;
+      const ctx = this.context(id, live, signal);
+
+      this.setState(id, live, 'running', 0, 1);
+      this.emit({ type: 'executing', data: { node: id, display_node: live.displayId, prompt_id: this.promptId } });
+      try {
+        const calls = def.inputIsList ? [inputs] : sliceLists(inputs);
+        for (let index = 0; index < calls.length; index++) {
+          const callInputs = calls[index]!;
+          ctx.throwIfInterrupted();
+          const blocker = findBlocker(callInputs);
+          if (blocker) {
+            this.reportBlocker(id, live, blocker);
+            callResults.push(outputSpecs.map(() => blocker));
+            continue;
+          }
+          const callCtx = index === 0 ? ctx : { ...ctx, expansionPrefix: `${id}.${index}.` };
+          const returned = await withTimeout(def, () => def.execute(callInputs, callCtx), nodeAbort);
+          const { result, ui: callUi, expand } = normalizeResult(returned);
+          if (expand) {
+            callResults.push(expansions.length);
+            expansions.push({ result, expand });
+          } else {
+            callResults.push(result);
+          }
+          if (callUi) ui = mergeUi(ui, callUi);
+        }
         ctx.throwIfInterrupted();
-        const blocker = findBlocker(callInputs);
-        if (blocker) {
-          this.reportBlocker(id, live, blocker);
-          callResults.push(outputSpecs.map(() => blocker));
-          continue;
-        }
-        const returned = await withTimeout(def, () => def.execute(callInputs, ctx), nodeAbort);
-        const { result, ui: callUi, expand } = normalizeResult(returned);
-        if (expand) {
-          callResults.push(expansions.length);
-          expansions.push({ result, expand });
-        } else {
-          callResults.push(result);
-        }
-        if (callUi) ui = mergeUi(ui, callUi);
+      } catch (error) {
+        throw new NodeFailure(id, this.signal.aborted ? new InterruptedError() : error);
       }
-      ctx.throwIfInterrupted();
-    } catch (error) {
-      throw new NodeFailure(id, this.signal.aborted ? new InterruptedError() : error);
-    }
+    };
+    // Only the node's own calls are exclusive: the nodes of its expansions need the lock too.
+    await (def.concurrent ? callNode() : this.lock.run(callNode));
+
     const expanded = expansions.length > 0 ? await this.runExpansions(id, live, expansions) : [];
     try {
       for (const result of callResults) collectOutputs(def, typeof result === 'number' ? expanded[result]! : result, outputs);
@@ -564,6 +632,11 @@ class PromptRun {
     const inputs: Record<string, unknown[]> = {};
     for (const [name, value] of Object.entries(node.inputs)) {
       if (isLink(value)) {
+        const spec = findInput(def, name);
+        if (spec && 'rawLink' in spec && spec.rawLink) {
+          inputs[name] = [value];
+          continue;
+        }
         const source = this.results.get(value[0]);
         if (!source && allowMissing) inputs[name] = [null];
         else inputs[name] = source?.outputs[value[1]] ?? [null];
@@ -575,6 +648,7 @@ class PromptRun {
       if (kind === 'PROMPT') inputs[name] = [this.prompt];
       else if (kind === 'EXTRA_PNGINFO') inputs[name] = [this.request.extraData?.extra_pnginfo ?? null];
       else if (kind === 'UNIQUE_ID') inputs[name] = [id];
+      else if (kind === 'DYNPROMPT') inputs[name] = [this.liveGraph];
     }
     return inputs;
   }
@@ -588,6 +662,7 @@ class PromptRun {
     return {
       nodeId: id,
       promptId: this.promptId,
+      expansionPrefix: `${id}.0.`,
       prompt: this.prompt,
       extraData: this.request.extraData ?? {},
       signal,

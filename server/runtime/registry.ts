@@ -127,7 +127,7 @@ export function inputInfo(spec: InputSpec, env: SchemaEnvironment): InputInfo {
   return Object.keys(options).length > 0 ? [type, options] : [type];
 }
 
-const HIDDEN_KINDS = new Set(['PROMPT', 'EXTRA_PNGINFO', 'UNIQUE_ID']);
+const HIDDEN_KINDS = new Set(['PROMPT', 'EXTRA_PNGINFO', 'UNIQUE_ID', 'DYNPROMPT']);
 const NAME_PATTERN = /^[A-Za-z_][\w.+\- ]*$/;
 
 /** Everything wrong with a definition, so a pack author sees all problems at once. */

@@ -66,11 +66,26 @@ export interface SocketInput extends CommonInputOptions {
   type: string;
   /** The input's value is not computed until the node asks for it (ComfyUI's `lazy`). */
   lazy?: boolean;
+  /**
+   * The node receives the link `[sourceId, slot]` itself instead of the value (ComfyUI's
+   * `rawLink`); the source still runs first. Loops built by expansion use it to refer to nodes.
+   */
+  rawLink?: boolean;
 }
 
 export type InputSpec = IntInput | FloatInput | StringInput | BooleanInput | ComboInput | SocketInput;
 
-export type HiddenInput = 'PROMPT' | 'EXTRA_PNGINFO' | 'UNIQUE_ID';
+/** DYNPROMPT: the live graph (the prompt plus the nodes expansions added so far), as a LiveGraph. */
+export type HiddenInput = 'PROMPT' | 'EXTRA_PNGINFO' | 'UNIQUE_ID' | 'DYNPROMPT';
+
+/** Read access to the running prompt's graph, expansions included (ComfyUI's DynamicPrompt). */
+export interface LiveGraph {
+  getNode(id: string): { class_type: string; inputs: Record<string, unknown> } | undefined;
+  /** The id the UI shows for a node: its own, or the one its expansion chose. */
+  displayId(id: string): string | undefined;
+  /** Whether the node came from an expansion rather than from the submitted prompt. */
+  isEphemeral(id: string): boolean;
+}
 
 export interface OutputSpec {
   type: string;
@@ -122,6 +137,11 @@ export interface SaveTarget {
 export interface NodeContext {
   readonly nodeId: string;
   readonly promptId: string;
+  /**
+   * `<nodeId>.<callIndex>.`, different for every call of every node: prefix the ids of an
+   * expansion with it so that they are new to the prompt (ComfyUI's GraphBuilder does the same).
+   */
+  readonly expansionPrefix: string;
   readonly prompt: ApiPrompt;
   readonly extraData: ExtraData;
   /** Aborted when the user interrupts the prompt. Long nodes pass it on or poll it. */
@@ -211,12 +231,15 @@ export function comboOptions(spec: ComboInput, env: SchemaEnvironment): readonly
 }
 
 /**
- * ComfyUI's link type rule: equal, or either side "*", or the comma-separated unions intersect.
+ * ComfyUI's link type rule (`validate_node_input`): equal, or either side "*", or the
+ * comma-separated unions (order and surrounding spaces ignored) intersect; `strict` demands that
+ * every received type is accepted.
  */
-export function typesCompatible(outputType: string, inputType: string): boolean {
+export function typesCompatible(outputType: string, inputType: string, strict = false): boolean {
   if (outputType === inputType) return true;
   if (outputType === '*' || inputType === '*') return true;
   if (outputType === '' || inputType === '') return false;
-  const received = new Set(outputType.split(',').map((t) => t.trim()));
-  return inputType.split(',').some((t) => received.has(t.trim()));
+  const received = outputType.split(',').map((t) => t.trim());
+  const accepted = new Set(inputType.split(',').map((t) => t.trim()));
+  return strict ? received.every((t) => accepted.has(t)) : received.some((t) => accepted.has(t));
 }

@@ -244,7 +244,8 @@ class Validator {
       try {
         const verdict = await def.validateInputs(literals, this.env, inputTypes);
         if (verdict !== true) {
-          const names = def.validatedInputs === undefined || def.validatedInputs === '*' ? [''] : def.validatedInputs;
+          // A validator that names no input still fails the node (with an empty input name).
+          const names = def.validatedInputs === undefined || def.validatedInputs === '*' || def.validatedInputs.length === 0 ? [''] : def.validatedInputs;
           for (const name of names) {
             const details = typeof verdict === 'string' ? (name ? `${name} - ${verdict}` : verdict) : name;
             fail({ type: 'custom_validation_failed', message: 'Custom validation failed for node', details, extra_info: { input_name: name } });
@@ -338,7 +339,15 @@ class Validator {
       return { ok: true, value };
     }
     if (!isPrimitiveType(spec.type)) {
-      if (spec.type === '*') return { ok: true, value };
+      // The node's validator judges the raw literal itself (ComfyUI passes literals of socket
+      // types through unchanged, e.g. 5.0 into an "IMAGE,FLOAT" input).
+      if (spec.type === '*' || checkedByNode) return { ok: true, value };
+      // A union naming a primitive type ("IMAGE,FLOAT") takes a literal of that type.
+      for (const member of spec.type.split(',').map((t) => t.trim())) {
+        if (!isPrimitiveType(member)) continue;
+        const converted = coerce(member, value);
+        if (converted.ok) return converted;
+      }
       fail({
         type: 'invalid_input_type',
         message: `Input expects a link from a ${spec.type} output`,

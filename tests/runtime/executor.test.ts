@@ -282,3 +282,74 @@ describe('list semantics', () => {
     expect(entry.outputs['5']).toEqual({ text: ['1', '4', '6', '8'] });
   });
 });
+
+describe('executor expansions', () => {
+  const Value: NodeDefinition = {
+    type: 'TestValue',
+    inputs: { required: { value: { type: 'INT' } } },
+    outputs: [{ type: 'INT' }],
+    execute: ({ value }) => [value],
+  };
+  const Show: NodeDefinition = {
+    type: 'TestShowValue',
+    outputNode: true,
+    inputs: { required: { value: { type: '*' } } },
+    execute: ({ value }) => ({ ui: { text: [JSON.stringify(value)] } }),
+  };
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no result within ${ms} ms`)), ms))]);
+
+  it('runs non-concurrent expansion children (the expanding node does not keep the lock)', async () => {
+    const PlusOne: NodeDefinition = {
+      type: 'TestPlusOne',
+      inputs: { required: { value: { type: 'INT' } } },
+      outputs: [{ type: 'INT' }],
+      execute: ({ value }, ctx) => ({ result: [[`${ctx.expansionPrefix}v`, 0]], expand: { [`${ctx.expansionPrefix}v`]: { class_type: 'TestValue', inputs: { value: value + 1 } } } }),
+    };
+    engine = await startEngine([Value, Show, PlusOne]);
+    const { entry } = await within(run(engine, { '1': { class_type: 'TestPlusOne', inputs: { value: 1 } }, '2': { class_type: 'TestShowValue', inputs: { value: ['1', 0] } } }), 2000);
+    expect(entry.outputs['2']).toEqual({ text: ['2'] });
+  });
+
+  it('hands rawLink inputs the link itself and DYNPROMPT the live graph', async () => {
+    const Inspect: NodeDefinition = {
+      type: 'TestInspect',
+      inputs: { required: { source: { type: 'INT', rawLink: true } }, hidden: { graph: 'DYNPROMPT' } },
+      outputs: [{ type: '*' }],
+      execute: ({ source, graph }) => [{ link: source, sourceClass: graph.getNode(source[0])?.class_type, ephemeral: graph.isEphemeral(source[0]) }],
+    };
+    engine = await startEngine([Value, Show, Inspect]);
+    const { entry } = await run(engine, {
+      '1': { class_type: 'TestValue', inputs: { value: 7 } },
+      '2': { class_type: 'TestInspect', inputs: { source: ['1', 0] } },
+      '3': { class_type: 'TestShowValue', inputs: { value: ['2', 0] } },
+    });
+    expect(JSON.parse((entry.outputs['3']!.text as string[])[0]!)).toEqual({ link: ['1', 0], sourceClass: 'TestValue', ephemeral: false });
+  });
+
+  it('reports a cycle between expansion nodes on the expanding node instead of hanging', async () => {
+    const Pair: NodeDefinition = {
+      type: 'TestValuePair',
+      inputs: { required: { a: { type: 'INT' } }, optional: { b: { type: 'INT' } } },
+      outputs: [{ type: 'INT' }],
+      execute: ({ a }) => [a],
+    };
+    const MakeCycle: NodeDefinition = {
+      type: 'TestMakeCycle',
+      inputs: { required: { value: { type: 'INT' } } },
+      outputs: [{ type: 'INT' }],
+      execute: (_inputs, ctx) => {
+        const p = ctx.expansionPrefix;
+        return {
+          result: [[`${p}x`, 0]],
+          expand: { [`${p}x`]: { class_type: 'TestValuePair', inputs: { a: [`${p}y`, 0] } }, [`${p}y`]: { class_type: 'TestValuePair', inputs: { a: [`${p}x`, 0] } } },
+        };
+      },
+    };
+    engine = await startEngine([Value, Show, Pair, MakeCycle]);
+    const { entry } = await within(run(engine, { '1': { class_type: 'TestMakeCycle', inputs: { value: 1 } }, '2': { class_type: 'TestShowValue', inputs: { value: ['1', 0] } } }), 2000);
+    expect(entry.status.status_str).toBe('error');
+    const error = entry.status.messages.find(([type]) => type === 'execution_error')![1];
+    expect(error).toMatchObject({ node_id: '1', exception_message: 'Dependency cycle detected' });
+  });
+});

@@ -204,6 +204,34 @@ describe('prompt validation', () => {
     ]);
   });
 
+  it('fails a node whose validator names no input but refuses', async () => {
+    const local = createRegistry();
+    local.register({ ...Picky, type: 'TestPickyAll', validatedInputs: [] });
+    const result = await validatePrompt({ '1': { class_type: 'TestPickyAll', inputs: { word: 'bad' } } }, local, env);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.nodeErrors['1']!.errors[0]).toMatchObject({ type: 'custom_validation_failed', details: 'the word "bad" is not allowed' });
+  });
+
+  it('passes a literal for a socket union to the validator raw, or converts it to the union\'s primitive type', async () => {
+    const local = createRegistry();
+    const seen: unknown[] = [];
+    local.register({
+      type: 'TestUnionRaw',
+      outputNode: true,
+      inputs: { required: { x: { type: 'IMAGE,FLOAT' } } },
+      validatedInputs: ['x'],
+      validateInputs: ({ x }) => (seen.push(x), true),
+      execute: () => ({ ui: {} }),
+    });
+    local.register({ type: 'TestUnion', outputNode: true, inputs: { required: { x: { type: 'IMAGE,FLOAT' } } }, execute: () => ({ ui: {} }) });
+    expect((await validatePrompt({ '1': { class_type: 'TestUnionRaw', inputs: { x: 'foo' } } }, local, env)).ok).toBe(true);
+    expect(seen).toEqual(['foo']);
+    const converted = await validatePrompt({ '1': { class_type: 'TestUnion', inputs: { x: '2.5' } } }, local, env);
+    expect(converted.ok && converted.prompt['1']!.inputs.x).toBe(2.5);
+    expect((await validatePrompt({ '1': { class_type: 'TestUnion', inputs: { x: 'foo' } } }, local, env)).ok).toBe(false);
+  });
+
   it('rejects a literal where a socket type needs a link', async () => {
     const saveImage: NodeDefinition = {
       type: 'TestImageSink',
