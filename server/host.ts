@@ -2,6 +2,7 @@
 // confined to the allowed folders, history on disk, and the prompt runner.
 import { join } from 'node:path';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
+import { createMediaService } from './media/tools.ts';
 import type { CachePolicy } from './runtime/cache.ts';
 import { CORE_PACK, NodeRegistry } from './runtime/registry.ts';
 import { PromptRunner } from './runtime/runner.ts';
@@ -29,13 +30,18 @@ export function createRegistry(): NodeRegistry {
   return registry;
 }
 
+/** Host services every engine gets: ffmpeg/ffprobe for the media nodes. */
+export function createServices(): Record<string, unknown> {
+  return { media: createMediaService() };
+}
+
 export async function createHost(options: HostOptions = {}): Promise<Host> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
   const registry = createRegistry();
   const runner = new PromptRunner({
     registry,
-    env: { storage, services: {} },
+    env: { storage, services: createServices() },
     cache: options.cache,
     historyStore: options.ephemeralHistory ? undefined : new HistoryFile(join(storage.layout.user, 'history.json')),
     progressState: options.progressState,
