@@ -33,7 +33,7 @@ export interface DecodeRequest {
 /** Decoded frames in chunks of whole frames, in stream order (no frame dropped or repeated). */
 export async function* decodeVideoFrames(tools: MediaTools, request: DecodeRequest, options: FrameReadOptions = {}): AsyncGenerator<FrameChunk> {
   const outputOptions = ['-map', `0:${request.stream}`, '-an', '-sn', '-dn', '-vsync', 'passthrough'];
-  if (request.scale) outputOptions.push('-vf', `scale=${request.width}:${request.height}:flags=bicubic`);
+  if (request.scale) outputOptions.push('-vf', `scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
   if (request.maxFrames !== undefined) outputOptions.push('-frames:v', String(request.maxFrames));
   outputOptions.push('-pix_fmt', 'rgb24');
   const command = ffmpegCommand(tools).input(request.path).outputOptions(outputOptions).format('rawvideo');

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findMediaTools } from '../../server/media/tools.ts';
+import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import type { TestEngine } from '../helpers/engine.ts';
 import type { ApiPrompt, HistoryEntry } from '../../types/api.ts';
 
@@ -53,8 +54,9 @@ export function probe(path: string): { streams: ProbedStream[]; format: { durati
 }
 
 /** Frame `index` of a video as RGB bytes, decoded by ffmpeg itself. */
-export function frameRgb(path: string, index: number): Buffer {
-  return execFileSync(tools.ffmpeg, ['-v', 'error', '-i', path, '-vf', `select=eq(n\\,${index})`, '-vsync', 'passthrough', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+export function frameRgb(path: string, index: number, size?: { width: number; height: number }): Buffer {
+  const scale = size ? `,scale=${size.width}:${size.height}` : '';
+  return execFileSync(tools.ffmpeg, ['-v', 'error', '-i', path, '-vf', `select=eq(n\\,${index})${scale}`, '-vsync', 'passthrough', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
     maxBuffer: 1 << 28,
   });
 }
@@ -76,4 +78,20 @@ export async function runPrompt(engine: TestEngine, prompt: ApiPrompt, extraData
 
 export function executionError(entry: HistoryEntry): Record<string, unknown> | undefined {
   return entry.status.messages.find(([type]) => type === 'execution_error')?.[1];
+}
+
+/** An output node that keeps whatever reaches it, so a test can look at IMAGE/MASK/AUDIO values. */
+export function captureNode(): { node: NodeDefinition; values: unknown[] } {
+  const values: unknown[] = [];
+  const node: NodeDefinition = {
+    type: 'TestCapture',
+    outputNode: true,
+    notIdempotent: true,
+    inputs: { required: { value: { type: '*' } } },
+    execute: ({ value }) => {
+      values.push(value);
+      return { ui: { text: ['captured'] } };
+    },
+  };
+  return { node, values };
 }
