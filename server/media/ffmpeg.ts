@@ -21,7 +21,8 @@ export function ffmpegReason(error: unknown): string {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^(ffprobe|ffmpeg) (version|exited)|^built with|^configuration:|^lib\w+ +\d/.test(l));
   const reason = lines.find((l) => /invalid|error|not found|unsupported|no such|could not|unknown|failed|truncat|end of file/i.test(l));
-  return (reason ?? lines.at(-1) ?? message).replace(/^Error: /, '').slice(0, 300);
+  // "[mov,mp4,m4a @ 0x55...] moov atom not found" -> "moov atom not found"
+  return (reason ?? lines.at(-1) ?? message).replace(/^Error: /, '').replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, '').slice(0, 300);
 }
 
 export interface VideoStreamInfo {

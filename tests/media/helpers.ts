@@ -14,7 +14,7 @@ export interface ClipOptions {
   /** Frame rate as ffmpeg accepts it ("30", "30000/1001"). */
   fps: string;
   seconds: number;
-  codec?: 'libx264' | 'libvpx-vp9' | 'mpeg4';
+  codec?: 'libx264' | 'libvpx-vp9' | 'mpeg4' | 'png';
   /** Sine tone of this frequency in the clip (none when absent). */
   tone?: number;
   source?: string;
@@ -26,7 +26,7 @@ export function makeClip(dir: string, name: string, o: ClipOptions): string {
   const path = join(dir, name);
   const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${o.source ?? 'testsrc'}=size=${o.width}x${o.height}:rate=${o.fps}`];
   if (o.tone) args.push('-f', 'lavfi', '-i', `sine=frequency=${o.tone}:sample_rate=44100`);
-  args.push('-t', String(o.seconds), '-c:v', o.codec ?? 'libx264', '-pix_fmt', 'yuv420p');
+  args.push('-t', String(o.seconds), '-c:v', o.codec ?? 'libx264', '-pix_fmt', o.codec === 'png' ? 'rgb24' : 'yuv420p');
   if (o.codec === 'libx264' || !o.codec) args.push('-preset', 'ultrafast', '-crf', '12');
   if (o.codec === 'libvpx-vp9') args.push('-deadline', 'realtime', '-cpu-used', '8', '-crf', '20', '-b:v', '0');
   if (o.codec === 'mpeg4') args.push('-q:v', '2');
