@@ -24,7 +24,8 @@ export interface ClipOptions {
 /** Writes a testsrc clip (and optional sine audio) to `dir/name`; returns its path. */
 export function makeClip(dir: string, name: string, o: ClipOptions): string {
   const path = join(dir, name);
-  const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${o.source ?? 'testsrc'}=size=${o.width}x${o.height}:rate=${o.fps}`];
+  const source = o.source ?? 'testsrc';
+  const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${source}${source.includes('=') ? ':' : '='}size=${o.width}x${o.height}:rate=${o.fps}`];
   if (o.tone) args.push('-f', 'lavfi', '-i', `sine=frequency=${o.tone}:sample_rate=44100`);
   args.push('-t', String(o.seconds), '-c:v', o.codec ?? 'libx264', '-pix_fmt', o.codec === 'png' ? 'rgb24' : 'yuv420p');
   if (o.codec === 'libx264' || !o.codec) args.push('-preset', 'ultrafast', '-crf', '12');
