@@ -2,6 +2,7 @@
 // confined to the allowed folders, history on disk, and the prompt runner.
 import { join } from 'node:path';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
+import { createMediaService } from './media/tools.ts';
 import { loadPacks, registerPack, type PackLoadOptions, type PackReport } from './packs/loader.ts';
 import type { CachePolicy } from './runtime/cache.ts';
 import { CORE_PACK, NodeRegistry } from './runtime/registry.ts';
@@ -42,6 +43,11 @@ export function createRegistry(): NodeRegistry {
   return registry;
 }
 
+/** Host services every engine gets: ffmpeg/ffprobe for the media nodes. */
+export function createServices(): Record<string, unknown> {
+  return { media: createMediaService() };
+}
+
 /** Every built-in pack plus the third-party packs of `<base>/custom_nodes` (or the given folder). */
 export async function loadRegistry(layout: FolderLayout, packs: HostOptions['packs'] = {}): Promise<{ registry: NodeRegistry; packs: PackReport[] }> {
   const registry = new NodeRegistry();
@@ -62,7 +68,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
   const { registry, packs, storage } = await prepareHost(options);
   const runner = new PromptRunner({
     registry,
-    env: { storage, services: {} },
+    env: { storage, services: createServices() },
     cache: options.cache,
     historyStore: options.ephemeralHistory ? undefined : new HistoryFile(join(storage.layout.user, 'history.json')),
     queueStore: options.persistQueue ? new QueueFile(join(storage.layout.user, 'queue.json')) : undefined,

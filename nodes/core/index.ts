@@ -1,8 +1,12 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import { LoadAudio, SaveAudio } from './audio.ts';
+import { LoadImage, PreviewImage, SaveImage } from './image.ts';
+import { ImageBatch, ImageCrop, ImageFromBatch, ImageScale } from './image-transform.ts';
 import { FloatMath, IntMath } from './math.ts';
 import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
 import { StringConcatenate } from './strings.ts';
+import { CreateVideo, GetVideoComponents, LoadVideo, SaveVideo } from './video.ts';
 
 /** The built-in node pack. */
 export const nodes: NodeDefinition[] = [
@@ -16,4 +20,17 @@ export const nodes: NodeDefinition[] = [
   StringConcatenate,
   PreviewAny,
   SaveText,
+  LoadImage,
+  SaveImage,
+  PreviewImage,
+  ImageScale,
+  ImageCrop,
+  ImageBatch,
+  ImageFromBatch,
+  LoadVideo,
+  GetVideoComponents,
+  CreateVideo,
+  SaveVideo,
+  LoadAudio,
+  SaveAudio,
 ];

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createHost, prepareHost, type HostOptions } from '../host.ts';
+import { createHost, createServices, prepareHost, type HostOptions } from '../host.ts';
 import type { PackReport } from '../packs/loader.ts';
 import type { PromptService } from '../runtime/prompt-service.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
@@ -66,7 +66,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     redis = new RedisPromptService({
       config: queueConfig,
       registry: parts.registry,
-      env: { storage: parts.storage, services: {} },
+      env: { storage: parts.storage, services: createServices() },
       historyStore: new HistoryFile(join(parts.storage.layout.user, 'history.json')),
       onError,
     });

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExecutionErrorData, HistoryEntry, UiOutput } from '../../types/api.ts';
+import { createServices } from '../host.ts';
 import type { CachePolicy } from '../runtime/cache.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
 import { queueItem } from '../runtime/queue.ts';
@@ -69,7 +70,7 @@ export class GraphWorker {
     for (let i = 0; i < concurrency; i++) {
       const runner = new PromptRunner({
         registry: this.#options.registry,
-        env: { storage: this.#options.storage, services: this.#options.device ? { device: this.#options.device } : {} },
+        env: { storage: this.#options.storage, services: { ...createServices(), ...(this.#options.device ? { device: this.#options.device } : {}) } },
         cache: this.#options.cache,
         progressState: true,
       });

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistry } from '../../server/host.ts';
+import { createRegistry, createServices } from '../../server/host.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import { PromptRunner, type RunnerEvent } from '../../server/runtime/runner.ts';
 import { FolderStorage, folderLayout } from '../../server/storage/folders.ts';
@@ -57,7 +57,7 @@ export async function startEngine(extraNodes: NodeDefinition[] = [], base = temp
   const registry = createRegistry();
   for (const def of extraNodes) registry.register(def);
   const storage = new FolderStorage(folderLayout({ base }));
-  const runner = new PromptRunner({ registry, env: { storage, services: {} }, progressState: true });
+  const runner = new PromptRunner({ registry, env: { storage, services: createServices() }, progressState: true });
   const events: RunnerEvent[] = [];
   runner.on((e) => events.push(e));
   await runner.start();

@@ -45,11 +45,12 @@ describe('graph run on a UI-format workflow', () => {
   });
 
   it('names the missing node types of a workflow it cannot run', () => {
-    const { code, stderr } = graph(['run', join(FIXTURES, 'video-pipeline.json')]);
+    // ComfyUI's default graph (checkpoint, CLIP, KSampler): image-diffusion classes FlashGraph lacks.
+    const { code, stderr } = graph(['run', join(FIXTURES, 'default-graph.json')]);
     expect(code).toBe(2);
     expect(stderr).toContain('not installed');
-    expect(stderr).toMatch(/LoadVideo \(node #10\): provided by/);
-    expect(stderr).toMatch(/SaveVideo \(node #13\)/);
+    expect(stderr).toMatch(/KSampler \(node #3\)/);
+    expect(stderr).toMatch(/CheckpointLoaderSimple \(node #4\)/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Test-only node classes with the schemas of ComfyUI's own nodes (inputs in ComfyUI's order, spec
 // §6.2): conversion only reads schemas, so these cannot run.
 import { createRegistry } from '../../server/host.ts';
-import type { NodeRegistry } from '../../server/runtime/registry.ts';
+import { NodeRegistry } from '../../server/runtime/registry.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 
 const notImplemented = (): never => {
@@ -215,9 +215,14 @@ export const comfyNodes: NodeDefinition[] = [
   },
 ];
 
-/** The built-in registry plus the ComfyUI-shaped test classes. */
+/**
+ * ComfyUI's own schemas for these classes (FlashGraph's LoadVideo and SaveVideo add optional
+ * inputs, which would change the expected prompts), plus the rest of the built-in nodes.
+ */
 export function comfyRegistry(): NodeRegistry {
-  const registry = createRegistry();
+  const registry = new NodeRegistry();
   for (const def of comfyNodes) registry.register(def, { name: 'comfy-test', module: 'nodes', builtin: true });
+  const builtin = createRegistry();
+  for (const type of builtin.types()) if (!registry.has(type)) registry.register(builtin.get(type)!, builtin.packOf(type));
   return registry;
 }

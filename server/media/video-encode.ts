@@ -1,0 +1,132 @@
+// Encodes a stream of frame chunks to a video file: the chunks go into ffmpeg's stdin as rgb24
+// raw video with back-pressure (at most about one frame waits in the pipe), audio comes from a
+// file input, metadata from an ffmetadata file.
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { formatRational, type FrameChunk, type Rational } from '../../types/data.ts';
+import { ffmpegCommand, runCommand } from './ffmpeg.ts';
+import type { MediaTools } from './tools.ts';
+
+export const VIDEO_FORMATS = ['mp4', 'webm'] as const;
+export const VIDEO_CODECS = ['h264', 'vp9'] as const;
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
+export type EncoderPreset = (typeof X264_PRESETS)[number];
+
+/** Default quality per codec: libx264's own default, and the usual VP9 constant-quality value. */
+export const DEFAULT_CRF: Record<VideoCodec, number> = { h264: 23, vp9: 32 };
+
+/** An extra ffmpeg input: its path, input options and which of its streams to map. */
+export interface ExtraInput {
+  path: string;
+  options: string[];
+  /** Stream specifier within this input, e.g. "a:0". */
+  stream: string;
+}
+
+export interface EncodeVideoRequest {
+  path: string;
+  format: VideoFormat;
+  codec: VideoCodec;
+  crf?: number;
+  preset?: EncoderPreset;
+  width: number;
+  height: number;
+  fps: Rational;
+  audio?: ExtraInput;
+  /** An ffmetadata file with the container tags. */
+  metadataFile?: string;
+}
+
+function codecOptions(request: EncodeVideoRequest): string[] {
+  const crf = String(request.crf ?? DEFAULT_CRF[request.codec]);
+  const preset = request.preset ?? 'medium';
+  if (request.codec === 'h264') {
+    const options = ['-c:v', 'libx264', '-preset', preset, '-crf', crf, '-pix_fmt', 'yuv420p'];
+    // 4:2:0 H.264 needs even sides: drop the last row/column rather than invent pixels.
+    if (request.width % 2 || request.height % 2) options.push('-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0');
+    return options;
+  }
+  const index = X264_PRESETS.indexOf(preset);
+  const [deadline, cpuUsed] = index <= 2 ? ['realtime', 8] : index <= 4 ? ['good', 4] : index === 5 ? ['good', 2] : ['good', 1];
+  return ['-c:v', 'libvpx-vp9', '-crf', crf, '-b:v', '0', '-deadline', deadline, '-cpu-used', String(cpuUsed), '-row-mt', '1', '-pix_fmt', 'yuv420p'];
+}
+
+/**
+ * Writes `frames` to `request.path`. `onProgress` gets the number of frames written so far. On
+ * failure or abort, ffmpeg is killed; removing the partial file is the caller's job.
+ */
+export async function encodeVideo(
+  tools: MediaTools,
+  request: EncodeVideoRequest,
+  frames: AsyncIterable<FrameChunk>,
+  options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
+): Promise<number> {
+  const frameSize = request.width * request.height * 3;
+  const input = new PassThrough({ highWaterMark: frameSize });
+  const command = ffmpegCommand(tools)
+    .input(input)
+    .inputFormat('rawvideo')
+    .inputOptions(['-pix_fmt', 'rgb24', '-video_size', `${request.width}x${request.height}`, '-framerate', formatRational(request.fps)]);
+  const maps = ['-map', '0:v:0'];
+  let next = 1;
+  if (request.audio) {
+    command.input(request.audio.path).inputOptions(request.audio.options);
+    maps.push('-map', `${next}:${request.audio.stream}`);
+    next++;
+  }
+  if (request.metadataFile) {
+    command.input(request.metadataFile).inputFormat('ffmetadata');
+    maps.push('-map_metadata', String(next));
+  }
+  const audioOptions = request.audio ? (request.format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '192k']) : ['-an'];
+  const containerOptions = request.format === 'mp4' ? ['-movflags', 'use_metadata_tags'] : [];
+  command
+    .outputOptions([...maps, ...codecOptions(request), ...audioOptions, ...containerOptions])
+    .format(request.format)
+    .output(request.path);
+
+  const finished = runCommand(command, options.signal);
+  finished.catch(() => {});
+  let written = 0;
+  try {
+    for await (const chunk of frames) {
+      options.signal?.throwIfAborted();
+      if (!input.write(chunk.data)) {
+        const drained = once(input, 'drain').then(() => 'drained' as const);
+        if ((await Promise.race([drained, finished.then(() => 'ended' as const)])) === 'ended') {
+          throw new EncoderStopped();
+        }
+      }
+      written += chunk.count;
+      options.onProgress?.(written);
+    }
+    input.end();
+    await finished;
+    return written;
+  } catch (error) {
+    command.kill('SIGKILL');
+    input.destroy();
+    // When ffmpeg failed first, its own reason is the one worth reporting.
+    const reason = await finished.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    throw error instanceof EncoderStopped && reason ? reason : error;
+  }
+}
+
+class EncoderStopped extends Error {
+  constructor() {
+    super('the encoder stopped before all frames were written');
+  }
+}
+
+/** ffmetadata text for container tags (`=`, `;`, `#`, `\` and newlines escaped). */
+export function ffmetadata(tags: Record<string, string>): string {
+  const escape = (s: string) => s.replace(/[=;#\\\n]/g, (c) => `\\${c}`);
+  return `;FFMETADATA1\n${Object.entries(tags)
+    .map(([k, v]) => `${escape(k)}=${escape(v)}`)
+    .join('\n')}\n`;
+}

@@ -1,0 +1,208 @@
+// VIDEO from a file: probed once, decoded lazily. Each read of its frames starts an ffmpeg that
+// writes rgb24 frames into a pipe; they are cut into chunks of whole frames and handed on, so
+// memory stays at a few chunks whatever the length of the video.
+import {
+  defaultChunkFrames,
+  lazyImage,
+  parseRational,
+  rational,
+  videoFromComponents,
+  type FrameChunk,
+  type FrameReadOptions,
+  type Rational,
+  type Video,
+} from '../../types/data.ts';
+import { audioFromFile } from './audio-file.ts';
+import { InterruptedError } from '../runtime/errors.ts';
+import { MediaError, sizeProblem } from './errors.ts';
+import { ffmpegCommand, ffmpegReason, probeMedia, readCommandOutput } from './ffmpeg.ts';
+import type { MediaTools } from './tools.ts';
+
+export interface DecodeRequest {
+  path: string;
+  /** Absolute stream index of the video stream. */
+  stream: number;
+  /** Output frame size; differs from the stream's when ffmpeg should scale. */
+  width: number;
+  height: number;
+  scale: boolean;
+  /** Stop after this many decoded frames. */
+  maxFrames?: number;
+}
+
+/** Decoded frames in chunks of whole frames, in stream order (no frame dropped or repeated). */
+export async function* decodeVideoFrames(tools: MediaTools, request: DecodeRequest, options: FrameReadOptions = {}): AsyncGenerator<FrameChunk> {
+  const outputOptions = ['-map', `0:${request.stream}`, '-an', '-sn', '-dn', '-vsync', 'passthrough'];
+  if (request.scale) outputOptions.push('-vf', `scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  if (request.maxFrames !== undefined) outputOptions.push('-frames:v', String(request.maxFrames));
+  outputOptions.push('-pix_fmt', 'rgb24');
+  const command = ffmpegCommand(tools).input(request.path).outputOptions(outputOptions).format('rawvideo');
+
+  const bytes = request.width * request.height * 3;
+  const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(request.width, request.height));
+  let buffer = Buffer.allocUnsafe(perChunk * bytes);
+  let filled = 0;
+  let start = 0;
+  for await (const data of readCommandOutput(command, options.signal)) {
+    let offset = 0;
+    while (offset < data.length) {
+      const n = Math.min(data.length - offset, buffer.length - filled);
+      data.copy(buffer, filled, offset, offset + n);
+      filled += n;
+      offset += n;
+      if (filled === buffer.length) {
+        yield { start, count: perChunk, data: buffer };
+        start += perChunk;
+        buffer = Buffer.allocUnsafe(perChunk * bytes);
+        filled = 0;
+      }
+    }
+  }
+  const whole = Math.floor(filled / bytes);
+  if (whole > 0) yield { start, count: whole, data: buffer.subarray(0, whole * bytes) };
+}
+
+/** FlashGraph's LoadVideo extras (VideoHelperSuite's names); 0 means "off" for each. */
+export interface VideoLoadSettings {
+  forceRate?: number;
+  width?: number;
+  height?: number;
+  frameCap?: number;
+  skipFirst?: number;
+  everyNth?: number;
+}
+
+/** Which source frame output frame j shows: force the rate, then skip, then take every nth. */
+export interface FramePlan {
+  count: number;
+  fps: Rational;
+  /** Time of the first output frame in the source, in seconds. */
+  startSeconds: number;
+  sourceIndex(j: number): number;
+  identity: boolean;
+}
+
+export function planFrames(sourceCount: number, sourceFps: Rational, settings: VideoLoadSettings): FramePlan {
+  const nth = Math.max(1, settings.everyNth ?? 1);
+  const skip = Math.max(0, settings.skipFirst ?? 0);
+  const forced = settings.forceRate && settings.forceRate > 0 ? rationalFromRate(settings.forceRate) : undefined;
+  const base = forced ?? sourceFps;
+  // Base frame k (at time k / base) shows the source frame on screen at that time.
+  const baseCount = forced ? Math.ceil((sourceCount * forced.num * sourceFps.den) / (forced.den * sourceFps.num) - 1e-9) : sourceCount;
+  const baseToSource = forced
+    ? (k: number) => Math.min(sourceCount - 1, Math.floor((k * forced.den * sourceFps.num) / (forced.num * sourceFps.den) + 1e-9))
+    : (k: number) => k;
+  let count = Math.max(0, Math.ceil((baseCount - skip) / nth));
+  if (settings.frameCap && settings.frameCap > 0) count = Math.min(count, settings.frameCap);
+  return {
+    count,
+    fps: rational(base.num, base.den * nth),
+    startSeconds: (skip * base.den) / base.num,
+    sourceIndex: (j) => baseToSource(skip + j * nth),
+    identity: !forced && skip === 0 && nth === 1,
+  };
+}
+
+function rationalFromRate(value: number): Rational {
+  const ntsc = value * 1001;
+  if (!Number.isInteger(value) && Math.abs(ntsc - Math.round(ntsc)) < 1e-6) return rational(Math.round(ntsc), 1001);
+  return Number.isInteger(value) ? rational(value) : rational(Math.round(value * 1000), 1000);
+}
+
+/** The frames a plan selects from a stream of source chunks, re-chunked. */
+async function* pickFrames(source: AsyncIterable<FrameChunk>, plan: FramePlan, frameSize: number, perChunk: number): AsyncGenerator<FrameChunk> {
+  let j = 0;
+  let out = Buffer.allocUnsafe(perChunk * frameSize);
+  let filled = 0;
+  let start = 0;
+  for await (const chunk of source) {
+    for (let f = 0; f < chunk.count && j < plan.count; f++) {
+      const index = chunk.start + f;
+      while (j < plan.count && plan.sourceIndex(j) === index) {
+        out.set(chunk.data.subarray(f * frameSize, (f + 1) * frameSize), filled * frameSize);
+        filled++;
+        j++;
+        if (filled === perChunk) {
+          yield { start, count: filled, data: out };
+          start += filled;
+          out = Buffer.allocUnsafe(perChunk * frameSize);
+          filled = 0;
+        }
+      }
+    }
+    if (j >= plan.count) break;
+  }
+  if (filled > 0) yield { start, count: filled, data: out.subarray(0, filled * frameSize) };
+}
+
+/** Output size for custom_width/custom_height: 0 keeps the source's; one 0 keeps the aspect. */
+export function targetSize(width: number, height: number, customWidth = 0, customHeight = 0): { width: number; height: number } {
+  if (customWidth > 0 && customHeight > 0) return { width: customWidth, height: customHeight };
+  if (customWidth > 0) return { width: customWidth, height: Math.max(1, Math.round((height * customWidth) / width)) };
+  if (customHeight > 0) return { width: Math.max(1, Math.round((width * customHeight) / height)), height: customHeight };
+  return { width, height };
+}
+
+/**
+ * Probes a video file and returns a lazily decoded VIDEO; `fail` turns a reason into the node's
+ * error. Decodes the first frame now so that undecodable files fail here, not downstream.
+ */
+export async function openVideoFile(
+  tools: MediaTools,
+  path: string,
+  settings: VideoLoadSettings,
+  fail: (reason: string) => MediaError,
+  origin: string,
+): Promise<Video> {
+  let probe;
+  try {
+    probe = await probeMedia(tools, path);
+  } catch (error) {
+    throw fail(`not a readable video file: ${ffmpegReason(error)}`);
+  }
+  const video = probe.video;
+  if (!video) throw fail(`has no video stream (${probe.format})`);
+  const problem = sizeProblem(video.width, video.height);
+  if (problem) throw fail(`video ${problem}`);
+  if (!(video.packets > 0)) throw fail('has no video frames');
+  const sourceFps = parseRational(video.rate) ?? rational(1);
+
+  const size = targetSize(video.width, video.height, settings.width, settings.height);
+  const outputProblem = sizeProblem(size.width, size.height);
+  if (outputProblem) throw fail(`custom_width/custom_height: ${outputProblem}`);
+  const decode: DecodeRequest = { path, stream: video.index, ...size, scale: size.width !== video.width || size.height !== video.height };
+
+  try {
+    let decoded = 0;
+    for await (const chunk of decodeVideoFrames(tools, { ...decode, maxFrames: 1 })) decoded += chunk.count;
+    if (decoded === 0) throw new Error('no frame could be decoded');
+  } catch (error) {
+    throw fail(`cannot decode its ${video.codec} video stream: ${ffmpegReason(error)}`);
+  }
+
+  const plan = planFrames(video.packets, sourceFps, settings);
+  if (plan.count === 0) throw fail(`skip_first_frames/select_every_nth leave none of its ${video.packets} frames`);
+  const frameSize = size.width * size.height * 3;
+  const lastSource = plan.sourceIndex(plan.count - 1);
+  const images = lazyImage({ count: plan.count, ...size, origin }, async function* (options) {
+    const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(size.width, size.height));
+    const frames = decodeVideoFrames(tools, { ...decode, maxFrames: lastSource + 1 }, { ...options, chunkFrames: perChunk });
+    try {
+      yield* plan.identity ? frames : pickFrames(frames, plan, frameSize, perChunk);
+    } catch (error) {
+      if (error instanceof InterruptedError) throw error;
+      throw new MediaError(`${origin}: decoding failed: ${ffmpegReason(error)}`);
+    }
+  });
+
+  let audio = null;
+  if (probe.audio && probe.audio.sampleRate > 0 && probe.audio.channels > 0) {
+    const wanted = (plan.count * plan.fps.den) / plan.fps.num;
+    const available = probe.audio.durationSeconds - plan.startSeconds;
+    const durationSeconds = Math.min(wanted, available);
+    if (durationSeconds > 0) {
+      audio = audioFromFile(tools, { path, stream: probe.audio.audioIndex, startSeconds: plan.startSeconds, durationSeconds }, probe.audio.sampleRate, probe.audio.channels);
+    }
+  }
+  return videoFromComponents(images, plan.fps, audio);
+}
