@@ -1,7 +1,7 @@
 // The editing session: the litegraph graph and canvas, the workflow files going in and out, the
 // run state the server reports, undo/redo and autosave. Panels read its state and listen for
 // its 'change' events.
-import { LGraph, LGraphCanvas, LGraphEventMode, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { LGraph, LGraphCanvas, LGraphEventMode, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
 import type { ExecutionEventMap, FileRef, HistoryEntry, NodeErrors, ObjectInfo, UiOutput } from '../../types/api.ts';
 import type { UiWorkflow } from '../../types/workflow.ts';
 import { applyControlAfterGenerate } from '../../server/workflow/control.ts';
@@ -136,7 +136,7 @@ export class Editor extends EventTarget {
   }
 
   setModeOfSelected(mode: LGraphEventMode): void {
-    const selected = Object.values(this.canvas.selected_nodes) as LGraphNode[];
+    const selected = [...this.canvas.selectedItems].filter((item): item is LGraphNode => item instanceof LGraphNode);
     if (selected.length === 0) return;
     const allSet = selected.every((node) => node.mode === mode);
     for (const node of selected) node.changeMode(allSet ? LGraphEventMode.ALWAYS : mode);
