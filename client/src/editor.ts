@@ -162,6 +162,27 @@ export class Editor extends EventTarget {
       if (converted.warnings.length > 0) this.notify({ kind: 'info', title: `Converted ${name} from API format`, lines: converted.warnings });
     } else workflow = loaded.workflow;
     this.loadUiWorkflow(workflow, name);
+    if (loaded.format === 'api') this.stackColumns();
+  }
+
+  /** apiToUi guesses node heights; once the nodes exist, restack each column by their real sizes. */
+  private stackColumns(): void {
+    const columns = new Map<number, LGraphNode[]>();
+    for (const node of this.graph._nodes) columns.set(node.pos[0], [...(columns.get(node.pos[0]) ?? []), node]);
+    for (const column of columns.values()) {
+      column.sort((a, b) => a.pos[1] - b.pos[1]);
+      let y = column[0]!.pos[1];
+      for (const node of column) {
+        const needed = node.computeSize();
+        node.setSize([Math.max(node.size[0], needed[0]), Math.max(node.size[1], needed[1])]);
+        node.pos[1] = y;
+        y += node.size[1] + LiteGraph.NODE_TITLE_HEIGHT + 20;
+      }
+    }
+    this.fitView();
+    this.canvas.setDirty(true, true);
+    this.undoStack = [];
+    this.checkpoint();
   }
 
   async loadFile(file: File): Promise<void> {

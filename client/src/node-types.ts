@@ -332,7 +332,8 @@ export class FlashNode extends LGraphNode {
     const lines = [...(this.errorMessage ? [this.errorMessage] : []), ...[...this.inputErrors].map(([name, message]) => `${name}: ${message}`)];
     const wrapped = lines.flatMap((line) => wrap(ctx, line, Math.max(this.size[0], 260) - 12)).slice(0, 8);
     const height = wrapped.length * 15 + 8;
-    const y = -LiteGraph.NODE_TITLE_HEIGHT - height - 6;
+    // Below the node: above it the label would leave the screen for nodes at the top of the view.
+    const y = this.size[1] + 6;
     ctx.fillStyle = 'rgba(150, 20, 20, 0.92)';
     ctx.beginPath();
     ctx.roundRect(0, y, Math.max(this.size[0], 260), height, 5);
