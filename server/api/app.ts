@@ -1,6 +1,7 @@
 // The HTTP API: ComfyUI's routes, each served at `/<path>` and at `/api/<path>`.
 import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
+import { editorRoutes, exampleWorkflowRoutes } from './editor.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
 import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
@@ -32,8 +33,10 @@ export function createApp(ctx: ApiContext): Express {
   api.use(viewRoutes(ctx));
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
+  api.use(exampleWorkflowRoutes());
   app.use('/api', api);
   app.use(api);
+  app.use(editorRoutes());
 
   app.use(notFound);
   app.use(errorHandler(ctx.log));

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { get as httpGet, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, startTestServer, stepsPrompt, WsClient, type TestServer } from './helpers.ts';
@@ -147,7 +147,14 @@ describe('introspection', () => {
     expect(await json(await server.get('/models'))).toEqual(['onnx', 'vae']);
     expect(await json(await server.get('/api/models/vae'))).toEqual(['a.safetensors', 'sub/b.onnx']);
     expect((await server.get('/models/loras')).status).toBe(404);
-    expect((await server.get('/models/..')).status).toBe(404);
+    // Sent as written: fetch would normalise '/models/..' to '/', which is the editor's page.
+    const rawStatus = await new Promise<number | undefined>((resolve, reject) =>
+      httpGet({ host: server.host, port: server.port, path: '/models/..' }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      }).on('error', reject),
+    );
+    expect(rawStatus).toBe(404);
   });
 });
 

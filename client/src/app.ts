@@ -1,0 +1,334 @@
+// The editor's page: toolbar, canvas, side panels (queue, history, gallery), status bar and
+// notices, as lit elements rendered into the light DOM so one stylesheet styles them all.
+import { LGraphEventMode } from '@comfyorg/litegraph';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { QueueItem } from '../../types/api.ts';
+import { ServerApi } from './api.ts';
+import { Editor, type GalleryItem } from './editor.ts';
+
+type Tab = 'queue' | 'history' | 'gallery';
+
+abstract class LightElement extends LitElement {
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+}
+
+/** Panels re-render whenever the editor reports a change. */
+abstract class EditorView extends LightElement {
+  static override properties = { editor: { attribute: false } };
+  declare editor: Editor | undefined;
+  private readonly onChange = () => this.requestUpdate();
+
+  protected override updated(changed: PropertyValues): void {
+    if (changed.has('editor')) {
+      (changed.get('editor') as Editor | undefined)?.removeEventListener('change', this.onChange);
+      this.editor?.addEventListener('change', this.onChange);
+    }
+  }
+}
+
+export class FlashGraphApp extends LightElement {
+  static override properties = { tab: { state: true }, menuOpen: { state: true }, examples: { state: true }, ready: { state: true } };
+  declare tab: Tab;
+  declare menuOpen: boolean;
+  declare examples: { label: string; load: () => Promise<unknown> }[];
+  declare ready: boolean;
+  editor: Editor | undefined;
+
+  constructor() {
+    super();
+    this.tab = 'queue';
+    this.menuOpen = false;
+    this.examples = [];
+    this.ready = false;
+  }
+
+  override async firstUpdated(): Promise<void> {
+    const canvas = this.querySelector<HTMLCanvasElement>('#fg-canvas')!;
+    canvas.tabIndex = 0;
+    const api = new ServerApi();
+    const editor = new Editor(api, canvas);
+    this.editor = editor;
+    (window as unknown as { flashgraph: Editor }).flashgraph = editor;
+    const resize = () => editor.canvas.resize(canvas.parentElement!.clientWidth, canvas.parentElement!.clientHeight);
+    new ResizeObserver(resize).observe(canvas.parentElement!);
+    resize();
+    this.installInputHandlers(canvas);
+    try {
+      await editor.start();
+    } catch (error) {
+      editor.notify({ kind: 'error', title: 'Could not reach the server', lines: [(error as Error).message] });
+    }
+    this.ready = true;
+    document.body.dataset.ready = 'true';
+    void this.loadExampleList(api);
+  }
+
+  private async loadExampleList(api: ServerApi): Promise<void> {
+    const examples: FlashGraphApp['examples'] = [];
+    try {
+      for (const name of await api.exampleWorkflows()) examples.push({ label: name.replace(/\.json$/, ''), load: () => api.exampleWorkflow(name) });
+      for (const [pack, names] of Object.entries(await api.templates())) {
+        for (const name of names) examples.push({ label: `${pack} / ${name}`, load: () => api.template(pack, name) });
+      }
+    } catch (error) {
+      this.editor?.notify({ kind: 'error', title: 'Could not list example workflows', lines: [(error as Error).message] });
+    }
+    this.examples = examples;
+  }
+
+  private installInputHandlers(canvas: HTMLCanvasElement): void {
+    const editor = () => this.editor;
+    // Every pointer or key action on the canvas may have changed the graph: record it.
+    const record = () => setTimeout(() => editor()?.checkpoint(), 0);
+    canvas.addEventListener('pointerup', record);
+    canvas.addEventListener('pointerdown', () => canvas.focus());
+    document.addEventListener('keyup', (event) => {
+      if (!isTextField(event.target)) record();
+    });
+    document.addEventListener('keydown', (event) => {
+      const current = editor();
+      if (!current) return;
+      const ctrl = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (ctrl && key === 'enter') {
+        event.preventDefault();
+        void current.queuePrompt();
+      } else if (ctrl && key === 's') {
+        event.preventDefault();
+        current.download(event.shiftKey ? 'api' : 'ui');
+      } else if (ctrl && key === 'o') {
+        event.preventDefault();
+        this.openFilePicker();
+      } else if (isTextField(event.target)) {
+        return;
+      } else if (ctrl && key === 'z' && !event.shiftKey) {
+        event.preventDefault();
+        current.undo();
+      } else if (ctrl && (key === 'y' || (key === 'z' && event.shiftKey))) {
+        event.preventDefault();
+        current.redo();
+      } else if (ctrl && key === 'm') {
+        event.preventDefault();
+        current.setModeOfSelected(LGraphEventMode.NEVER);
+      } else if (ctrl && key === 'b') {
+        event.preventDefault();
+        current.setModeOfSelected(LGraphEventMode.BYPASS);
+      }
+    });
+    // Workflow files dropped anywhere on the page open in the editor.
+    window.addEventListener('dragover', (event) => {
+      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    });
+    window.addEventListener(
+      'drop',
+      (event) => {
+        const file = event.dataTransfer?.files[0];
+        if (!file) return;
+        event.preventDefault();
+        event.stopPropagation();
+        void editor()?.loadFile(file);
+      },
+      true,
+    );
+  }
+
+  openFilePicker(): void {
+    this.querySelector<HTMLInputElement>('#fg-open-file')?.click();
+  }
+
+  private onFileChosen(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (file) void this.editor?.loadFile(file);
+    input.value = '';
+  }
+
+  override render() {
+    const editor = this.editor;
+    return html`
+      <header class="fg-toolbar">
+        <span class="fg-brand">FlashGraph</span>
+        <button data-action="queue" class="fg-primary" title="Queue (Ctrl+Enter)" @click=${() => void editor?.queuePrompt()}>Queue</button>
+        <button data-action="new" @click=${() => editor?.newWorkflow()}>New</button>
+        <button data-action="open" title="Open (Ctrl+O)" @click=${() => this.openFilePicker()}>Open…</button>
+        <button data-action="save" title="Save (Ctrl+S)" @click=${() => editor?.download('ui')}>Save</button>
+        <button data-action="export-api" title="Export API format (Ctrl+Shift+S)" @click=${() => editor?.download('api')}>Export (API)</button>
+        <div class="fg-menu">
+          <button data-action="examples" @click=${() => (this.menuOpen = !this.menuOpen)}>Examples ▾</button>
+          ${this.menuOpen
+            ? html`<ul class="fg-menu-list">
+                ${this.examples.length === 0 ? html`<li class="fg-muted">none</li>` : nothing}
+                ${this.examples.map(
+                  (example) =>
+                    html`<li>
+                      <button
+                        data-example=${example.label}
+                        @click=${async () => {
+                          this.menuOpen = false;
+                          try {
+                            editor?.loadWorkflowData(await example.load(), example.label.replace(/^.* \/ /, ''));
+                          } catch (error) {
+                            editor?.notify({ kind: 'error', title: `Could not open ${example.label}`, lines: [(error as Error).message] });
+                          }
+                        }}
+                      >
+                        ${example.label}
+                      </button>
+                    </li>`,
+                )}
+              </ul>`
+            : nothing}
+        </div>
+        <button data-action="undo" title="Undo (Ctrl+Z)" @click=${() => editor?.undo()}>↶</button>
+        <button data-action="redo" title="Redo (Ctrl+Y)" @click=${() => editor?.redo()}>↷</button>
+        <span class="fg-spacer"></span>
+        <span class="fg-hint">double-click: add node · right-click: menu · Ctrl+M mute · Ctrl+B bypass</span>
+        <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
+      </header>
+      <main class="fg-main">
+        <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas></div>
+        <aside class="fg-side">
+          <nav class="fg-tabs">
+            ${(['queue', 'history', 'gallery'] as Tab[]).map(
+              (tab) => html`<button class=${this.tab === tab ? 'active' : ''} data-tab=${tab} @click=${() => (this.tab = tab)}>${tab}</button>`,
+            )}
+          </nav>
+          ${this.tab === 'queue' ? html`<fg-queue-panel .editor=${editor}></fg-queue-panel>` : nothing}
+          ${this.tab === 'history' ? html`<fg-history-panel .editor=${editor}></fg-history-panel>` : nothing}
+          ${this.tab === 'gallery' ? html`<fg-gallery .editor=${editor}></fg-gallery>` : nothing}
+        </aside>
+      </main>
+      <fg-status-bar .editor=${editor}></fg-status-bar>
+      <fg-notices .editor=${editor}></fg-notices>
+    `;
+  }
+}
+
+export class QueuePanel extends EditorView {
+  override render() {
+    const editor = this.editor;
+    if (!editor) return nothing;
+    const { queue_running: running, queue_pending: pending } = editor.queue;
+    const row = (item: QueueItem, isRunning: boolean) =>
+      html`<li class="fg-queue-item ${isRunning ? 'running' : 'pending'}" data-prompt-id=${item[1]}>
+        <span>#${item[0]} ${isRunning ? 'running' : 'pending'}</span>
+        <code>${item[1].slice(0, 8)}</code>
+        <button data-action="cancel" @click=${() => void editor.cancel(item[1], isRunning)}>${isRunning ? 'Interrupt' : 'Cancel'}</button>
+      </li>`;
+    return html`<section class="fg-panel fg-queue">
+      <div class="fg-panel-head">
+        <span>${running.length} running · ${pending.length} pending</span>
+        <button data-action="clear-queue" ?disabled=${pending.length === 0} @click=${() => void editor.clearQueue()}>Clear pending</button>
+      </div>
+      <ul>
+        ${running.map((item) => row(item, true))} ${[...pending].sort((a, b) => a[0] - b[0]).map((item) => row(item, false))}
+      </ul>
+      ${running.length + pending.length === 0 ? html`<p class="fg-muted">The queue is empty. Ctrl+Enter queues the workflow.</p>` : nothing}
+    </section>`;
+  }
+}
+
+export class HistoryPanel extends EditorView {
+  static override properties = { ...EditorView.properties, expanded: { state: true } };
+  declare expanded: string | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.editor?.refreshHistory();
+  }
+
+  override render() {
+    const editor = this.editor;
+    if (!editor) return nothing;
+    return html`<section class="fg-panel fg-history">
+      <div class="fg-panel-head">
+        <span>${editor.history.length} runs</span>
+        <button data-action="refresh-history" @click=${() => void editor.refreshHistory()}>Refresh</button>
+      </div>
+      <ul>
+        ${editor.history.map(([id, entry]) => {
+          const items = editor.outputsOf(id, entry.outputs);
+          return html`<li class="fg-history-item ${entry.status.status_str}" data-prompt-id=${id}>
+            <div class="fg-row">
+              <span class="fg-badge ${entry.status.status_str}">${entry.status.status_str}</span>
+              <code>${id.slice(0, 8)}</code>
+              <span class="fg-muted">${items.length} outputs</span>
+              <button data-action="open-run" @click=${() => editor.openHistoryWorkflow(id)}>Open workflow</button>
+              <button data-action="show-outputs" @click=${() => (this.expanded = this.expanded === id ? undefined : id)}>Outputs</button>
+            </div>
+            ${this.expanded === id ? html`<div class="fg-thumbs">${items.map(renderItem)}</div>` : nothing}
+          </li>`;
+        })}
+      </ul>
+    </section>`;
+  }
+}
+
+export class Gallery extends EditorView {
+  override render() {
+    const editor = this.editor;
+    if (!editor) return nothing;
+    return html`<section class="fg-panel fg-gallery">
+      ${editor.gallery.length === 0 ? html`<p class="fg-muted">Outputs of this session's runs appear here.</p>` : nothing}
+      <div class="fg-thumbs">${editor.gallery.map(renderItem)}</div>
+    </section>`;
+  }
+}
+
+function renderItem(item: GalleryItem) {
+  const title = `node #${item.nodeId} · ${item.promptId.slice(0, 8)}`;
+  if (item.kind === 'image') return html`<a class="fg-thumb" href=${item.url} target="_blank" title=${title}><img src=${item.url} alt=${title} /></a>`;
+  if (item.kind === 'video') return html`<video class="fg-thumb" src=${item.url} title=${title} muted loop autoplay playsinline></video>`;
+  return html`<pre class="fg-thumb fg-text" title=${title}>${item.text}</pre>`;
+}
+
+export class StatusBar extends EditorView {
+  override render() {
+    const editor = this.editor;
+    if (!editor) return nothing;
+    const { run } = editor;
+    const fraction = run.max > 0 ? run.value / run.max : 0;
+    return html`<footer class="fg-status">
+      <span class="fg-dot ${editor.connected ? 'on' : 'off'}" title=${editor.connected ? 'connected' : 'disconnected'}></span>
+      <span class="fg-workflow-name">${editor.workflowName}</span>
+      ${run.node
+        ? html`<span class="fg-running" data-node-id=${run.node}>running #${run.node} ${run.nodeTitle ?? ''}</span>
+            <progress class="fg-progress" max="1" .value=${fraction}></progress>
+            <span class="fg-progress-text">${run.max > 0 ? `${run.value}/${run.max}` : ''}</span>`
+        : html`<span class="fg-muted">idle</span>`}
+      <span class="fg-spacer"></span>
+      <span class="fg-muted">queue: ${editor.queue.queue_running.length + editor.queue.queue_pending.length}</span>
+    </footer>`;
+  }
+}
+
+export class Notices extends EditorView {
+  override render() {
+    const editor = this.editor;
+    if (!editor || editor.notices.length === 0) return nothing;
+    return html`<div class="fg-notices">
+      ${editor.notices.map(
+        (notice) => html`<div class="fg-notice ${notice.kind}">
+          <button class="fg-close" title="dismiss" @click=${() => editor.dismissNotice(notice)}>×</button>
+          <strong>${notice.title}</strong>
+          <ul>
+            ${notice.lines.map((line) => html`<li>${line}</li>`)}
+          </ul>
+        </div>`,
+      )}
+    </div>`;
+  }
+}
+
+function isTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || (target instanceof HTMLElement && target.isContentEditable);
+}
+
+customElements.define('fg-app', FlashGraphApp);
+customElements.define('fg-queue-panel', QueuePanel);
+customElements.define('fg-history-panel', HistoryPanel);
+customElements.define('fg-gallery', Gallery);
+customElements.define('fg-status-bar', StatusBar);
+customElements.define('fg-notices', Notices);

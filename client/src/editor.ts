@@ -1,0 +1,513 @@
+// The editing session: the litegraph graph and canvas, the workflow files going in and out, the
+// run state the server reports, undo/redo and autosave. Panels read its state and listen for
+// its 'change' events.
+import { LGraph, LGraphCanvas, LGraphEventMode, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
+import type { ExecutionEventMap, FileRef, HistoryEntry, NodeErrors, ObjectInfo, UiOutput } from '../../types/api.ts';
+import type { UiWorkflow } from '../../types/workflow.ts';
+import { applyControlAfterGenerate } from '../../server/workflow/control.ts';
+import { detectWorkflow } from '../../server/workflow/detect.ts';
+import { apiToUi } from '../../server/workflow/to-ui.ts';
+import { uiToApi } from '../../server/workflow/to-api.ts';
+import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
+import { FlashNode, registerNodeTypes } from './node-types.ts';
+
+const AUTOSAVE_KEY = 'flashgraph.workflow';
+const UNDO_LIMIT = 50;
+const FRONTEND_VERSION = 'flashgraph-editor-0.1';
+
+export interface GalleryItem {
+  promptId: string;
+  nodeId: string;
+  kind: 'image' | 'video' | 'text';
+  url?: string;
+  text?: string;
+}
+
+export interface Notice {
+  kind: 'error' | 'info';
+  title: string;
+  lines: string[];
+}
+
+export interface RunStatus {
+  promptId: string | undefined;
+  node: string | undefined;
+  nodeTitle: string | undefined;
+  value: number;
+  max: number;
+}
+
+export class Editor extends EventTarget {
+  readonly graph = new LGraph();
+  readonly canvas: LGraphCanvas;
+  objectInfo: ObjectInfo = {};
+  workflowName = 'workflow';
+  queue: QueueState = { queue_running: [], queue_pending: [] };
+  history: [string, HistoryEntry][] = [];
+  gallery: GalleryItem[] = [];
+  notices: Notice[] = [];
+  run: RunStatus = { promptId: undefined, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
+  connected = false;
+  private undoStack: string[] = [];
+  private redoStack: string[] = [];
+  private restoring = false;
+
+  constructor(
+    readonly api: ServerApi,
+    canvasElement: HTMLCanvasElement,
+  ) {
+    super();
+    this.canvas = new LGraphCanvas(canvasElement, this.graph);
+    this.canvas.allow_searchbox = true;
+    this.canvas.show_info = false;
+    // The search box matches display names, class names and categories.
+    this.canvas.onSearchBox = (_helper, query) => this.searchNodes(query);
+    // Structural edits (add, remove, connect, paste...) are recorded for undo once they settle.
+    const later = () => setTimeout(() => this.checkpoint(), 0);
+    this.graph.onNodeAdded = later;
+    this.graph.onNodeRemoved = later;
+    this.graph.onAfterChange = later;
+  }
+
+  async start(): Promise<void> {
+    this.objectInfo = await this.api.objectInfo();
+    registerNodeTypes(this.objectInfo, {
+      canvas: () => this.canvas,
+      upload: (file) => this.api.uploadImage(file),
+      viewUrl: (file) => this.api.viewUrl(file),
+      changed: () => this.checkpoint(),
+    });
+    this.listen();
+    this.api.connect();
+    const saved = localStorage.getItem(AUTOSAVE_KEY);
+    let restored = false;
+    if (saved) {
+      try {
+        const { name, workflow } = JSON.parse(saved) as { name: string; workflow: UiWorkflow };
+        this.loadUiWorkflow(workflow, name);
+        restored = true;
+      } catch (error) {
+        this.notify({ kind: 'error', title: 'Could not restore the autosaved workflow', lines: [String(error)] });
+      }
+    }
+    if (!restored) this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
+    void this.refreshQueue();
+    void this.refreshHistory();
+    window.addEventListener('beforeunload', () => this.autosave());
+  }
+
+  changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  notify(notice: Notice): void {
+    this.notices = [...this.notices.slice(-4), notice];
+    this.changed();
+  }
+
+  dismissNotice(notice: Notice): void {
+    this.notices = this.notices.filter((n) => n !== notice);
+    this.changed();
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------------
+
+  searchNodes(query: string): string[] {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const scored: [number, string][] = [];
+    for (const [name, info] of Object.entries(this.objectInfo)) {
+      const display = (info.display_name || name).toLowerCase();
+      const haystack = `${name.toLowerCase()} ${display} ${info.category.toLowerCase()}`;
+      if (!words.every((word) => haystack.includes(word))) continue;
+      const q = words.join(' ');
+      const score = display === q || name.toLowerCase() === q ? 0 : display.startsWith(q) || name.toLowerCase().startsWith(q) ? 1 : display.includes(q) ? 2 : 3;
+      scored.push([score, name]);
+    }
+    return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, 50).map(([, name]) => name);
+  }
+
+  nodeById(id: string | number): FlashNode | undefined {
+    const node = this.graph.getNodeById(id as never);
+    return node instanceof FlashNode ? node : undefined;
+  }
+
+  private flashNodes(): FlashNode[] {
+    return this.graph._nodes.filter((node): node is FlashNode => node instanceof FlashNode);
+  }
+
+  setModeOfSelected(mode: LGraphEventMode): void {
+    const selected = [...this.canvas.selectedItems].filter((item): item is LGraphNode => item instanceof LGraphNode);
+    if (selected.length === 0) return;
+    const allSet = selected.every((node) => node.mode === mode);
+    for (const node of selected) node.changeMode(allSet ? LGraphEventMode.ALWAYS : mode);
+    this.canvas.setDirty(true, true);
+    this.checkpoint();
+  }
+
+  // ---- workflow files -------------------------------------------------------------------------
+
+  serialize(): UiWorkflow {
+    const workflow = this.graph.serialize() as unknown as UiWorkflow;
+    workflow.extra = { ...(workflow.extra ?? {}), ds: { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] }, frontendVersion: FRONTEND_VERSION };
+    return workflow;
+  }
+
+  /** Any workflow file's content: UI format as it is, API format converted with apiToUi. */
+  loadWorkflowData(data: unknown, name: string): void {
+    const loaded = detectWorkflow(data);
+    let workflow: UiWorkflow;
+    if (loaded.format === 'api') {
+      const converted = apiToUi(loaded.prompt, this.objectInfo);
+      workflow = converted.workflow;
+      if (converted.warnings.length > 0) this.notify({ kind: 'info', title: `Converted ${name} from API format`, lines: converted.warnings });
+    } else workflow = loaded.workflow;
+    this.loadUiWorkflow(workflow, name);
+    if (loaded.format === 'api') this.stackColumns();
+  }
+
+  /** apiToUi guesses node heights; once the nodes exist, restack each column by their real sizes. */
+  private stackColumns(): void {
+    const columns = new Map<number, LGraphNode[]>();
+    for (const node of this.graph._nodes) columns.set(node.pos[0], [...(columns.get(node.pos[0]) ?? []), node]);
+    for (const column of columns.values()) {
+      column.sort((a, b) => a.pos[1] - b.pos[1]);
+      let y = column[0]!.pos[1];
+      for (const node of column) {
+        const needed = node.computeSize();
+        node.setSize([Math.max(node.size[0], needed[0]), Math.max(node.size[1], needed[1])]);
+        node.pos[1] = y;
+        y += node.size[1] + LiteGraph.NODE_TITLE_HEIGHT + 20;
+      }
+    }
+    this.fitView();
+    this.canvas.setDirty(true, true);
+    this.undoStack = [];
+    this.checkpoint();
+  }
+
+  async loadFile(file: File): Promise<void> {
+    const name = file.name.replace(/\.json$/i, '');
+    try {
+      this.loadWorkflowData(JSON.parse(await file.text()) as unknown, name);
+    } catch (error) {
+      this.notify({ kind: 'error', title: `Could not open ${file.name}`, lines: [(error as Error).message] });
+    }
+  }
+
+  loadUiWorkflow(workflow: UiWorkflow, name: string): void {
+    const missing = [...new Set(workflow.nodes.map((node) => node.type).filter((type) => !LiteGraph.registered_node_types[type] && !isFrontendOnly(type)))];
+    this.restoring = true;
+    try {
+      this.graph.configure(structuredClone(workflow) as never);
+    } finally {
+      this.restoring = false;
+    }
+    const ds = (workflow.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
+    if (ds && typeof ds.scale === 'number' && Array.isArray(ds.offset)) {
+      this.canvas.ds.scale = ds.scale;
+      this.canvas.ds.offset = [ds.offset[0], ds.offset[1]];
+    } else this.fitView();
+    this.workflowName = name;
+    this.undoStack = [];
+    this.redoStack = [];
+    this.canvas.setDirty(true, true);
+    this.checkpoint();
+    if (missing.length > 0) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
+    this.changed();
+  }
+
+  newWorkflow(): void {
+    this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
+  }
+
+  private fitView(): void {
+    const nodes = this.graph._nodes;
+    if (nodes.length === 0) {
+      this.canvas.ds.scale = 1;
+      this.canvas.ds.offset = [0, 0];
+      return;
+    }
+    const xs = nodes.flatMap((n) => [n.pos[0], n.pos[0] + n.size[0]]);
+    const ys = nodes.flatMap((n) => [n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT, n.pos[1] + n.size[1]]);
+    const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const element = this.canvas.canvas;
+    const width = element.clientWidth || 800;
+    const height = element.clientHeight || 600;
+    const scale = Math.min(1, Math.max(0.2, Math.min((width - 80) / (maxX - minX), (height - 80) / (maxY - minY))));
+    this.canvas.ds.scale = scale;
+    this.canvas.ds.offset = [(width / scale - (maxX - minX)) / 2 - minX, (height / scale - (maxY - minY)) / 2 - minY];
+  }
+
+  apiPrompt(): ReturnType<typeof uiToApi> {
+    return uiToApi(this.serialize(), this.objectInfo);
+  }
+
+  download(kind: 'ui' | 'api'): void {
+    let data: unknown;
+    try {
+      data = kind === 'ui' ? this.serialize() : this.apiPrompt().prompt;
+    } catch (error) {
+      this.notify({ kind: 'error', title: 'Export failed', lines: [(error as Error).message] });
+      return;
+    }
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `${this.workflowName}${kind === 'api' ? '.api' : ''}.json`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
+
+  // ---- undo / redo / autosave -----------------------------------------------------------------
+
+  /** Records the graph when it differs from the last record (called after every user action). */
+  checkpoint(): void {
+    if (this.restoring) return;
+    const snapshot = JSON.stringify(this.graph.serialize());
+    if (this.undoStack.at(-1) !== snapshot) {
+      this.undoStack.push(snapshot);
+      if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
+      this.redoStack = [];
+    }
+    this.autosave();
+  }
+
+  autosave(): void {
+    try {
+      localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: this.serialize() }));
+    } catch {
+      // A full storage quota only costs the autosave.
+    }
+  }
+
+  undo(): void {
+    this.checkpoint();
+    if (this.undoStack.length < 2) return;
+    this.redoStack.push(this.undoStack.pop()!);
+    this.restore(this.undoStack.at(-1)!);
+  }
+
+  redo(): void {
+    const next = this.redoStack.pop();
+    if (!next) return;
+    this.undoStack.push(next);
+    this.restore(next);
+  }
+
+  private restore(snapshot: string): void {
+    this.restoring = true;
+    try {
+      this.graph.configure(JSON.parse(snapshot) as never);
+    } finally {
+      this.restoring = false;
+    }
+    this.canvas.setDirty(true, true);
+    this.autosave();
+    this.changed();
+  }
+
+  // ---- queueing -------------------------------------------------------------------------------
+
+  async queuePrompt(): Promise<boolean> {
+    const workflow = this.serialize();
+    let prompt;
+    try {
+      const converted = uiToApi(workflow, this.objectInfo);
+      prompt = converted.prompt;
+      if (converted.warnings.length > 0) this.notify({ kind: 'info', title: 'Queued with warnings', lines: converted.warnings });
+    } catch (error) {
+      this.notify({ kind: 'error', title: 'The workflow cannot be converted', lines: [(error as Error).message] });
+      return false;
+    }
+    this.clearValidationErrors();
+    try {
+      await this.api.queuePrompt(prompt, workflow);
+    } catch (error) {
+      if (error instanceof PromptRejected) this.showValidationErrors(error);
+      else this.notify({ kind: 'error', title: 'Queueing failed', lines: [(error as Error).message] });
+      return false;
+    }
+    // Control after generate: the next run gets the next seed, as in ComfyUI.
+    applyControlAfterGenerate(workflow, this.objectInfo, Math.random, (change) => {
+      if (change.node.includes('/')) return;
+      const widget = this.nodeById(change.node)?.widget(change.widget);
+      if (widget) widget.value = change.to as never;
+    });
+    this.canvas.setDirty(true, false);
+    this.checkpoint();
+    void this.refreshQueue();
+    return true;
+  }
+
+  private clearValidationErrors(): void {
+    for (const node of this.flashNodes()) node.clearRunState();
+    this.notices = this.notices.filter((n) => n.kind !== 'error');
+    this.canvas.setDirty(true, false);
+    this.changed();
+  }
+
+  private showValidationErrors(rejection: PromptRejected): void {
+    const lines: string[] = [];
+    for (const [id, entry] of Object.entries(rejection.nodeErrors as NodeErrors)) {
+      const node = this.nodeById(id);
+      for (const error of entry.errors) {
+        const input = (error.extra_info as { input_name?: unknown }).input_name;
+        // ComfyUI often puts the input's name in `details`: said once is enough.
+        const text = error.details && error.details !== input ? `${error.message}: ${error.details}` : error.message;
+        lines.push(`#${id} ${node?.title ?? entry.class_type}${typeof input === 'string' ? ` · ${input}` : ''}: ${text}`);
+        if (!node) continue;
+        node.has_errors = true;
+        if (typeof input === 'string') node.inputErrors.set(input, text);
+        else node.errorMessage = text;
+      }
+    }
+    this.canvas.setDirty(true, true);
+    this.notify({ kind: 'error', title: rejection.message, lines });
+  }
+
+  async refreshQueue(): Promise<void> {
+    try {
+      this.queue = await this.api.queue();
+      this.changed();
+    } catch {
+      // The next status event tries again.
+    }
+  }
+
+  async refreshHistory(): Promise<void> {
+    try {
+      const history = await this.api.history(50);
+      this.history = Object.entries(history).reverse();
+      this.changed();
+    } catch {
+      // idem
+    }
+  }
+
+  async cancel(promptId: string, running: boolean): Promise<void> {
+    if (running) await this.api.interrupt(promptId);
+    else await this.api.deleteFromQueue([promptId]);
+    await this.refreshQueue();
+  }
+
+  async clearQueue(): Promise<void> {
+    await this.api.clearQueue();
+    await this.refreshQueue();
+  }
+
+  openHistoryWorkflow(promptId: string): void {
+    const entry = this.history.find(([id]) => id === promptId)?.[1];
+    const workflow = (entry?.prompt[3]?.extra_pnginfo as { workflow?: unknown } | undefined)?.workflow;
+    try {
+      if (workflow) this.loadWorkflowData(workflow, `run-${promptId.slice(0, 8)}`);
+      else if (entry) this.loadWorkflowData(entry.prompt[2], `run-${promptId.slice(0, 8)}`);
+    } catch (error) {
+      this.notify({ kind: 'error', title: 'Could not open that run', lines: [(error as Error).message] });
+    }
+  }
+
+  outputsOf(promptId: string, outputs: Record<string, UiOutput>): GalleryItem[] {
+    return Object.entries(outputs).flatMap(([nodeId, ui]) => galleryItems(promptId, nodeId, ui, (file) => this.api.viewUrl(file)));
+  }
+
+  // ---- live run state -------------------------------------------------------------------------
+
+  private listen(): void {
+    const { api } = this;
+    api.on('connect', () => {
+      this.connected = true;
+      this.changed();
+    });
+    api.on('disconnect', () => {
+      this.connected = false;
+      this.changed();
+    });
+    api.on('status', () => void this.refreshQueue());
+    api.on('execution_start', ({ prompt_id }) => {
+      for (const node of this.flashNodes()) node.clearRunState();
+      this.run = { promptId: prompt_id, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
+      this.canvas.setDirty(true, false);
+      this.changed();
+    });
+    api.on('executing', (data) => this.onExecuting(data));
+    api.on('progress', ({ node, value, max, prompt_id }) => {
+      const target = this.nodeById(node);
+      if (target) {
+        target.progress = max > 0 ? value / max : undefined;
+        target.setDirtyCanvas(true, false);
+      }
+      this.run = { ...this.run, promptId: prompt_id, node, nodeTitle: target?.title ?? node, value, max };
+      this.changed();
+    });
+    api.on('executed', (data) => this.onExecuted(data));
+    api.on('execution_error', (data) => {
+      const node = this.nodeById(data.node_id);
+      const message = `${data.exception_type}: ${data.exception_message.trim()}`;
+      if (node) {
+        node.running = false;
+        node.has_errors = true;
+        node.errorMessage = message;
+        this.canvas.setDirty(true, true);
+      }
+      this.notify({ kind: 'error', title: `Node #${data.node_id} (${data.node_type}) failed`, lines: [message] });
+      void this.refreshHistory();
+    });
+    api.on('execution_interrupted', ({ node_id }) => {
+      this.notify({ kind: 'info', title: 'Interrupted', lines: [node_id ? `while node #${node_id} ran` : 'before it started'] });
+    });
+    api.on('execution_success', () => void this.refreshHistory());
+    api.on('b_preview_with_metadata', ({ node_id, display_node_id, image, image_type }) => {
+      const node = this.nodeById(display_node_id ?? node_id) ?? this.nodeById(node_id);
+      node?.setPreview(new Blob([image as BlobPart], { type: image_type }));
+    });
+  }
+
+  private onExecuting({ node }: ExecutionEventMap['executing']): void {
+    for (const flash of this.flashNodes()) {
+      if (flash.running) {
+        flash.running = false;
+        flash.progress = undefined;
+      }
+    }
+    if (node === null) {
+      this.run = { promptId: undefined, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
+      void this.refreshQueue();
+    } else {
+      const target = this.nodeById(node);
+      if (target) target.running = true;
+      this.run = { ...this.run, node, nodeTitle: target?.title ?? node, value: 0, max: 0 };
+    }
+    this.canvas.setDirty(true, false);
+    this.changed();
+  }
+
+  private onExecuted({ node, display_node, output, prompt_id }: ExecutionEventMap['executed']): void {
+    const target = this.nodeById(display_node ?? node) ?? this.nodeById(node);
+    target?.setOutputs(output, (file) => this.api.viewUrl(file));
+    if (output) this.gallery = [...galleryItems(prompt_id, node, output, (file) => this.api.viewUrl(file)), ...this.gallery].slice(0, 60);
+    this.changed();
+  }
+}
+
+const FRONTEND_ONLY = new Set(['Reroute', 'Note', 'MarkdownNote', 'PrimitiveNode']);
+
+function isFrontendOnly(type: string): boolean {
+  return FRONTEND_ONLY.has(type);
+}
+
+function galleryItems(promptId: string, nodeId: string, ui: UiOutput, viewUrl: (file: FileRef) => string): GalleryItem[] {
+  const items: GalleryItem[] = [];
+  const animated = Array.isArray(ui.animated) && ui.animated.some(Boolean);
+  for (const key of ['images', 'video', 'gifs']) {
+    for (const file of ui[key] ?? []) {
+      if (typeof file !== 'object' || file === null || typeof (file as FileRef).filename !== 'string') continue;
+      const ref = file as FileRef;
+      const isVideo = key !== 'images' || (animated && /\.(mp4|webm)$/i.test(ref.filename)) || /\.(mp4|webm|mov)$/i.test(ref.filename);
+      items.push({ promptId, nodeId, kind: isVideo ? 'video' : 'image', url: viewUrl(ref) });
+    }
+  }
+  for (const text of ui.text ?? []) items.push({ promptId, nodeId, kind: 'text', text: typeof text === 'string' ? text : JSON.stringify(text) });
+  return items;
+}

@@ -1,0 +1,435 @@
+// Node classes built at start from GET /object_info: one litegraph class per server node class,
+// its sockets typed and coloured, its widgets made from the input specs in the order
+// `widgetSlots` gives (the same order the UI->API conversion reads `widgets_values` in).
+import { BaseWidget, LGraphCanvas, LGraphNode, LiteGraph, RenderShape } from '@comfyorg/litegraph';
+import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisation';
+import type { IBaseWidget } from '@comfyorg/litegraph/dist/types/widgets';
+import type { DrawWidgetOptions, WidgetEventOptions } from '@comfyorg/litegraph/dist/widgets/BaseWidget';
+import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
+import { mapWidgetValues, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
+import { typeColor } from './colors.ts';
+
+/** What nodes need from the editor around them. */
+export interface NodeServices {
+  canvas(): LGraphCanvas;
+  upload(file: File): Promise<FileRef>;
+  viewUrl(file: FileRef): string;
+  /** A widget changed through a node's own UI (upload): autosave and undo take note. */
+  changed(): void;
+}
+
+const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
+const COMBO_CONTROL_MODES = [...CONTROL_MODES, 'increment-wrap'];
+const VIDEO_FILE = /\.(mp4|webm|mov|mkv)$/i;
+const MEDIA_MIN_HEIGHT = 180;
+const TEXT_LINE_HEIGHT = 14;
+
+type ValueSlot = Extract<WidgetSlot, { kind: 'value' }>;
+
+type Media = { kind: 'image'; element: HTMLImageElement; url: string } | { kind: 'video'; element: HTMLVideoElement; url: string };
+
+/** Base of every generated class: run-state decorations and output previews. */
+export class FlashNode extends LGraphNode {
+  static nodeInfo: NodeInfo;
+  static services: NodeServices;
+
+  running = false;
+  /** The error shown above the node (execution_error or a node-level validation error). */
+  errorMessage: string | undefined = undefined;
+  /** Validation errors per input name (node_errors from a refused POST /prompt). */
+  inputErrors = new Map<string, string>();
+  media: Media[] = [];
+  texts: string[] = [];
+  /** The latest sampler preview of the running node, replaced by the outputs when it finishes. */
+  livePreview: HTMLImageElement | undefined = undefined;
+
+  constructor(title?: string) {
+    const info = (new.target as typeof FlashNode).nodeInfo;
+    super(title ?? info.display_name, info.name);
+    this.comfyClass = info.name;
+    this.serialize_widgets = true;
+    this.buildSlots(info);
+    this.strokeStyles.running = () => (this.running ? { color: '#22e07a', lineWidth: 3, padding: 7 } : undefined);
+    const size = this.computeSize();
+    this.setSize([Math.max(size[0], 220), size[1] + 6]);
+  }
+
+  get info(): NodeInfo {
+    return (this.constructor as typeof FlashNode).nodeInfo;
+  }
+
+  private get services(): NodeServices {
+    return (this.constructor as typeof FlashNode).services;
+  }
+
+  private buildSlots(info: NodeInfo): void {
+    const slots = widgetSlots(info);
+    const widgetInputs = new Map(slots.filter((s): s is ValueSlot => s.kind === 'value').map((s) => [s.name, s]));
+    for (const required of [true, false]) {
+      const group = required ? info.input.required : info.input.optional;
+      if (!group) continue;
+      const order = (required ? info.input_order.required : info.input_order.optional) ?? Object.keys(group);
+      for (const name of order) {
+        const spec = group[name] as InputInfo | undefined;
+        if (!spec) continue;
+        const type = Array.isArray(spec[0]) ? 'COMBO' : spec[0];
+        const options = spec[1] ?? {};
+        const label = typeof options.display_name === 'string' ? options.display_name : undefined;
+        const extra: Record<string, unknown> = { color_on: typeColor(type), color_off: typeColor(type) };
+        if (label) extra.label = label;
+        if (widgetInputs.has(name)) extra.widget = { name };
+        if (!required) extra.shape = RenderShape.HollowCircle;
+        this.addInput(name, type, extra);
+      }
+    }
+    for (const [i, output] of info.output.entries()) {
+      const type = Array.isArray(output) ? 'COMBO' : output;
+      const extra: Record<string, unknown> = { color_on: typeColor(type), color_off: typeColor(type) };
+      if (info.output_is_list[i]) extra.shape = RenderShape.GRID;
+      this.addOutput(info.output_name[i] ?? type, type, extra);
+    }
+    for (const slot of slots) this.addWidgetFor(slot, slots);
+  }
+
+  private addWidgetFor(slot: WidgetSlot, slots: WidgetSlot[]): void {
+    if (slot.kind === 'control') {
+      const owner = slots.find((s): s is ValueSlot => s.kind === 'value' && s.name === slot.name);
+      const modes = owner?.type === 'COMBO' ? COMBO_CONTROL_MODES : CONTROL_MODES;
+      this.addWidget('combo', 'control_after_generate', owner?.type === 'COMBO' ? 'fixed' : 'randomize', null, { values: modes });
+      return;
+    }
+    if (slot.kind === 'filter') {
+      this.addWidget('text', 'control_filter_list', '', null, {});
+      return;
+    }
+    if (slot.kind === 'upload') {
+      const button = this.addWidget('button', `choose file to upload`, slot.placeholder as string, () => this.pickUpload(slot.name), {});
+      button.value = slot.placeholder as string;
+      return;
+    }
+    const { spec, name } = slot;
+    const changed = () => this.onValueWidgetChanged(slot);
+    switch (slot.type) {
+      case 'INT':
+      case 'FLOAT': {
+        const isInt = slot.type === 'INT';
+        const step = typeof spec.step === 'number' ? spec.step : isInt ? 1 : 0.01;
+        const round = typeof spec.round === 'number' ? spec.round : step;
+        const precision = isInt ? 0 : Math.max(0, Math.min(6, decimals(round)));
+        const options: Record<string, unknown> = { step2: step, precision, round: isInt ? 1 : round };
+        if (typeof spec.min === 'number') options.min = spec.min;
+        if (typeof spec.max === 'number') options.max = spec.max;
+        this.addWidget('number', name, Number(spec.default ?? Math.max(0, Number(spec.min ?? 0))), changed, options);
+        break;
+      }
+      case 'BOOLEAN':
+        this.addWidget('toggle', name, Boolean(spec.default ?? false), changed, {
+          on: typeof spec.label_on === 'string' ? spec.label_on : 'true',
+          off: typeof spec.label_off === 'string' ? spec.label_off : 'false',
+        });
+        break;
+      case 'COMBO': {
+        const values = [...(slot.options ?? [])];
+        this.addWidget('combo', name, String(spec.default ?? values[0] ?? ''), changed, { values });
+        break;
+      }
+      case 'STRING':
+        if (spec.multiline) this.addCustomWidget(new MultilineWidget({ type: 'multiline', name, value: String(spec.default ?? ''), options: {}, y: 0 } as IBaseWidget<string, 'multiline'>, this));
+        else this.addWidget('text', name, String(spec.default ?? ''), changed, {});
+        break;
+      default:
+        // Frontend-only widget kinds (COLOR, MARKDOWN...): a text box keeps the value editable.
+        this.addWidget('text', name, spec.default === undefined ? '' : String(spec.default), changed, {});
+    }
+  }
+
+  widget(name: string): IBaseWidget | undefined {
+    return this.widgets?.find((w) => w.name === name);
+  }
+
+  private onValueWidgetChanged(slot: ValueSlot): void {
+    if (isUploadCombo(slot)) this.showInputFile();
+  }
+
+  /** The upload button: a file picker, POST /upload/image, then the combo shows the new file. */
+  private pickUpload(comboName: string): void {
+    const picker = document.createElement('input');
+    picker.type = 'file';
+    const spec = widgetSlots(this.info).find((s): s is ValueSlot => s.kind === 'value' && s.name === comboName)?.spec ?? {};
+    picker.accept = spec.video_upload ? 'video/*' : spec.audio_upload ? 'audio/*' : 'image/*,video/*';
+    picker.addEventListener('change', () => {
+      const file = picker.files?.[0];
+      if (file) void this.uploadInto(comboName, file);
+    });
+    picker.click();
+  }
+
+  async uploadInto(comboName: string, file: File): Promise<void> {
+    const stored = await this.services.upload(file);
+    const name = stored.subfolder ? `${stored.subfolder}/${stored.filename}` : stored.filename;
+    const combo = this.widget(comboName);
+    if (!combo) return;
+    const values = (combo.options as { values?: string[] }).values;
+    if (values && !values.includes(name)) values.push(name);
+    combo.value = name;
+    this.showInputFile();
+    this.services.changed();
+  }
+
+  /** Upload combos preview the chosen input file, as ComfyUI's LoadImage does. */
+  showInputFile(): void {
+    const slot = widgetSlots(this.info).find((s): s is ValueSlot => s.kind === 'value' && isUploadCombo(s));
+    if (!slot) return;
+    const value = this.widget(slot.name)?.value;
+    if (typeof value !== 'string' || value === '') return;
+    const slash = value.lastIndexOf('/');
+    const file: FileRef = { filename: value.slice(slash + 1), subfolder: slash >= 0 ? value.slice(0, slash) : '', type: 'input' };
+    this.setMedia([{ file, video: VIDEO_FILE.test(value) }]);
+  }
+
+  override onConfigure(serialised: ISerialisedNode): void {
+    this.applyWidgetValues(serialised.widgets_values);
+    // Files saved by newer frontends omit unconnected widget sockets: put them back, after the
+    // saved ones so that the slot indices links refer to stay valid.
+    for (const slot of widgetSlots(this.info)) {
+      if (slot.kind !== 'value' || this.inputs.some((input) => input.name === slot.name)) continue;
+      this.addInput(slot.name, slot.type, { widget: { name: slot.name }, color_on: typeColor(slot.type), color_off: typeColor(slot.type) });
+    }
+    this.showInputFile();
+  }
+
+  /** Values by name, tolerant of files whose positional values lack control or upload entries. */
+  applyWidgetValues(values: unknown): void {
+    const slots = widgetSlots(this.info);
+    for (const mapped of mapWidgetValues(slots, values)) {
+      const widget = this.widget(mapped.slot.name);
+      if (widget && mapped.present) widget.value = mapped.value as never;
+      const control = this.widget('control_after_generate');
+      if (control && typeof mapped.control?.mode === 'string') control.value = mapped.control.mode;
+    }
+  }
+
+  /** Shows what an `executed` message carried: images, videos, text. */
+  setOutputs(ui: UiOutput | null, viewUrl: (file: FileRef) => string): void {
+    this.livePreview = undefined;
+    if (!ui) return;
+    const files: { file: FileRef; video: boolean }[] = [];
+    const animated = Array.isArray(ui.animated) && ui.animated.some(Boolean);
+    for (const key of ['images', 'video', 'gifs']) {
+      for (const item of ui[key] ?? []) {
+        if (!isFileRef(item)) continue;
+        files.push({ file: item, video: key !== 'images' || (animated && VIDEO_FILE.test(item.filename)) || VIDEO_FILE.test(item.filename) });
+      }
+    }
+    if (files.length > 0) this.setMedia(files, viewUrl);
+    const texts = (ui.text ?? []).map((t) => (typeof t === 'string' ? t : JSON.stringify(t)));
+    if (texts.length > 0) this.texts = texts;
+    this.ensureRoomForOutputs();
+  }
+
+  private setMedia(files: { file: FileRef; video: boolean }[], viewUrl = (f: FileRef) => this.services.viewUrl(f)): void {
+    for (const old of this.media) if (old.kind === 'video') old.element.pause();
+    this.media = files.map(({ file, video }) => {
+      const url = viewUrl(file);
+      if (video) {
+        const element = document.createElement('video');
+        Object.assign(element, { muted: true, loop: true, autoplay: true, playsInline: true, src: url });
+        element.addEventListener('loadeddata', () => this.setDirtyCanvas(true, false));
+        void element.play().catch(() => undefined);
+        return { kind: 'video' as const, element, url };
+      }
+      const element = new Image();
+      element.addEventListener('load', () => this.setDirtyCanvas(true, false));
+      element.src = url;
+      return { kind: 'image' as const, element, url };
+    });
+    this.ensureRoomForOutputs();
+  }
+
+  setPreview(blob: Blob): void {
+    const image = new Image();
+    const url = URL.createObjectURL(blob);
+    image.addEventListener('load', () => {
+      if (this.livePreview && this.livePreview !== image) URL.revokeObjectURL(this.livePreview.src);
+      this.livePreview = image;
+      this.ensureRoomForOutputs();
+      this.setDirtyCanvas(true, false);
+    });
+    image.src = url;
+  }
+
+  clearRunState(): void {
+    this.running = false;
+    this.livePreview = undefined;
+    this.progress = undefined;
+    this.errorMessage = undefined;
+    this.has_errors = false;
+    this.inputErrors.clear();
+  }
+
+  private contentTop(): number {
+    const last = this.widgets?.at(-1);
+    const slotsBottom = Math.max(this.inputs.filter((i) => !i.widget).length, this.outputs.length) * LiteGraph.NODE_SLOT_HEIGHT + 8;
+    if (!last) return slotsBottom;
+    return Math.max(slotsBottom, last.y + (last.computedHeight ?? LiteGraph.NODE_WIDGET_HEIGHT) + 6);
+  }
+
+  private ensureRoomForOutputs(): void {
+    const wanted = this.contentTop() + (this.media.length > 0 || this.livePreview ? MEDIA_MIN_HEIGHT : 0) + this.texts.length * TEXT_LINE_HEIGHT * 2;
+    if (this.size[1] < wanted || this.size[0] < 220) this.setSize([Math.max(this.size[0], 220), Math.max(this.size[1], wanted)]);
+    this.setDirtyCanvas(true, false);
+  }
+
+  override onDrawForeground(ctx: CanvasRenderingContext2D): void {
+    if (this.flags.collapsed) return;
+    let top = this.contentTop();
+    const width = this.size[0];
+    if (this.texts.length > 0) {
+      ctx.save();
+      ctx.fillStyle = '#d8d8d8';
+      ctx.font = '12px monospace';
+      for (const text of this.texts) {
+        for (const line of wrap(ctx, text, width - 16).slice(0, 6)) {
+          ctx.fillText(line, 8, top + 11);
+          top += TEXT_LINE_HEIGHT;
+        }
+      }
+      ctx.restore();
+      top += 4;
+    }
+    const shown: CanvasImageSource | undefined = this.livePreview ?? this.media[0]?.element;
+    if (shown) drawFitted(ctx, shown, 4, top, width - 8, this.size[1] - top - 4);
+    if (this.media.length > 1) {
+      ctx.save();
+      ctx.fillStyle = '#ccc';
+      ctx.font = '11px sans-serif';
+      ctx.fillText(`${this.media.length} files`, 8, this.size[1] - 8);
+      ctx.restore();
+    }
+    this.drawErrors(ctx);
+  }
+
+  private drawErrors(ctx: CanvasRenderingContext2D): void {
+    if (this.inputErrors.size === 0 && !this.errorMessage) return;
+    ctx.save();
+    ctx.font = '12px sans-serif';
+    for (const [name, message] of this.inputErrors) {
+      const index = this.inputs.findIndex((input) => input.name === name);
+      const widget = this.widget(name);
+      ctx.strokeStyle = '#ff4040';
+      ctx.lineWidth = 2;
+      if (widget && (index < 0 || this.inputs[index]?.link == null)) {
+        ctx.strokeRect(12, widget.y - 1, this.size[0] - 24, (widget.computedHeight ?? LiteGraph.NODE_WIDGET_HEIGHT) + 2);
+      }
+      if (index >= 0) {
+        const at = this.getConnectionPos(true, index);
+        ctx.beginPath();
+        ctx.arc(at[0]! - this.pos[0], at[1]! - this.pos[1], 7, 0, Math.PI * 2);
+        ctx.stroke();
+      }
+      void message;
+    }
+    const lines = [...(this.errorMessage ? [this.errorMessage] : []), ...[...this.inputErrors].map(([name, message]) => `${name}: ${message}`)];
+    const wrapped = lines.flatMap((line) => wrap(ctx, line, Math.max(this.size[0], 260) - 12)).slice(0, 8);
+    const height = wrapped.length * 15 + 8;
+    // Below the node: above it the label would leave the screen for nodes at the top of the view.
+    const y = this.size[1] + 6;
+    ctx.fillStyle = 'rgba(150, 20, 20, 0.92)';
+    ctx.beginPath();
+    ctx.roundRect(0, y, Math.max(this.size[0], 260), height, 5);
+    ctx.fill();
+    ctx.fillStyle = '#fff';
+    for (const [i, line] of wrapped.entries()) ctx.fillText(line, 6, y + 16 + i * 15);
+    ctx.restore();
+  }
+}
+
+/** A multi-line text box: shows the start of the text, edits it in litegraph's multi-line prompt. */
+class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>> {
+  override computeSize(width?: number): [number, number] {
+    return [width ?? 200, 64];
+  }
+
+  override drawWidget(ctx: CanvasRenderingContext2D, { width }: DrawWidgetOptions): void {
+    const { y } = this;
+    ctx.save();
+    ctx.fillStyle = this.background_color;
+    ctx.strokeStyle = this.outline_color;
+    ctx.beginPath();
+    ctx.roundRect(15, y, width - 30, 60, 6);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = this.secondary_text_color;
+    ctx.font = '10px sans-serif';
+    ctx.fillText(this.name, 22, y + 12);
+    ctx.fillStyle = this.text_color;
+    ctx.font = '12px sans-serif';
+    const lines = String(this.value ?? '').split('\n').flatMap((line) => wrap(ctx, line, width - 46));
+    for (const [i, line] of lines.slice(0, 3).entries()) ctx.fillText(line, 22, y + 27 + i * 14);
+    ctx.restore();
+  }
+
+  override onClick({ e, node, canvas }: WidgetEventOptions): void {
+    canvas.prompt(this.name, String(this.value ?? ''), (value: string) => this.setValue(value, { e, node, canvas }), e, true);
+  }
+}
+
+function isUploadCombo(slot: ValueSlot): boolean {
+  return slot.type === 'COMBO' && Boolean(slot.spec.image_upload || slot.spec.video_upload || slot.spec.animated_image_upload);
+}
+
+function isFileRef(value: unknown): value is FileRef {
+  return typeof value === 'object' && value !== null && typeof (value as FileRef).filename === 'string';
+}
+
+function decimals(step: number): number {
+  const text = String(step);
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+function wrap(ctx: CanvasRenderingContext2D, text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      const candidate = line ? `${line} ${word}` : word;
+      if (line && ctx.measureText(candidate).width > width) {
+        lines.push(line);
+        line = word;
+      } else line = candidate;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+function drawFitted(ctx: CanvasRenderingContext2D, source: CanvasImageSource, x: number, y: number, width: number, height: number): void {
+  const natural = source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : source instanceof HTMLImageElement ? [source.naturalWidth, source.naturalHeight] : [0, 0];
+  const [w, h] = natural as [number, number];
+  if (!w || !h || width <= 0 || height <= 0) return;
+  const scale = Math.min(width / w, height / h);
+  const dw = w * scale;
+  const dh = h * scale;
+  ctx.imageSmoothingEnabled = scale < 1;
+  ctx.drawImage(source, x + (width - dw) / 2, y + (height - dh) / 2, dw, dh);
+}
+
+/** Registers one class per server node; returns the class names registered. */
+export function registerNodeTypes(objectInfo: ObjectInfo, services: NodeServices): string[] {
+  FlashNode.services = services;
+  const types = new Set<string>();
+  for (const [name, info] of Object.entries(objectInfo)) {
+    const nodeClass = class extends FlashNode {
+      static override nodeInfo = info;
+      static override title = info.display_name || name;
+    };
+    LiteGraph.registerNodeType(name, nodeClass);
+    // registerNodeType derives the category from the type path; ours comes from object_info.
+    (nodeClass as unknown as { category: string }).category = info.category;
+    for (const spec of [...Object.values(info.input.required), ...Object.values(info.input.optional ?? {})]) types.add(Array.isArray(spec[0]) ? 'COMBO' : spec[0]);
+    for (const output of info.output) types.add(Array.isArray(output) ? 'COMBO' : output);
+  }
+  for (const type of types) LGraphCanvas.link_type_colors[type] = typeColor(type);
+  return Object.keys(objectInfo);
+}
