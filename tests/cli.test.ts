@@ -87,6 +87,8 @@ describe('graph nodes', () => {
     expect(text.stdout).toMatch(/\d+\.\d seconds: .*nodes\/core \[\d+ nodes\]/);
     const json = graph(['nodes', '--json']);
     const info = JSON.parse(json.stdout);
+    // The FlashPortrait pack is loaded through the pack loader, like any third-party pack.
+    expect(info.FlashPortraitLoader).toMatchObject({ python_module: 'custom_nodes.flashportrait', category: 'FlashPortrait' });
     expect(info.PrimitiveInt).toMatchObject({
       input: { required: { value: ['INT', { default: 0, control_after_generate: true }] } },
       output: ['INT'],

@@ -116,7 +116,7 @@ export class ExecutionBlocker {
 
 /** Folder access granted to nodes; every path it hands out stays inside the allowed folders. */
 export interface NodeStorage {
-  directory(folder: FolderType): string;
+  directory(folder: FolderType | 'models'): string;
   /** Absolute path of `relativePath` inside `folder`; throws when it would leave the folder. */
   resolve(folder: FolderType, relativePath: string): string;
   listFiles(folder: FolderType | string, accept?: (name: string) => boolean): string[];

@@ -1,0 +1,5 @@
+import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import { FlashPortraitLoader } from './loader-node.ts';
+
+/** The FlashPortrait node pack, loaded through the same loader as any third-party pack. */
+export const nodes: NodeDefinition[] = [FlashPortraitLoader];
