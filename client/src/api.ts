@@ -141,6 +141,11 @@ export class ServerApi {
     return this.request(`/workflows/${encodeURIComponent(name)}`);
   }
 
+  /** Script URLs of the node packs' editor extensions (ComfyUI's /extensions). */
+  extensions(): Promise<string[]> {
+    return this.request('/extensions');
+  }
+
   templates(): Promise<Record<string, string[]>> {
     return this.request('/workflow_templates');
   }

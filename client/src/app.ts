@@ -60,9 +60,32 @@ export class FlashGraphApp extends LightElement {
     } catch (error) {
       editor.notify({ kind: 'error', title: 'Could not reach the server', lines: [(error as Error).message] });
     }
+    await this.loadExtensions(api);
     this.ready = true;
     document.body.dataset.ready = 'true';
     void this.loadExampleList(api);
+  }
+
+  /**
+   * Node packs' editor extensions: ES modules loaded once the node types exist, so they can
+   * decorate them; they reach the editor through `window.flashgraph`. One failing script is
+   * reported and the others still load.
+   */
+  private async loadExtensions(api: ServerApi): Promise<void> {
+    let urls: string[];
+    try {
+      urls = await api.extensions();
+    } catch (error) {
+      this.editor?.notify({ kind: 'error', title: 'Could not list editor extensions', lines: [(error as Error).message] });
+      return;
+    }
+    for (const url of urls) {
+      try {
+        await import(/* @vite-ignore */ new URL(`.${url}`, location.href).href);
+      } catch (error) {
+        this.editor?.notify({ kind: 'error', title: `Editor extension ${url} failed to load`, lines: [(error as Error).message] });
+      }
+    }
   }
 
   private async loadExampleList(api: ServerApi): Promise<void> {

@@ -70,6 +70,10 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
     await session?.close();
   });
 
+  it("loads the node packs' editor extensions", async () => {
+    expect(await page.getAttribute('body', 'data-pack-extension')).toBe('loaded');
+  });
+
   it('opens a dropped workflow, edits a widget, shows progress and the output, exports a file the CLI runs', { timeout: 60_000 }, async () => {
     await session.screenshot('01-empty-editor');
     await dropFile(page, 'swatch-workflow.json', readFileSync(join(FIXTURES, 'swatch-workflow.json'), 'utf8'));
