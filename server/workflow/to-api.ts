@@ -114,7 +114,13 @@ class Converter {
     }
     const where = `node #${id} ${node.type}`;
     const inputs: Record<string, unknown> = {};
-    for (const widget of mapWidgetValues(widgetSlots(info), node.widgetsValues)) {
+    const widgets = mapWidgetValues(widgetSlots(info), node.widgetsValues, (issue) => {
+      if (issue.kind === 'unfit') {
+        throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
+      }
+      this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
+    });
+    for (const widget of widgets) {
       if (!widget.slot.toPrompt || widget.value === undefined) continue;
       put(inputs, widget.slot.name, literal(widget.value, `${where} widget "${widget.slot.name}"`));
     }

@@ -89,11 +89,82 @@ export interface MappedWidget {
   control?: { mode: unknown; at?: number | string; filter?: unknown };
 }
 
+/** What the mapping had to guess: reported by the converter (a warning, or an error for `unfit`). */
+export type WidgetMappingIssue =
+  | { kind: 'refit'; assignments: string[] }
+  | { kind: 'unfit'; value: unknown };
+
 /**
  * Assigns each value widget its value: by position for arrays (skipping control and upload
  * values, tolerating files that lack them), by name for objects, the input's default when absent.
+ * A list shorter than the node's widgets whose values do not fit their positions (a file saved
+ * before the node gained a widget in the middle) is fitted by type instead; see fitByType.
  */
-export function mapWidgetValues(slots: readonly WidgetSlot[], values: unknown): MappedWidget[] {
+export function mapWidgetValues(slots: readonly WidgetSlot[], values: unknown, report?: (issue: WidgetMappingIssue) => void): MappedWidget[] {
+  const positional = mapByPosition(slots, values);
+  if (!Array.isArray(values) || positional.every((m) => !m.present || fits(m.slot, m.value))) return positional;
+  const valueSlots = slots.filter((s): s is Extract<WidgetSlot, { kind: 'value' }> => s.kind === 'value');
+  if (values.length >= valueSlots.length || slots.some((s) => s.kind !== 'value')) return positional;
+  return fitByType(valueSlots, values, report);
+}
+
+/**
+ * Older files of a node that later gained a widget hold fewer values than it has widgets, so
+ * positions shift (ComfyUI would put `true` into a combo). Each value goes to the next widget whose
+ * type and options it fits, in order; skipped widgets take their defaults.
+ */
+function fitByType(
+  slots: readonly Extract<WidgetSlot, { kind: 'value' }>[],
+  values: readonly unknown[],
+  report?: (issue: WidgetMappingIssue) => void,
+): MappedWidget[] {
+  const assigned = new Map<number, number>();
+  let next = 0;
+  for (const [at, value] of values.entries()) {
+    let found = -1;
+    for (let i = next; i < slots.length; i++) {
+      if (fits(slots[i]!, value)) {
+        found = i;
+        break;
+      }
+    }
+    if (found < 0) {
+      report?.({ kind: 'unfit', value });
+      return mapByPosition(slots, values);
+    }
+    assigned.set(found, at);
+    next = found + 1;
+  }
+  const mapped = slots.map((slot, i): MappedWidget => {
+    const at = assigned.get(i);
+    return at === undefined ? { slot, value: defaultValue(slot), present: false } : { slot, at, value: values[at], present: true };
+  });
+  report?.({
+    kind: 'refit',
+    assignments: mapped.map((m) => `${m.slot.name} = ${JSON.stringify(m.value)}${m.present ? '' : ' (default)'}`),
+  });
+  return mapped;
+}
+
+/** Whether a saved value could belong to a widget (its type; a combo's options). */
+function fits(slot: Extract<WidgetSlot, { kind: 'value' }>, value: unknown): boolean {
+  switch (slot.type) {
+    case 'INT':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'FLOAT':
+      return typeof value === 'number';
+    case 'BOOLEAN':
+      return typeof value === 'boolean';
+    case 'STRING':
+      return typeof value === 'string';
+    case 'COMBO':
+      return typeof value === 'string' && (!slot.options || slot.options.length === 0 || slot.options.includes(value));
+    default:
+      return true;
+  }
+}
+
+function mapByPosition(slots: readonly WidgetSlot[], values: unknown): MappedWidget[] {
   const mapped: MappedWidget[] = [];
   const byName = new Map<string, MappedWidget>();
   if (isPlainObject(values)) {
