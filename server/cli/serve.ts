@@ -5,6 +5,7 @@ import { isLoopback } from '../api/security.ts';
 import type { HostOptions } from '../host.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { UsageError } from './run.ts';
+import { runUntilSignal } from './signals.ts';
 import { parseQueueUrl, QueueUrlError } from '../scaleout/redis-queue.ts';
 
 export interface ServeOptions {
@@ -86,28 +87,5 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const pending = server.runner.remaining();
   process.stdout.write(`FlashGraph server on ${server.url}${pending > 0 ? ` (resuming ${pending} queued prompt${pending === 1 ? '' : 's'})` : ''}\n`);
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        process.stderr.write('Stopping now.\n');
-        process.exit(130);
-      }
-      stopping = true;
-      process.stderr.write(`${signal}: interrupting the running prompt, saving the queue...\n`);
-      server.close().then(
-        () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve(0);
-        },
-        (error: unknown) => {
-          process.stderr.write(`graph serve: ${(error as Error)?.stack ?? error}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  return runUntilSignal('serve', (signal) => `${signal}: interrupting the running prompt, saving the queue...`, () => server.close());
 }

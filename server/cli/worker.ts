@@ -4,6 +4,7 @@ import { formatImportTimes } from '../packs/loader.ts';
 import { parseQueueUrl, QueueUrlError } from '../scaleout/redis-queue.ts';
 import { GraphWorker } from '../scaleout/worker.ts';
 import { UsageError } from './run.ts';
+import { runUntilSignal } from './signals.ts';
 import { cachePolicy } from './serve.ts';
 
 export interface WorkerCliOptions {
@@ -44,25 +45,6 @@ export async function runWorker(options: WorkerCliOptions): Promise<number> {
   await worker.start();
   process.stdout.write(`FlashGraph worker ${worker.id} on redis://${config.connection.host}:${config.connection.port}/${config.connection.db} (concurrency ${concurrency}${options.device ? `, device ${options.device}` : ''})\n`);
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // The running prompt's lock lapses and another worker runs it again.
-        process.stderr.write('Stopping now.\n');
-        process.exit(130);
-      }
-      stopping = true;
-      process.stderr.write(`${signal}: finishing the running prompt(s); again to stop now...\n`);
-      worker.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          process.stderr.write(`graph worker: ${(error as Error)?.stack ?? error}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // A second signal stops at once: the running prompt's lock lapses and another worker runs it again.
+  return runUntilSignal('worker', (signal) => `${signal}: finishing the running prompt(s); again to stop now...`, () => worker.close());
 }

@@ -5,6 +5,7 @@ import type { ExecutionEvent, ExtraData, HistoryEntry, NodeErrors, PreviewImage,
 import type { CachePolicy } from './cache.ts';
 import { Executor } from './executor.ts';
 import { History, type HistoryStore } from './history.ts';
+import { Listeners } from './listeners.ts';
 import { QueuePersistence, type QueueStore } from './queue-persistence.ts';
 import type { CancelResult, PromptService, QueueSnapshot } from './prompt-service.ts';
 import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
@@ -47,7 +48,7 @@ export class PromptRunner implements PromptService {
   readonly queue = new PromptQueue();
   readonly history: History;
   readonly executor: Executor;
-  readonly #listeners = new Set<(event: RunnerEvent) => void>();
+  readonly #listeners = new Listeners<RunnerEvent>((error) => this.options.onError?.(error));
   readonly #finished = new Map<string, ((entry: HistoryEntry) => void)[]>();
   #abort: AbortController | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
@@ -63,18 +64,11 @@ export class PromptRunner implements PromptService {
   }
 
   on(listener: (event: RunnerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   #publish(event: RunnerEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.options.onError?.(error);
-      }
-    }
+    this.#listeners.publish(event);
   }
 
   async start(): Promise<void> {

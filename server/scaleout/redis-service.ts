@@ -11,6 +11,7 @@ import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExecutionErrorData, ExtraData, HistoryEntry } from '../../types/api.ts';
 import { History, type HistoryStore } from '../runtime/history.ts';
+import { Listeners } from '../runtime/listeners.ts';
 import type { CancelResult, PromptService, QueueSnapshot } from '../runtime/prompt-service.ts';
 import { numbersForMove, queueItem, type QueuedPrompt } from '../runtime/queue.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
@@ -36,7 +37,7 @@ export class RedisPromptService implements PromptService {
   readonly workerToken = process.env.FLASHGRAPH_WORKER_TOKEN || randomBytes(24).toString('hex');
   readonly #options: RedisServiceOptions;
   readonly #keys;
-  readonly #listeners = new Set<(event: RunnerEvent) => void>();
+  readonly #listeners = new Listeners<RunnerEvent>((error) => this.#options.onError?.(error));
   readonly #finished = new Map<string, ((entry: HistoryEntry) => void)[]>();
   /** `executing: null` of remote runs, held back until the history entry is written. */
   readonly #endOfRun = new Map<string, RunnerEvent>();
@@ -61,18 +62,11 @@ export class RedisPromptService implements PromptService {
   }
 
   on(listener: (event: RunnerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   #publish(event: RunnerEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#options.onError?.(error);
-      }
-    }
+    this.#listeners.publish(event);
   }
 
   async start(): Promise<void> {
