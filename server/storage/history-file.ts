@@ -1,34 +1,21 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { HistoryEntry } from '../../types/api.ts';
 import type { HistoryStore } from '../runtime/history.ts';
+import { JsonFile } from './json-file.ts';
 
-/** History kept as one JSON file, replaced atomically so a crash never leaves half a file. */
+/** History kept as one JSON file (`user/history.json`). */
 export class HistoryFile implements HistoryStore {
-  constructor(readonly path: string) {}
+  readonly #file: JsonFile<{ version?: number; entries?: unknown }>;
 
-  async load(): Promise<[string, HistoryEntry][]> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    try {
-      const parsed = JSON.parse(text) as { version?: number; entries?: [string, HistoryEntry][] };
-      return Array.isArray(parsed.entries) ? parsed.entries.filter((e) => Array.isArray(e) && typeof e[0] === 'string') : [];
-    } catch {
-      // A damaged file must not stop the server: keep it aside for inspection and start empty.
-      await rename(this.path, `${this.path}.damaged-${Date.now()}`);
-      return [];
-    }
+  constructor(readonly path: string) {
+    this.#file = new JsonFile(path);
   }
 
-  async save(entries: [string, HistoryEntry][]): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify({ version: 1, entries }));
-    await rename(temporary, this.path);
+  async load(): Promise<[string, HistoryEntry][]> {
+    const entries = (await this.#file.read())?.entries;
+    return Array.isArray(entries) ? entries.filter((e): e is [string, HistoryEntry] => Array.isArray(e) && typeof e[0] === 'string') : [];
+  }
+
+  save(entries: [string, HistoryEntry][]): Promise<void> {
+    return this.#file.write({ version: 1, entries });
   }
 }
