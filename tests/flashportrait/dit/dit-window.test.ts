@@ -10,6 +10,8 @@ import { DitModel } from '../../../nodes/flashportrait/models/dit/model.ts';
 import type { DitCallInputs } from '../../../nodes/flashportrait/models/dit/model.ts';
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { AttentionImpl } from '../../../nodes/flashportrait/models/dit/graph.ts';
+import { ditTransformer } from '../../../nodes/flashportrait/models/dit/transformer-call.ts';
+import type { TransformerCall } from '../../../nodes/flashportrait/pipeline/networks.ts';
 
 const dir = goldenDir('dit');
 const TOL = 1e-4;
@@ -72,6 +74,22 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
     const a = await models.get('fused')!.predict(call('context', 1));
     const b = await models.get('plain')!.predict(call('context', 1));
     expect(compareTensor('fused vs plain', a, b, 1e-5).pass).toBe(true);
+  });
+
+  it('the sampling loop adapter (transformer(call)) gives the no_cond branch from host arrays', async () => {
+    const i = golden!.inputs;
+    const [, channels, frames, height, width] = i.x!.shape as [number, number, number, number, number];
+    const transformer = ditTransformer(models.get('fused')!);
+    const loopCall: TransformerCall = {
+      x: i.x!.data as Float32Array, shape: { channels, frames, height, width }, timestep: (i.t!.data as Float32Array)[0]!, timestepDtype: 'float32',
+      prompt: 'negative', text: i.context_neg!, clip: i.clip_fea!, y: i.y!.data as Float32Array,
+      emotion: { tokens: i.emo_proj!.data as Float32Array, latentFrames: frames, width: 2048, lengths: Int32Array.of(24, 97, 97) },
+      ipScale: 0, seqLen: 18, step: 10, window: 0, branch: 'no_cond',
+    };
+    const pred = await transformer(loopCall);
+    const expected = golden!.outputs.noise_pred_no_cond!;
+    expect(compareTensor('no_cond', createTensor('float32', expected.shape, pred), expected, TOL).pass).toBe(true);
+    await expect(transformer({ ...loopCall, seqLen: 20 })).rejects.toThrow(/seq_len 20/);
   });
 
   it('a loader that skips the transformer.pt overlay reproduces the known wrong answer and fails the golden', async () => {
