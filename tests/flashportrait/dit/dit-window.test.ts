@@ -70,6 +70,10 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
     expect(report.pass).toBe(true);
   });
 
+  it('every weight is zero-copy: overlay keys point into transformer.pt, nothing converted', () => {
+    for (const m of models.values()) expect(m.build).toEqual({ zeroCopyWeights: 91, convertedWeights: 0, weightBytes: 699_088 * 4 });
+  });
+
   it('fused and plain attention agree', async () => {
     const a = await models.get('fused')!.predict(call('context', 1));
     const b = await models.get('plain')!.predict(call('context', 1));

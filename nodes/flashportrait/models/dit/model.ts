@@ -33,15 +33,24 @@ export interface DitModelOptions {
   readonly session?: SessionConfig;
 }
 
+export interface DitBuildStats {
+  /** Initializers that point straight into the weight files (no copy). */
+  readonly zeroCopyWeights: number;
+  /** Initializers served from converted copies in the cache (dtype changes). */
+  readonly convertedWeights: number;
+  readonly weightBytes: number;
+}
+
 export class DitModel {
-  private constructor(readonly config: DitConfig, private readonly session: ModelSession) {}
+  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession) {}
 
   static async create(weights: DitWeights, options: DitModelOptions = {}): Promise<DitModel> {
     const g = new GraphBuilder({ weights: weights.weights, name: 'flashportrait_dit' });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
     buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights });
     const built = buildModel(g, { cacheDir: options.cacheDir });
-    return new DitModel(weights.config, await createSession(built, options.session ?? { provider: 'cpu' }));
+    const stats = { zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
+    return new DitModel(weights.config, stats, await createSession(built, options.session ?? { provider: 'cpu' }));
   }
 
   /** Graph feeds of one call (exposed for tests and benches). */
