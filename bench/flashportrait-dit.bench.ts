@@ -1,0 +1,40 @@
+// FlashPortrait DiT: ms per transformer call on the tiny golden model (fused vs plain attention,
+// CPU), and the FLOPs one call costs at the real size (720x1280, 81 frames = 21 latent frames).
+// Run: node --import tsx bench/flashportrait-dit.bench.ts
+import { join } from 'node:path';
+import { GOLDEN_ROOT } from '../tests/helpers/golden.ts';
+import { readGoldenCase } from '../tests/helpers/golden-io.ts';
+import { parseDitConfig } from '../nodes/flashportrait/models/dit/config.ts';
+import { ditFlops } from '../nodes/flashportrait/models/dit/flops.ts';
+import { DitModel } from '../nodes/flashportrait/models/dit/model.ts';
+import type { DitCallInputs } from '../nodes/flashportrait/models/dit/model.ts';
+import { loadDitWeights } from '../nodes/flashportrait/models/dit/weights.ts';
+
+const WARMUP = 5;
+const RUNS = 50;
+
+const real = parseDitConfig({ dim: 5120, eps: 1e-6, ffn_dim: 13824, freq_dim: 256, in_dim: 36, model_type: 'i2v', num_heads: 40, num_layers: 40, out_dim: 16, text_len: 512 });
+const flops = ditFlops(real, { frames: 21, height: 90, width: 160 });
+console.log(`real config, 720x1280 x 21 latent frames (75,600 tokens): ${(flops / 1e15).toFixed(2)} PFLOP per transformer call`);
+
+const golden = readGoldenCase('dit', 'window');
+if (!golden) {
+  console.log('golden fixtures absent: tiny-model timing skipped');
+} else {
+  const weights = loadDitWeights(join(GOLDEN_ROOT, 'dit/Wan2.1-I2V-14B-720P'), join(GOLDEN_ROOT, 'dit/FlashPortrait/transformer.pt'));
+  const i = golden.inputs;
+  const call: DitCallInputs = { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i.context!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale: 1 };
+  for (const impl of ['fused', 'plain'] as const) {
+    const model = await DitModel.create(weights, { impl, session: { provider: 'cpu', log: () => {} } });
+    for (let k = 0; k < WARMUP; k++) await model.predict(call);
+    const times: number[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      const t0 = performance.now();
+      await model.predict(call);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`tiny DiT (2 layers, dim 64, 18 tokens), ${impl}: median ${times[RUNS >> 1]!.toFixed(3)} ms, p90 ${times[Math.floor(RUNS * 0.9)]!.toFixed(3)} ms per call (CPU)`);
+    await model.release();
+  }
+}

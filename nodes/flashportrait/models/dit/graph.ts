@@ -1,0 +1,222 @@
+// The FlashPortrait transformer (Wan2.1-I2V + per-latent-frame emotion cross-attention) as an ONNX
+// graph. One builder for every size: widths, heads and depth come from the config, weights are
+// referenced by their checkpoint keys. Batch is 1 (the pipeline runs each CFG branch as its own call).
+import { createTensor } from '../../../../server/ml/index.ts';
+import type { GraphBuilder, Value } from '../../../../server/ml/index.ts';
+import { headDim } from './config.ts';
+import type { DitConfig } from './config.ts';
+
+export type AttentionImpl = 'fused' | 'plain';
+
+export interface DitGraphOptions {
+  /** 'fused': com.microsoft MultiHeadAttention / RotaryEmbedding, RMSNormalization; 'plain': MatMul/Softmax forms. */
+  readonly impl?: AttentionImpl;
+  /** Also output the intermediates the golden fixtures hold (`dbg.*`). */
+  readonly debug?: boolean;
+  /** Keys absent from the weights; they become zeros (the original zero-initialises emo_k/v_proj). */
+  readonly zeroWeights?: ReadonlySet<string>;
+}
+
+/** Graph input names, in one place for the model wrapper. */
+export const DIT_INPUTS = ['x', 'y', 'timestep_sinusoid', 'rope_cos', 'rope_sin', 'context', 'clip_fea', 'emo_proj', 'ip_scale'] as const;
+export const DIT_OUTPUT = 'noise_pred';
+
+const LN_EPS_BLOCK = 1e-6; // WanLayerNorm
+const LN_EPS_IMG = 1e-5; // nn.LayerNorm in img_emb
+const EMO_STD_EPS = 1e-5;
+
+class DitGraph {
+  private readonly D: number;
+  private readonly heads: number;
+  private readonly hd: number;
+  private readonly impl: AttentionImpl;
+  private readonly debug: boolean;
+
+  constructor(private readonly g: GraphBuilder, private readonly c: DitConfig, private readonly o: DitGraphOptions) {
+    this.D = c.dim;
+    this.heads = c.numHeads;
+    this.hd = headDim(c);
+    this.impl = o.impl ?? 'fused';
+    this.debug = o.debug ?? false;
+  }
+
+  private dbg(v: Value, name: string): void {
+    if (this.debug) this.g.output(v, `dbg.${name}`);
+  }
+
+  private w(key: string, shape: readonly number[]): Value | string {
+    if (!this.o.zeroWeights?.has(key)) return key;
+    return this.g.op('ConstantOfShape', [this.g.ints(shape)], { value: { tensor: createTensor('float32', [1], [0]) } }, { dtype: this.g.computeDtype })[0]!;
+  }
+
+  private lin(x: Value, prefix: string, bias = true): Value {
+    return this.g.linear(x, `${prefix}.weight`, bias ? `${prefix}.bias` : undefined);
+  }
+
+  private rms(x: Value, key: string): Value {
+    return this.g.rmsNorm(x, key, this.c.eps, this.impl);
+  }
+
+  private attend(q: Value, k: Value, v: Value): Value {
+    return this.g.attention(q, k, v, { numHeads: this.heads, headDim: this.hd, impl: this.impl === 'fused' ? 'mha' : 'plain' });
+  }
+
+  /** Non-affine LayerNorm then adaLN modulation: LN(x) * (1 + scale) + shift. */
+  private modulate(x: Value, shift: Value, scale: Value): Value {
+    const g = this.g;
+    return g.add(g.mul(g.layerNorm(x, this.D, undefined, LN_EPS_BLOCK), g.add(scale, g.scalar(1))), shift);
+  }
+
+  /** Chunk i of a [1, n, D] modulation tensor, as [1, 1, D]. */
+  private chunk(m: Value, i: number): Value {
+    return this.g.slice(m, [i], [i + 1], [1]);
+  }
+
+  /** Dim `axis` of a value's runtime shape, as an int64 [1]. */
+  private dim(x: Value, axis: number): Value {
+    return this.g.op('Shape', [x], { start: { int: axis }, end: { int: axis + 1 } }, { dtype: 'int64' })[0]!;
+  }
+
+  private reshapeTo(x: Value, parts: readonly (Value | number[])[]): Value {
+    const g = this.g;
+    const shape = g.concat(parts.map((p) => (Array.isArray(p) ? g.ints(p) : p)), 0);
+    return g.op('Reshape', [x, shape])[0]!;
+  }
+
+  build(): void {
+    const g = this.g;
+    const c = this.c;
+    const D = this.D;
+    const dt = g.computeDtype;
+    const x = g.input('x', dt, [1, c.outDim, 'frames', 'height', 'width']);
+    const y = g.input('y', dt, [1, c.inDim - c.outDim, 'frames', 'height', 'width']);
+    const sinusoid = g.input('timestep_sinusoid', dt, [1, c.freqDim]);
+    const ropeCos = g.input('rope_cos', dt, ['tokens', this.hd / 2]);
+    const ropeSin = g.input('rope_sin', dt, ['tokens', this.hd / 2]);
+    const context = g.input('context', dt, [1, 'text_tokens', c.textDim]);
+    const clip = g.input('clip_fea', dt, [1, c.clipTokens, c.clipDim]);
+    const emo = g.input('emo_proj', dt, [1, 'frames', c.emoTokens, c.emoDim]);
+    const ipScale = g.input('ip_scale', dt, [1]);
+
+    // Patch embedding: tokens in (f, h, w) row-major order.
+    const patched = g.conv(g.concat([x, y], 1), 'patch_embedding.weight', 'patch_embedding.bias', { strides: [...c.patchSize] });
+    let tokens = g.transpose(g.reshape(patched, [1, D, -1]), [0, 2, 1]);
+    this.dbg(tokens, 'x_tokens');
+
+    // Time: e feeds the head, e0 (6 x D) the blocks.
+    const e = this.lin(g.silu(this.lin(sinusoid, 'time_embedding.0')), 'time_embedding.2');
+    const e0 = g.reshape(this.lin(g.silu(e), 'time_projection.1'), [1, 6, D]);
+    this.dbg(e, 'time_e');
+    this.dbg(e0, 'time_e0');
+
+    // Context: text zero-padded to text_len rows (the padding rows are attended to), CLIP image tokens.
+    const padRows = g.sub(g.ints([c.textLen]), this.dim(context, 1));
+    const pads = g.concat([g.ints([0, 0, 0, 0]), padRows, g.ints([0])], 0);
+    const text = g.op('Pad', [context, pads])[0]!;
+    const textCtx = this.lin(g.gelu(this.lin(text, 'text_embedding.0'), 'tanh'), 'text_embedding.2');
+    const imgNorm = g.layerNorm(clip, 'img_emb.proj.0.weight', 'img_emb.proj.0.bias', LN_EPS_IMG);
+    const imgHidden = this.lin(g.gelu(this.lin(imgNorm, 'img_emb.proj.1'), 'none'), 'img_emb.proj.3');
+    const imgCtx = g.layerNorm(imgHidden, 'img_emb.proj.4.weight', 'img_emb.proj.4.bias', LN_EPS_IMG);
+    this.dbg(g.concat([imgCtx, textCtx], 1), 'context_tokens');
+
+    const emoFrames = this.dim(emo, 1);
+    for (let i = 0; i < c.numLayers; i++) tokens = this.block(i, tokens, e0, ropeCos, ropeSin, textCtx, imgCtx, emo, emoFrames, ipScale);
+
+    const mh = g.add(g.weight('head.modulation'), g.unsqueeze(e, [1]));
+    const head = this.lin(this.modulate(tokens, this.chunk(mh, 0), this.chunk(mh, 1)), 'head.head');
+    this.dbg(head, 'head');
+    g.output(this.unpatchify(head, x), DIT_OUTPUT);
+  }
+
+  private block(i: number, x0: Value, e0: Value, ropeCos: Value, ropeSin: Value, textCtx: Value, imgCtx: Value, emo: Value, emoFrames: Value, ipScale: Value): Value {
+    const g = this.g;
+    const b = `blocks.${i}`;
+    const m = g.add(g.weight(`${b}.modulation`), e0);
+
+    // Self-attention with 3-D RoPE on the RMS-normalised (over all heads) q and k.
+    const h = this.modulate(x0, this.chunk(m, 0), this.chunk(m, 1));
+    const rope = (t: Value): Value => g.rotary(t, ropeCos, ropeSin, { numHeads: this.heads, headDim: this.hd, interleaved: true, impl: this.impl === 'fused' ? 'contrib' : 'plain' });
+    const q = rope(this.rms(this.lin(h, `${b}.self_attn.q`), `${b}.self_attn.norm_q.weight`));
+    const k = rope(this.rms(this.lin(h, `${b}.self_attn.k`), `${b}.self_attn.norm_k.weight`));
+    const v = this.lin(h, `${b}.self_attn.v`);
+    const sa = this.lin(this.attend(q, k, v), `${b}.self_attn.o`);
+    this.dbg(sa, `block${i}.self_attn`);
+    const x1 = g.add(x0, g.mul(sa, this.chunk(m, 2)));
+
+    // Cross-attention: text + image (no mask), plus the per-latent-frame emotion attention.
+    const ca = `${b}.cross_attn`;
+    const hc = g.layerNorm(x1, `${b}.norm3.weight`, `${b}.norm3.bias`, LN_EPS_BLOCK);
+    const cq = this.rms(this.lin(hc, `${ca}.q`), `${ca}.norm_q.weight`);
+    const textAttn = this.attend(cq, this.rms(this.lin(textCtx, `${ca}.k`), `${ca}.norm_k.weight`), this.lin(textCtx, `${ca}.v`));
+    const imgAttn = this.attend(cq, this.rms(this.lin(imgCtx, `${ca}.k_img`), `${ca}.norm_k_img.weight`), this.lin(imgCtx, `${ca}.v_img`));
+    this.dbg(textAttn, `block${i}.cross_text_attn`);
+    this.dbg(imgAttn, `block${i}.cross_img_attn`);
+    const xx = g.add(textAttn, imgAttn);
+
+    const emoAttn = this.emotionAttention(cq, emo, emoFrames, ca);
+    this.dbg(emoAttn, `block${i}.cross_emo_attn_raw`);
+    const ex = this.normalizeLike(emoAttn, xx);
+    const cross = this.lin(g.add(xx, g.mul(ex, ipScale)), `${ca}.o`);
+    this.dbg(cross, `block${i}.cross_attn`);
+    const x2 = g.add(x1, cross);
+
+    const hf = this.modulate(x2, this.chunk(m, 3), this.chunk(m, 4));
+    const ffn = this.lin(g.gelu(this.lin(hf, `${b}.ffn.0`), 'tanh'), `${b}.ffn.2`);
+    const out = g.add(x2, g.mul(ffn, this.chunk(m, 5)));
+    this.dbg(out, `block${i}`);
+    return out;
+  }
+
+  /**
+   * The tokens of latent frame f attend only to frame f's emotion tokens: queries regrouped as a
+   * batch of frames [F, L/F, D] against keys [F, emoTokens, D]. No mask (zero rows take part).
+   */
+  private emotionAttention(q: Value, emo: Value, emoFrames: Value, ca: string): Value {
+    const g = this.g;
+    const D = this.D;
+    const kW = this.w(`${ca}.emo_k_proj.weight`, [D, this.c.emoDim]);
+    const vW = this.w(`${ca}.emo_v_proj.weight`, [D, this.c.emoDim]);
+    const emoRows = g.squeeze(emo, [0]);
+    const ek = g.linear(emoRows, kW);
+    const ev = g.linear(emoRows, vW);
+    const qf = this.reshapeTo(q, [emoFrames, [-1, D]]);
+    return g.reshape(this.attend(qf, ek, ev), [1, -1, D]);
+  }
+
+  /**
+   * FlashPortrait's normalised facial-expression block: ex rescaled to the mean and (unbiased)
+   * standard deviation of the text+image attention xx, over all L*D entries.
+   */
+  private normalizeLike(ex: Value, xx: Value): Value {
+    const g = this.g;
+    const stats = (t: Value): { mean: Value; centered: Value; std: Value } => {
+      const mean = g.reduceMean(t, [1, 2]);
+      const centered = g.sub(t, mean);
+      const sumSq = g.op('ReduceSumSquare', [centered, g.ints([1, 2])], { keepdims: { int: 1 } })[0]!;
+      const count = g.cast(g.op('Size', [t], {}, { dtype: 'int64' })[0]!, t.dtype);
+      return { mean, centered, std: g.sqrt(g.div(sumSq, g.sub(count, g.scalar(1, t.dtype)))) };
+    };
+    const e = stats(ex);
+    const target = stats(xx);
+    const gain = g.div(target.std, g.add(e.std, g.scalar(EMO_STD_EPS, ex.dtype)));
+    return g.add(g.mul(e.centered, gain), target.mean);
+  }
+
+  /** [1, L, pt*ph*pw*C] with features ordered (pt, ph, pw, c) -> [1, C, F*pt, H, W]. */
+  private unpatchify(head: Value, x: Value): Value {
+    const g = this.g;
+    const [pt, ph, pw] = this.c.patchSize;
+    const C = this.c.outDim;
+    const f = g.div(this.dim(x, 2), g.ints([pt]));
+    const h = g.div(this.dim(x, 3), g.ints([ph]));
+    const w = g.div(this.dim(x, 4), g.ints([pw]));
+    const grid = this.reshapeTo(head, [[1], f, h, w, [pt, ph, pw, C]]);
+    const moved = g.transpose(grid, [0, 7, 1, 4, 2, 5, 3, 6]);
+    return this.reshapeTo(moved, [[1, C], g.mul(f, g.ints([pt])), g.mul(h, g.ints([ph])), g.mul(w, g.ints([pw]))]);
+  }
+}
+
+/** Adds the transformer's inputs, outputs and nodes to `g` (see DIT_INPUTS / DIT_OUTPUT). */
+export function buildDitGraph(g: GraphBuilder, config: DitConfig, options: DitGraphOptions = {}): void {
+  new DitGraph(g, config, options).build();
+}

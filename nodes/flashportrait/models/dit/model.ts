@@ -1,0 +1,91 @@
+// A ready-to-run transformer: the graph, a session, and the host-side tables it needs. One call =
+// one CFG branch of one window at one step, as the sampling loop's `transformer(call)` makes it.
+import { buildModel, createSession, createTensor, GraphBuilder } from '../../../../server/ml/index.ts';
+import type { ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
+import type { DitConfig } from './config.ts';
+import { buildDitGraph, DIT_OUTPUT } from './graph.ts';
+import type { AttentionImpl } from './graph.ts';
+import { ropeTables, timestepSinusoid } from './host-inputs.ts';
+import { isEmotionProjection } from './parameter-shapes.ts';
+import type { DitWeights } from './weights.ts';
+
+export interface DitCallInputs {
+  /** Noisy latents [1, outDim, F, H, W]. */
+  readonly x: Tensor;
+  /** I2V conditioning [1, inDim - outDim, F, H, W]. */
+  readonly y: Tensor;
+  /** Scheduler timestep, used as is (not rounded, not divided). */
+  readonly t: number;
+  /** The prompt's real T5 rows [1, n <= textLen, textDim] (padding is added here). */
+  readonly context: Tensor;
+  /** CLIP image features [1, 257, clipDim]. */
+  readonly clipFea: Tensor;
+  /** Emotion tokens [1, F, 97, 2048]. */
+  readonly emoProj: Tensor;
+  /** 0 switches the emotion attention off (no_emo / no_cond branches). */
+  readonly ipScale: number;
+}
+
+export interface DitModelOptions {
+  readonly impl?: AttentionImpl;
+  readonly debug?: boolean;
+  readonly cacheDir?: string;
+  readonly session?: SessionConfig;
+}
+
+export interface DitBuildStats {
+  /** Initializers that point straight into the weight files (no copy). */
+  readonly zeroCopyWeights: number;
+  /** Initializers served from converted copies in the cache (dtype changes). */
+  readonly convertedWeights: number;
+  readonly weightBytes: number;
+}
+
+export class DitModel {
+  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession) {}
+
+  static async create(weights: DitWeights, options: DitModelOptions = {}): Promise<DitModel> {
+    const g = new GraphBuilder({ weights: weights.weights, name: 'flashportrait_dit' });
+    const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
+    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights });
+    const built = buildModel(g, { cacheDir: options.cacheDir });
+    const stats = { zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
+    return new DitModel(weights.config, stats, await createSession(built, options.session ?? { provider: 'cpu' }));
+  }
+
+  /** Graph feeds of one call (exposed for tests and benches). */
+  feeds(call: DitCallInputs): Record<string, Tensor> {
+    const c = this.config;
+    const [, channels, frames, height, width] = call.x.shape;
+    const [pt, ph, pw] = c.patchSize;
+    if (call.x.shape.length !== 5 || channels !== c.outDim) throw new Error(`DiT: x must be [1, ${c.outDim}, F, H, W], got [${call.x.shape}]`);
+    if (frames! % pt || height! % ph || width! % pw) throw new Error(`DiT: latent size [${frames}, ${height}, ${width}] is not a multiple of the patch size [${c.patchSize}]`);
+    if (call.emoProj.shape[1] !== frames) throw new Error(`DiT: emo_proj has ${call.emoProj.shape[1]} latent frames, x has ${frames}`);
+    if (call.context.shape[1]! > c.textLen) throw new Error(`DiT: ${call.context.shape[1]} text tokens exceed text_len ${c.textLen}`);
+    const rope = ropeTables(c, frames! / pt, height! / ph, width! / pw);
+    return {
+      x: call.x,
+      y: call.y,
+      timestep_sinusoid: timestepSinusoid(call.t, c.freqDim),
+      rope_cos: rope.cos,
+      rope_sin: rope.sin,
+      context: call.context,
+      clip_fea: call.clipFea,
+      emo_proj: call.emoProj,
+      ip_scale: createTensor('float32', [1], [call.ipScale]),
+    };
+  }
+
+  /** The prediction [1, outDim, F, H, W]; with `outputs`, those graph outputs (e.g. `dbg.*`). */
+  async run(call: DitCallInputs, outputs: readonly string[] = [DIT_OUTPUT]): Promise<Record<string, Tensor>> {
+    return this.session.run(this.feeds(call), outputs);
+  }
+
+  async predict(call: DitCallInputs): Promise<Tensor> {
+    return (await this.run(call))[DIT_OUTPUT]!;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
