@@ -1,0 +1,106 @@
+// Wan2.1 VAE decoder (conv2 + Decoder3d) as graphs, in two strategies:
+// - whole: every latent frame at once; upsample3d passes frame 0 through un-doubled and runs its
+//   time conv causally over frames 1.. (the original's chunk loop collapses to this).
+// - streaming: one latent frame per call, every causal conv's past carried as cache tensors in and
+//   out of the graph. The first call differs only in upsample3d, which skips its time conv there.
+import { GraphBuilder } from '../../../../server/ml/onnx/graph-builder.ts';
+import type { Value } from '../../../../server/ml/onnx/graph-builder.ts';
+import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
+import { LATENT_MEAN, latentInverseStd } from './config.ts';
+import type { WanVaeConfig } from './config.ts';
+import { CarriedHistory, ZERO_HISTORY } from './history.ts';
+import type { CacheSlot } from './history.ts';
+import {
+  attentionBlock, causalConv3d, channelRmsNorm, residualBlock, spatialUpsample, temporalUpsampleFrames,
+} from './wan-layers.ts';
+import type { LayerContext } from './wan-layers.ts';
+import { perChannel } from './wan-encoder.ts';
+
+export type DecoderPass = 'whole' | 'stream-first' | 'stream-next';
+
+function upsample3d(ctx: LayerContext, pass: DecoderPass, prefix: string, x: Value, channels: number, scale: number): Value {
+  const { g } = ctx;
+  if (pass === 'whole') {
+    const head = g.slice(x, [0], [1], [2]);
+    const rest = g.slice(x, [1], [Number.MAX_SAFE_INTEGER], [2]);
+    return g.concat([head, temporalUpsampleFrames(ctx, prefix, rest, channels, scale)], 2);
+  }
+  // The original marks the first chunk 'Rep' and leaves its frame alone; the next chunk then sees
+  // zeros as its past, which is what the zero-initialised cache holds.
+  if (pass === 'stream-first') return x;
+  return temporalUpsampleFrames(ctx, prefix, x, channels, scale);
+}
+
+/** Decoder3d on raw (un-normalised, post-conv2) latents: middle, upsampling stages, head. */
+export function decoderTrunk(ctx: LayerContext, config: WanVaeConfig, pass: DecoderPass, z: Value): Value {
+  const { g } = ctx;
+  const mults = [config.dimMult[config.dimMult.length - 1]!, ...[...config.dimMult].reverse()];
+  const dims = mults.map((m) => m * config.dim);
+  const temporalUpsample = [...config.temporalDownsample].reverse();
+  let scale = 1;
+  const top = dims[0]!;
+  let x = causalConv3d(ctx, 'decoder.conv1', z, config.zDim, scale);
+  x = residualBlock(ctx, 'decoder.middle.0', x, top, top, scale);
+  x = attentionBlock(g, 'decoder.middle.1', x, top);
+  x = residualBlock(ctx, 'decoder.middle.2', x, top, top, scale);
+  let index = 0;
+  const stages = dims.length - 1;
+  for (let stage = 0; stage < stages; stage++) {
+    // Every resampler's spatial conv halves the width, so later stages start at half the last width.
+    let inDim = stage > 0 ? dims[stage]! / 2 : dims[stage]!;
+    const outDim = dims[stage + 1]!;
+    for (let r = 0; r < config.numResBlocks + 1; r++) {
+      x = residualBlock(ctx, `decoder.upsamples.${index++}`, x, inDim, outDim, scale);
+      inDim = outDim;
+    }
+    if (stage !== stages - 1) {
+      const prefix = `decoder.upsamples.${index++}`;
+      if (temporalUpsample[stage]) x = upsample3d(ctx, pass, prefix, x, outDim, scale);
+      x = spatialUpsample(g, prefix, x);
+      scale *= 2;
+    }
+  }
+  const last = dims[dims.length - 1]!;
+  x = g.silu(channelRmsNorm(g, x, 'decoder.head.0.gamma', last));
+  return causalConv3d(ctx, 'decoder.head.2', x, last, scale);
+}
+
+/** Diffusion-space latents -> raw latents (divides by the stored 1/std, as the original does) -> conv2. */
+function unnormalise(g: GraphBuilder, latents: Value): Value {
+  const raw = g.add(g.div(latents, perChannel(g, latentInverseStd(), 'latent_inv_std')), perChannel(g, LATENT_MEAN, 'latent_mean'));
+  return g.conv(raw, 'conv2.weight', 'conv2.bias');
+}
+
+function clampUnit(g: GraphBuilder, x: Value): Value {
+  return g.op('Clip', [x, g.scalar(-1), g.scalar(1)])[0]!;
+}
+
+/** Inputs: `latents` [1, z, T, h, w] (T >= 2). Outputs: `video` (clamped) and `video_unclamped`, [1, 3, 4T-3, 8h, 8w]. */
+export function buildWanDecoder(weights: WeightIndex, config: WanVaeConfig): GraphBuilder {
+  const g = new GraphBuilder({ weights, computeDtype: 'float32', name: 'wan_vae_decoder' });
+  const latents = g.input('latents', 'float32', [1, config.zDim, 'latent_frames', 'latent_height', 'latent_width']);
+  const video = decoderTrunk({ g, history: ZERO_HISTORY }, config, 'whole', unnormalise(g, latents));
+  g.output(clampUnit(g, video), 'video');
+  g.output(video, 'video_unclamped');
+  return g;
+}
+
+export interface WanDecoderStepGraph {
+  readonly graph: GraphBuilder;
+  /** The caches this graph reads and writes; zeros before the first call. */
+  readonly caches: readonly CacheSlot[];
+}
+
+/**
+ * One latent frame per call. Inputs: `latents` [1, z, 1, h, w] plus every `cache_in.*`; outputs
+ * `video` (clamped; 1 frame on the first call, 4 after), `video_unclamped` and every `cache_out.*`.
+ */
+export function buildWanDecoderStep(weights: WeightIndex, config: WanVaeConfig, first: boolean): WanDecoderStepGraph {
+  const g = new GraphBuilder({ weights, computeDtype: 'float32', name: first ? 'wan_vae_decoder_first' : 'wan_vae_decoder_next' });
+  const latents = g.input('latents', 'float32', [1, config.zDim, 1, 'latent_height', 'latent_width']);
+  const history = new CarriedHistory();
+  const video = decoderTrunk({ g, history }, config, first ? 'stream-first' : 'stream-next', unnormalise(g, latents));
+  g.output(clampUnit(g, video), 'video');
+  g.output(video, 'video_unclamped');
+  return { graph: g, caches: history.slots };
+}

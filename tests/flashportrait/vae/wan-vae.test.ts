@@ -1,0 +1,85 @@
+// The Wan2.1 VAE graphs against the golden fixtures made by the original PyTorch code (tiny widths,
+// random weights), loaded from the golden .pth through the ML foundation's readers.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareOutputs, readGoldenCase, runGoldenCase } from '../../helpers/golden-io.ts';
+import { goldenDir } from '../../helpers/golden.ts';
+import { concatAxis, createTensor, sliceAxis } from '../../../server/ml/tensor.ts';
+import { WanVae, buildWanDecoder, latentFrames } from '../../../nodes/flashportrait/models/vae/index.ts';
+import { openGraphSession } from '../../../nodes/flashportrait/models/vae/session-factory.ts';
+
+const TOL = 1e-4;
+const dir = goldenDir('vae');
+const vae = dir ? WanVae.open(join(dir, 'Wan2.1_VAE.pth'), { log: () => {} }) : undefined;
+afterAll(async () => { await vae?.release(); });
+
+function expectPass(report: { pass: boolean; text: string }): void {
+  console.info(report.text);
+  expect(report.pass, report.text).toBe(true);
+}
+
+describe.skipIf(!dir)('Wan2.1 VAE against the golden fixtures', () => {
+  it('reads the widths from the checkpoint', () => {
+    expect(vae!.config).toMatchObject({ dim: 8, zDim: 16, dimMult: [1, 2, 4, 4], numResBlocks: 2 });
+  });
+
+  it('enc: every encoder output in one whole-sequence pass', async () => {
+    const c = readGoldenCase('vae', 'enc')!;
+    const m = await vae!.encodeMoments(c.inputs.video!);
+    expectPass(compareOutputs({ latent: m.latent, mu_raw: m.muRaw, logvar_raw: m.logvarRaw, encoder_features: m.features }, c.outputs, TOL));
+  });
+
+  it('enc_masked: the I2V conditioning video', async () => {
+    const c = readGoldenCase('vae', 'enc_masked')!;
+    expectPass(compareOutputs({ latent: await vae!.encode(c.inputs.video!) }, c.outputs, TOL));
+  });
+
+  it('dec: whole-sequence decode, clamped and unclamped', async () => {
+    const c = readGoldenCase('vae', 'dec')!;
+    expectPass(compareOutputs({ video: await vae!.decode(c.inputs.latents!) }, { video: c.outputs.video! }, TOL));
+    const graph = await openGraphSession(buildWanDecoder(vae!.weights, vae!.config), { log: () => {} });
+    expectPass(await runGoldenCase(graph, c, ['video', 'video_unclamped'], TOL));
+    await graph.release();
+  });
+
+  it('dec: streaming one latent frame per call equals the golden and the whole pass', async () => {
+    const c = readGoldenCase('vae', 'dec')!;
+    const chunks = [];
+    for await (const frames of vae!.decodeFrames(latentFrames(c.inputs.latents!))) chunks.push(frames);
+    expect(chunks.map((t) => t.shape[2])).toEqual([1, 4, 4, 4]);
+    const streamed = concatAxis(chunks, 2);
+    expectPass(compareOutputs({ video: streamed }, { video: c.outputs.video! }, TOL));
+    const whole = await vae!.decode(c.inputs.latents!, { strategy: 'whole' });
+    expectPass(compareOutputs({ video: streamed }, { video: whole }, 1e-5));
+  });
+
+  it('enc_tiled: tiled encode with blending', async () => {
+    const c = readGoldenCase('vae', 'enc_tiled')!;
+    const tiling = { tileHeight: 48, tileWidth: 48, strideHeight: 32, strideWidth: 32 };
+    expectPass(compareOutputs({ latent: await vae!.encode(c.inputs.video!, { tiling }) }, c.outputs, TOL));
+  });
+
+  it('dec_tiled: tiled decode, whole and streaming per tile', async () => {
+    const c = readGoldenCase('vae', 'dec_tiled')!;
+    const tiling = { tileHeight: 48, tileWidth: 48, strideHeight: 32, strideWidth: 32 };
+    expectPass(compareOutputs({ video: await vae!.decode(c.inputs.latents!, { tiling }) }, c.outputs, TOL));
+    expectPass(compareOutputs({ video: await vae!.decode(c.inputs.latents!, { tiling, strategy: 'streaming' }) }, c.outputs, TOL));
+  });
+
+  it('is causal: one latent frame decodes to frame 0 of the golden clip, frame 0 alone encodes to latent frame 0', async () => {
+    const dec = readGoldenCase('vae', 'dec')!;
+    const one = await vae!.decode(sliceAxis(dec.inputs.latents!, 2, 0, 1));
+    expect(one.shape).toEqual([1, 3, 1, 32, 48]);
+    expectPass(compareOutputs({ frame0: one }, { frame0: sliceAxis(dec.outputs.video!, 2, 0, 1) }, TOL));
+    const enc = readGoldenCase('vae', 'enc')!;
+    const latent = await vae!.encode(sliceAxis(enc.inputs.video!, 2, 0, 1));
+    expect(latent.shape).toEqual([1, 16, 1, 4, 6]);
+    expectPass(compareOutputs({ latent0: latent }, { latent0: sliceAxis(enc.outputs.latent!, 2, 0, 1) }, TOL));
+  });
+
+  it('refuses frame counts other than 4k+1 and sizes not divisible by 8', async () => {
+    await expect(vae!.encode(createTensor('float32', [1, 3, 12, 32, 48]))).rejects.toThrow(/4k\+1 frames.*got 12 \(use 9 or 13\)/);
+    await expect(vae!.encode(createTensor('float32', [1, 3, 5, 30, 48]))).rejects.toThrow(/multiples of 8/);
+    await expect(vae!.decode(createTensor('float32', [1, 4, 2, 4, 6]))).rejects.toThrow(/\[1, 16, T, H, W\]/);
+  });
+});
