@@ -4,6 +4,7 @@ import type { Tensor } from '../../../server/ml/index.ts';
 import { toFloat32 } from '../../../server/ml/index.ts';
 import type { PixelImage } from '../../../nodes/flashportrait/features/warp.ts';
 import { goldenDir } from '../../helpers/golden.ts';
+import { comfyFloatToUint8, swapRedBlue } from '../../../nodes/flashportrait/features/frames.ts';
 
 export const FACE = 'face';
 
@@ -35,4 +36,12 @@ export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
   return s / a.length;
+}
+
+/** Frame `index` of e2e_node's ComfyUI float IMAGE batch, converted as the node does (BGR uint8). */
+export function e2eFrameBgr(images: Tensor, index: number): PixelImage {
+  const [, height, width] = images.shape as [number, number, number, number];
+  const size = height * width * 3;
+  const rgb = comfyFloatToUint8(floats(images).subarray(index * size, (index + 1) * size));
+  return swapRedBlue({ data: rgb, width, height, channels: 3 });
 }
