@@ -43,11 +43,14 @@ export interface Alignment {
   readonly rounds: readonly AlignRound[];
 }
 
-/** atan2 of the eye-corner line (radians), as the original measures roll. */
+/**
+ * atan2 of the eye-corner line (radians), as the original measures roll: float32 coordinate
+ * differences, the angle in float64 (callers storing it in float32 round it themselves).
+ */
 export function eyeLineRoll(points: Float32Array): number {
   const dy = f(points[RIGHT_EYE_CORNER * 2 + 1]! - points[LEFT_EYE_CORNER * 2 + 1]!);
   const dx = f(points[RIGHT_EYE_CORNER * 2]! - points[LEFT_EYE_CORNER * 2]!);
-  return f(Math.atan2(dy, f(dx + f(1e-8))));
+  return Math.atan2(dy, dx + 1e-8);
 }
 
 /** np.rad2deg on a float32. */

@@ -10,7 +10,8 @@ import { extractHeadEmoFeatures, nearestFaceFrame } from '../../../nodes/flashpo
 import { comfyFloatToUint8 } from '../../../nodes/flashportrait/features/frames.ts';
 import { loadHeadEmoModels } from '../../../nodes/flashportrait/features/models.ts';
 import type { LoadedHeadEmoModels } from '../../../nodes/flashportrait/features/models.ts';
-import { FACE, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
+import { FACE, e2eFrameBgr, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
+import { trackFaces } from '../../../nodes/flashportrait/features/face-track.ts';
 
 const e2e = readGoldenCase(FACE, 'e2e_node');
 const cacheDir = mkdtempSync(join(tmpdir(), 'fg-face-e2e-'));
@@ -73,6 +74,25 @@ describe.skipIf(!e2e)('whole feature extractor (golden e2e_node)', () => {
     // Where the original's pairing was wrong the rows differ structurally (O(1), README §11).
     expect(maxAbsDiff(row(1), orig(1))).toBeGreaterThan(1);
     expect(maxAbsDiff(row(2), orig(2))).toBeGreaterThan(0.3);
+  });
+
+  it('tracker decisions per frame match the original log (detector runs, seeds, survivors)', async () => {
+    const bgr = [0, 1, 2, 3, 4].map((i) => e2eFrameBgr(e2e!.inputs.images!, i));
+    const track = await trackFaces(async function* (only) {
+      for (let i = 0; i < bgr.length; i++) if (!only || only.has(i)) yield [i, bgr[i]!] as const;
+    }, models.detector, models.aligner);
+    type Logged = { detector_ran: boolean; used_pre_rect: boolean; survivors: Array<{ kind: string; face_rect: number[] }> };
+    const json = e2e!.caseJson as { stage1: Logged[]; stage2: Logged[] };
+    for (const stage of ['stage1', 'stage2'] as const) {
+      expect(track.log[stage].length).toBe(json[stage].length);
+      track.log[stage].forEach((step, i) => {
+        const g = json[stage][i]!;
+        expect(step.detectorRan).toBe(g.detector_ran);
+        expect(step.usedSeed).toBe(g.used_pre_rect);
+        expect(step.faces.map((f) => f.kind)).toEqual(g.survivors.map((s) => s.kind));
+        step.faces.forEach((f, k) => expect(maxAbsDiff(f.rect, g.survivors[k]!.face_rect)).toBeLessThan(5e-2));
+      });
+    }
   });
 
   it('nearest face frame: ties go to the earlier frame', () => {

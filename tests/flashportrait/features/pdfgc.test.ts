@@ -39,6 +39,12 @@ describe.skipIf(!pdfgc || !e2e)('PD-FGC warp and FanEncoder (golden pdfgc)', () 
     }
     const row = await fan.headEmo(floats(pdfgc!.outputs.x!));
     expect(compareTensor('head_emo', createTensor('float32', [1, 554], row), pdfgc!.outputs.head_emo!, 1e-3).pass).toBe(true);
+    // From the frame: our warp's few one-level pixels are the only difference.
+    const frame = e2eFrameBgr(e2e!.inputs.images!, Number(floats(pdfgc!.inputs.frame_index!)[0]));
+    const own = await fan.headEmo(pdfgcInput(frame, floats(pdfgc!.inputs.landmarks!)).input);
+    const fromFrame = maxAbsDiff(own, floats(pdfgc!.outputs.head_emo!));
+    console.info(`head_emo from the frame: max abs ${fromFrame.toExponential(2)}`);
+    expect(fromFrame).toBeLessThanOrEqual(0.1);
     await fan.release();
   });
 });
