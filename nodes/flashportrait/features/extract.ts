@@ -98,7 +98,7 @@ export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModel
   const track = await trackFaces(stream, models.detector, models.aligner, {
     signal: options.signal,
     compatSmoother: options.compatSmoother,
-    onFrame: (pass, done) => progress?.({ stage: pass === 1 ? 'detect' : 'track', done, total: plan.usedFrames }),
+    onFrame: (pass, done, total) => progress?.({ stage: pass === 1 ? 'detect' : 'track', done, total: total ?? plan.usedFrames }),
   });
   if (track.frameIndices.length === 0) {
     throw new NoFaceError(`no face found in any of the ${plan.usedFrames} driving frames (faces must be at least 96 px wide and high)`);

@@ -22,8 +22,8 @@ export interface FaceTrackResult {
 
 export interface FaceTrackOptions {
   readonly signal?: AbortSignal;
-  /** Called after each frame of each pass. */
-  readonly onFrame?: (pass: 1 | 2, done: number) => void;
+  /** Called after each frame of each pass; `total` is the number of frames that pass visits. */
+  readonly onFrame?: (pass: 1 | 2, done: number, total: number | undefined) => void;
   readonly compatSmoother?: boolean;
 }
 
@@ -38,7 +38,7 @@ export async function trackFaces(frames: BgrFrameStream, detector: FaceDetectorL
     log.stage1.push(step);
     const face = largestFace(step.faces);
     if (face) stage1.set(index, [...face.rect] as unknown as Box);
-    options.onFrame?.(1, ++done);
+    options.onFrame?.(1, ++done, undefined);
   }
   tracker.reset();
   const frameIndices: number[] = [];
@@ -53,7 +53,7 @@ export async function trackFaces(frames: BgrFrameStream, detector: FaceDetectorL
       frameIndices.push(index);
       landmarks.push(face.points.slice());
     }
-    options.onFrame?.(2, ++done);
+    options.onFrame?.(2, ++done, stage1.size);
   }
   return { frameIndices, landmarks, stage1, log };
 }

@@ -105,6 +105,15 @@ describe.skipIf(!e2e)('whole feature extractor (golden e2e_node)', () => {
     await expect(extractHeadEmoFeatures(blank, models)).rejects.toThrow(/no face found/);
   });
 
+  it('reports progress per stage and stops when aborted', async () => {
+    const seen: string[] = [];
+    await extractHeadEmoFeatures(images, models, { onProgress: (p) => seen.push(`${p.stage} ${p.done}/${p.total}`) });
+    expect(seen).toEqual(['detect 1/5', 'detect 2/5', 'detect 3/5', 'detect 4/5', 'detect 5/5', 'track 1/4', 'track 2/4', 'track 3/4', 'track 4/4', 'encode 1/4', 'encode 2/4', 'encode 3/4', 'encode 4/4']);
+    const controller = new AbortController();
+    const run = extractHeadEmoFeatures(images, models, { signal: controller.signal, onProgress: (p) => { if (p.stage === 'detect' && p.done === 2) controller.abort(); } });
+    await expect(run).rejects.toThrow(/abort/i);
+  });
+
   it('overlap == context size is rejected before any work', async () => {
     await expect(extractHeadEmoFeatures(images, models, { contextSize: 4, contextOverlap: 4 })).rejects.toThrow(/must be smaller than context_size/);
   });
