@@ -1,0 +1,150 @@
+// Driving video -> head_emo features (1, frames, 554) for FlashPortrait: face tracking, PD-FGC
+// face warp, FanEncoder, and the node's frame-count / padding rules.
+import type { Image } from '../../../types/data.ts';
+import type { BgrFrameStream } from './face-track.ts';
+import { trackFaces } from './face-track.ts';
+import type { FramePlan } from './frame-count.ts';
+import { outputRowSources, planFrames } from './frame-count.ts';
+import { HEAD_EMO_WIDTH } from './fan-encoder.ts';
+import { swapRedBlue } from './frames.ts';
+import { pdfgcInput } from './pdfgc-warp.ts';
+import type { FaceAlignerLike, FaceDetectorLike } from './tracker.ts';
+import type { PixelImage } from './warp.ts';
+
+export interface HeadEmoEncoder {
+  /** head_emo rows [headpose 6, eye 6, emo 30, mouth 512] for `batch` inputs (3,224,224). */
+  headEmo(x: Float32Array, batch?: number): Promise<Float32Array>;
+}
+
+export interface HeadEmoModels {
+  readonly detector: FaceDetectorLike;
+  readonly aligner: FaceAlignerLike;
+  readonly encoder: HeadEmoEncoder;
+}
+
+export interface HeadEmoProgress {
+  readonly stage: 'detect' | 'track' | 'encode';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface ExtractOptions {
+  readonly contextSize?: number;
+  readonly contextOverlap?: number;
+  readonly onProgress?: (p: HeadEmoProgress) => void;
+  readonly signal?: AbortSignal;
+  /**
+   * Golden compatibility only: pair the i-th analysed frame with the i-th detected landmark set,
+   * as the original does (README §9.1: frames and landmarks drift apart after a frame without a
+   * face), and accept context_overlap >= context_size. Default: every frame keeps its own face.
+   */
+  readonly compatOriginalPairing?: boolean;
+  /** Golden compatibility only: the smoother's NaN on zero motion. */
+  readonly compatSmoother?: boolean;
+}
+
+export interface HeadEmoFeatures {
+  /** (1, frames, 554) row-major. */
+  readonly headEmo: Float32Array;
+  readonly shape: readonly [1, number, typeof HEAD_EMO_WIDTH];
+  /** The node's `total_frames`. */
+  readonly frames: number;
+  readonly plan: FramePlan;
+  /** Frames analysed that had a face. */
+  readonly faceFrames: readonly number[];
+  /** For each output row, the frame whose face and pixels produced it. */
+  readonly rowFrames: readonly number[];
+  /** Landmarks per entry of faceFrames (interleaved x,y). */
+  readonly landmarks: readonly Float32Array[];
+  /** Pass-1 face rect per frame where pass 1 found a face. */
+  readonly stage1Rects: ReadonlyMap<number, readonly [number, number, number, number]>;
+  readonly warnings: readonly string[];
+}
+
+export class NoFaceError extends Error {}
+
+/** The first `count` frames of an IMAGE as BGR, optionally only some of them. */
+function bgrFrames(image: Image, count: number, signal: AbortSignal | undefined): BgrFrameStream {
+  const bytes = image.width * image.height * 3;
+  return async function* (only) {
+    for await (const chunk of image.frames({ signal })) {
+      for (let k = 0; k < chunk.count; k++) {
+        const index = chunk.start + k;
+        if (index >= count) return;
+        if (only && !only.has(index)) continue;
+        const rgb: PixelImage = { data: chunk.data.subarray(k * bytes, (k + 1) * bytes), width: image.width, height: image.height, channels: 3 };
+        yield [index, swapRedBlue(rgb)] as const;
+      }
+    }
+  };
+}
+
+/** For every frame, the nearest frame that has a face (the earlier one on a tie). */
+export function nearestFaceFrame(count: number, faceFrames: readonly number[]): number[] {
+  const out: number[] = [];
+  let k = 0;
+  for (let i = 0; i < count; i++) {
+    while (k + 1 < faceFrames.length && Math.abs(faceFrames[k + 1]! - i) < Math.abs(faceFrames[k]! - i)) k++;
+    out.push(faceFrames[k]!);
+  }
+  return out;
+}
+
+export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModels, options: ExtractOptions = {}): Promise<HeadEmoFeatures> {
+  const compat = options.compatOriginalPairing ?? false;
+  const plan = planFrames(frames.count, options.contextSize ?? 51, options.contextOverlap ?? 30, { compat });
+  const stream = bgrFrames(frames, plan.usedFrames, options.signal);
+  const progress = options.onProgress;
+  const track = await trackFaces(stream, models.detector, models.aligner, {
+    signal: options.signal,
+    compatSmoother: options.compatSmoother,
+    onFrame: (pass, done, total) => progress?.({ stage: pass === 1 ? 'detect' : 'track', done, total: total ?? plan.usedFrames }),
+  });
+  if (track.frameIndices.length === 0) {
+    throw new NoFaceError(`no face found in any of the ${plan.usedFrames} driving frames (faces must be at least 96 px wide and high)`);
+  }
+  const warnings = [...plan.warnings];
+  // Which frame's pixels and which landmarks make each feature row.
+  let pairs: Array<{ frame: number; landmarks: Float32Array }>;
+  let rowOfFrame: number[];
+  if (compat) {
+    pairs = track.landmarks.map((landmarks, i) => ({ frame: i, landmarks }));
+    rowOfFrame = outputRowSources(pairs.length, plan.finalFrames);
+  } else {
+    pairs = track.frameIndices.map((frame, i) => ({ frame, landmarks: track.landmarks[i]! }));
+    const slot = new Map(track.frameIndices.map((f, i) => [f, i]));
+    const nearest = nearestFaceFrame(plan.usedFrames, track.frameIndices);
+    const missing = plan.usedFrames - track.frameIndices.length;
+    if (missing > 0) warnings.push(`${missing} of ${plan.usedFrames} driving frames have no face: each uses the nearest frame with a face`);
+    rowOfFrame = outputRowSources(plan.usedFrames, plan.finalFrames).map((frame) => slot.get(nearest[frame]!)!);
+  }
+  const needed = new Set(rowOfFrame);
+  const rows = new Map<number, Float32Array>();
+  const byFrame = new Map<number, number[]>();
+  for (const p of needed) {
+    const f = pairs[p]!.frame;
+    byFrame.set(f, [...(byFrame.get(f) ?? []), p]);
+  }
+  let done = 0;
+  for await (const [index, frame] of stream(new Set(byFrame.keys()))) {
+    options.signal?.throwIfAborted();
+    for (const p of byFrame.get(index)!) {
+      const { input } = pdfgcInput(frame, pairs[p]!.landmarks);
+      rows.set(p, await models.encoder.headEmo(input, 1));
+      progress?.({ stage: 'encode', done: ++done, total: needed.size });
+    }
+  }
+  const headEmo = new Float32Array(plan.finalFrames * HEAD_EMO_WIDTH);
+  rowOfFrame.forEach((p, i) => headEmo.set(rows.get(p)!, i * HEAD_EMO_WIDTH));
+  return {
+    headEmo,
+    shape: [1, plan.finalFrames, HEAD_EMO_WIDTH],
+    frames: plan.finalFrames,
+    plan,
+    faceFrames: track.frameIndices,
+    rowFrames: rowOfFrame.map((p) => (compat ? p : pairs[p]!.frame)),
+    landmarks: track.landmarks,
+    stage1Rects: track.stage1,
+    warnings,
+  };
+}
