@@ -1,5 +1,6 @@
 // Assembles a working engine from a folder layout: registry with the node packs, storage
 // confined to the allowed folders, history on disk, and the prompt runner.
+import { ModelManager } from './ml/model-manager.ts';
 import { join } from 'node:path';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
 import { createMediaService } from './media/tools.ts';
@@ -45,7 +46,8 @@ export function createRegistry(): NodeRegistry {
 
 /** Host services every engine gets: ffmpeg/ffprobe for the media nodes. */
 export function createServices(): Record<string, unknown> {
-  return { media: createMediaService() };
+  // One model manager per host: nodes load networks through it, /free unloads them.
+  return { media: createMediaService(), models: new ModelManager() };
 }
 
 /** Every built-in pack plus the third-party packs of `<base>/custom_nodes` (or the given folder). */
