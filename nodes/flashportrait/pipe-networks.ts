@@ -35,6 +35,7 @@ const promptCaches = new WeakMap<ModelManager, PromptEmbeddingCache>();
 const tokenizers = new Map<string, Umt5Tokenizer>();
 
 export interface PipeNetworksOptions {
+  /** Session messages (provider choice, fallbacks). Default: each distinct one once, on stderr (stdout may carry --json). */
   readonly log?: (message: string) => void;
   /** Called with the network about to run (tests observe loading and offload order). */
   readonly onNetwork?: (name: NetworkName) => void;
@@ -118,10 +119,15 @@ function tensorOf(value: Tensor | undefined, what: string): Tensor {
 export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, options: PipeNetworksOptions = {}): FlashPortraitNetworks {
   const files = pipe.files;
   const cacheDir = conversionCacheDir(pipe);
-  const log = options.log;
+  const seen = new Set<string>();
+  const log = options.log ?? ((message: string) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    process.stderr.write(`[ml] ${message}\n`);
+  });
   let provider: Promise<ProviderChoice> | undefined;
   const providerChoice = (): Promise<ProviderChoice> => (provider ??= resolveExecutionProvider(pipe.device, pipe.precision));
-  const session = async () => ({ provider: await providerChoice(), precision: pipe.precision, ...(log ? { log } : {}) });
+  const session = async () => ({ provider: await providerChoice(), precision: pipe.precision, log });
   const idOf = (name: NetworkName, path: string): string => `${NETWORK_ID_PREFIX}${name}:${path}:${pipe.device}:${pipe.precision}`;
   const offload = pipe.memoryMode !== 'default';
 
@@ -141,7 +147,7 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   };
 
   const vaeBytes = (): number => fileBytes([files.vae]);
-  const loadVae = async (): Promise<WanVae> => WanVae.open(files.vae, { provider: await providerChoice(), cacheDir, ...(log ? { log } : {}) });
+  const loadVae = async (): Promise<WanVae> => WanVae.open(files.vae, { provider: await providerChoice(), cacheDir, log });
 
   const textLen = Number(pipe.transformerConfig.text_len ?? 512);
   const textBytes = (): number => fileBytes([files.textEncoder]);
