@@ -121,6 +121,19 @@ describe('FlashPortrait demo workflow', () => {
     expect(cached.sort()).toEqual(['1', '2', '3', '4', '5']);
     const executed = second.events.filter((e) => e.type === 'executing' && e.data.node).map((e) => e.data.node);
     expect(executed).toEqual(['6', '7', '8']);
+
+    // Interrupting during sampling stops at the next DiT call.
+    const interrupted = structuredClone(prompt);
+    interrupted['6']!.inputs.seed = 7;
+    let calls = 0;
+    const off = host.runner.on((e) => {
+      if (e.kind === 'execution' && e.event.type === 'progress' && (e.event.data as { node?: string }).node === '6' && ++calls === 1) void host!.runner.interrupt();
+    });
+    const third = await run(interrupted);
+    off();
+    expect(third.events.some((e) => e.type === 'execution_interrupted')).toBe(true);
+    const sampled = third.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => e.data.value);
+    expect(Math.max(...(sampled as number[]))).toBeLessThan(4);
   }, 60_000);
 
   it('keeps the networks loaded in the host model manager, and /free unloads them', async () => {
