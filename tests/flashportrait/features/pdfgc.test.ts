@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareTensor, readGoldenCase } from '../../helpers/golden-io.ts';
-import { createTensor } from '../../../server/ml/index.ts';
-import { FAN_INTERMEDIATES, FAN_OUTPUTS, FanEncoder } from '../../../nodes/flashportrait/features/fan-encoder.ts';
+import { buildModel, createTensor, openWeights, readTensor, toFloat32 } from '../../../server/ml/index.ts';
+import { buildZip, stateDictPickle } from '../../ml/torch-fixtures.ts';
+import type { FixtureTensor, ZipInput } from '../../ml/torch-fixtures.ts';
+import { FAN_INTERMEDIATES, FAN_OUTPUTS, FanEncoder, buildFanEncoderGraph } from '../../../nodes/flashportrait/features/fan-encoder.ts';
 import { pdfgcInput, similarityTransform } from '../../../nodes/flashportrait/features/pdfgc-warp.ts';
 import { FACE, e2eFrameBgr, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
 
@@ -45,6 +47,31 @@ describe.skipIf(!pdfgc || !e2e)('PD-FGC warp and FanEncoder (golden pdfgc)', () 
     const fromFrame = maxAbsDiff(own, floats(pdfgc!.outputs.head_emo!));
     console.info(`head_emo from the frame: max abs ${fromFrame.toExponential(2)}`);
     expect(fromFrame).toBeLessThanOrEqual(0.1);
+    await fan.release();
+  });
+});
+
+describe.skipIf(!pdfgc)('FanEncoder from a float32 checkpoint', () => {
+  it('reads fp32 weights in place and gives the same outputs', async () => {
+    // The golden pd_fpg.pth re-saved as float32 (torch.save layout), without the unused counters.
+    const source = openWeights(faceModelPath('pd_fpg.pth')!);
+    const refs: FixtureTensor[] = []; const entries: ZipInput[] = [];
+    for (const [key, entry] of source.tensors) {
+      if (entry.dtype === 'int64') continue;
+      const data = toFloat32(readTensor(entry)).data as Float32Array;
+      const shape = [...entry.shape];
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      refs.push({ key, storageType: 'FloatStorage', storageKey: String(refs.length), storageNumel: data.length, offset: 0, shape, strides });
+      entries.push({ name: `pd32/data/${refs.length - 1}`, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+    }
+    const path = join(cacheDir, 'pd_fpg_fp32.pth');
+    writeFileSync(path, buildZip([{ name: 'pd32/data.pkl', data: stateDictPickle(refs, false) }, ...entries, { name: 'pd32/version', data: Buffer.from('3\n') }]));
+    const built = buildModel(buildFanEncoderGraph(openWeights(path)), { cacheDir: join(cacheDir, 'fp32-cache') });
+    expect(built.convertedWeights).toBe(0);
+    expect(built.zeroCopyWeights).toBeGreaterThan(300);
+    const fan = await FanEncoder.load(path, { cacheDir: join(cacheDir, 'fp32-cache') });
+    const row = await fan.headEmo(floats(pdfgc!.outputs.x!));
+    expect(compareTensor('head_emo', createTensor('float32', [1, 554], row), pdfgc!.outputs.head_emo!, 1e-3).pass).toBe(true);
     await fan.release();
   });
 });
