@@ -1,6 +1,7 @@
 // Assembles a working engine from a folder layout: registry with the node packs, storage
 // confined to the allowed folders, history on disk, and the prompt runner.
 import { join } from 'node:path';
+import { ModelManager } from './ml/model-manager.ts';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
 import { createMediaService } from './media/tools.ts';
 import { loadPacks, registerPack, type PackLoadOptions, type PackReport } from './packs/loader.ts';
@@ -43,9 +44,10 @@ export function createRegistry(): NodeRegistry {
   return registry;
 }
 
-/** Host services every engine gets: ffmpeg/ffprobe for the media nodes. */
+/** Host services every engine gets: ffmpeg/ffprobe for the media nodes, the model manager (networks kept between runs). */
 export function createServices(): Record<string, unknown> {
-  return { media: createMediaService() };
+  // One model manager per host: nodes load networks through it, /free unloads them.
+  return { media: createMediaService(), models: new ModelManager() };
 }
 
 /** Every built-in pack plus the third-party packs of `<base>/custom_nodes` (or the given folder). */

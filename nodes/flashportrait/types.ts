@@ -29,3 +29,11 @@ export interface FaceAlignModels {
   landmarks: string;
   expressionEncoder: string;
 }
+
+/** Driving features (socket type HEAD_EMO_FEAT): the released node passes a (1, frames, 554) tensor. */
+export interface HeadEmoFeatures {
+  kind: 'HEAD_EMO_FEAT';
+  /** [frames, 554] row-major. */
+  data: Float32Array;
+  frames: number;
+}

@@ -4,7 +4,7 @@ import { DownloadError } from '../models/download.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
 import { convertWorkflow } from './convert.ts';
-import { downloadModels, listModels } from './models.ts';
+import { downloadModels, listModels, writeDemoModels } from './models.ts';
 import { runWorkflow, UsageError } from './run.ts';
 import { serve, type ServeOptions } from './serve.ts';
 import { runWorker, type WorkerCliOptions } from './worker.ts';
@@ -139,6 +139,13 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--base-directory <dir>', 'base folder (holds models/)')
     .option('--models-directory <dir>', 'model folder')
     .action(async (repo: string, opts: Options) => setExitCode(await downloadModels(repo, opts)));
+  models
+    .command('demo')
+    .description('write a tiny random-weight FlashPortrait model set (released layout) for trying workflows; its output is noise')
+    .option('--seed <N>', 'seed of the random weights', '0')
+    .option('--base-directory <dir>', 'base folder (holds models/)')
+    .option('--models-directory <dir>', 'model folder')
+    .action((opts: Options) => setExitCode(writeDemoModels(opts)));
 
   withPackOptions(withFolderOptions(cli.command('worker')))
     .description('run prompts from a Redis queue (graph serve --queue ...)')

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { downloadRepo, formatBytes } from '../models/download.ts';
 import { FolderStorage, folderLayout } from '../storage/folders.ts';
+import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts';
 import { UsageError } from './run.ts';
 
 export interface ModelsOptions {
@@ -19,6 +20,16 @@ export function listModels(options: ModelsOptions): number {
   const files = storage.listFiles('models');
   if (files.length === 0) process.stdout.write(`no model files in ${storage.directory('models')}\n`);
   for (const file of files) process.stdout.write(`${file}\n`);
+  return 0;
+}
+
+/** `graph models demo`: the FlashPortrait demo set under <models>/flash_portrait/. */
+export function writeDemoModels(options: ModelsOptions & { seed?: string }): number {
+  const seed = Number(options.seed ?? 0);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(options.seed)}`);
+  const report = writeDemoModelSet(storageOf(options).directory('models'), seed);
+  process.stdout.write(`FlashPortrait demo model set (random weights: the output is noise) in ${report.directory}\n`);
+  for (const file of report.files) process.stdout.write(`${file}\n`);
   return 0;
 }
 

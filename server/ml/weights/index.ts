@@ -1,5 +1,5 @@
 // Opening any supported weight file by path.
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readSafetensorsIndex, readShardedSafetensorsIndex } from './safetensors.ts';
 import { readTorchZipIndex } from './torch-zip.ts';
 import { ZipDirectory } from './zip.ts';
@@ -23,16 +23,28 @@ export function openWeights(path: string): WeightIndex {
   if (path.endsWith('.safetensors')) return readSafetensorsIndex(path);
   const fd = openSync(path, 'r');
   let zip: boolean;
+  let safetensors: boolean;
   try {
     zip = ZipDirectory.isZip(fd);
+    safetensors = !zip && hasSafetensorsHeader(fd, statSync(path).size);
   } finally {
     closeSync(fd);
   }
   if (zip) return readTorchZipIndex(path);
+  // Safetensors content under another name (e.g. a converted checkpoint kept at its release name).
+  if (safetensors) return readSafetensorsIndex(path);
   if (/\.(pth|pt|ckpt|bin)$/.test(path)) {
     throw new Error(`${path} is a legacy (pre-1.6, non-zip) torch checkpoint; re-save it with torch.save (zip format) or convert it to safetensors`);
   }
   throw new Error(`${path}: unknown weight format (expected .safetensors, .safetensors.index.json or a torch.save zip)`);
+}
+
+/** A safetensors file starts with the little-endian u64 length of a JSON header that opens with '{'. */
+function hasSafetensorsHeader(fd: number, fileSize: number): boolean {
+  const head = Buffer.alloc(9);
+  if (readSync(fd, head, 0, 9, 0) < 9) return false;
+  const length = head.readBigUInt64LE(0);
+  return length >= 2n && length <= BigInt(fileSize - 8) && head[8] === 0x7b;
 }
 
 /** Several indexes seen as one key space; a key in two files is an error. */

@@ -1,0 +1,144 @@
+import sharp from 'sharp';
+import { ModelManager } from '../../server/ml/model-manager.ts';
+import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
+import { imageFromFloat32, toFloat32 } from '../../types/data.ts';
+import type { Image } from '../../types/data.ts';
+import { networksFromPipe } from './pipe-networks.ts';
+import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
+import { runFlashPortraitNode } from './pipeline/node.ts';
+import type { LatentPreview } from './pipeline/preview.ts';
+import { HEAD_EMOTION_FEATURE_WIDTH } from './pipeline/sampler.ts';
+import type { SchedulerName } from './pipeline/schedulers/index.ts';
+import { seededNormal } from './seeded-noise.ts';
+import type { FlashPortraitPipe, HeadEmoFeatures } from './types.ts';
+
+/** Wan2.1's standard negative prompt, the released node's default. */
+export const WAN_NEGATIVE_PROMPT =
+  '色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走';
+
+export const SCHEDULERS = ['euler', 'unipc', 'dpmpp'] as const;
+export const ACCELERATIONS = ['none', 'alp', 'distill4'] as const;
+
+/** The step-distilled schedule runs exactly four steps whatever `steps` says. */
+const DISTILL_STEPS = 4;
+
+/** The host's model manager (created by createServices); a private one when a host has none. */
+export function modelManagerOf(ctx: Pick<NodeContext, 'services'>): ModelManager {
+  const models = ctx.services.models;
+  if (models instanceof ModelManager) return models;
+  fallbackManager ??= new ModelManager();
+  return fallbackManager;
+}
+let fallbackManager: ModelManager | undefined;
+
+function assertPipe(value: unknown): FlashPortraitPipe {
+  if ((value as FlashPortraitPipe | null)?.kind !== 'FLASH_PORTRAIT_PIPE') throw new Error('pipe must come from FlashPortraitLoader');
+  return value as FlashPortraitPipe;
+}
+
+function assertFeatures(value: unknown): HeadEmoFeatures {
+  const features = value as HeadEmoFeatures | null;
+  if (features?.kind !== 'HEAD_EMO_FEAT' || features.data.length !== features.frames * HEAD_EMOTION_FEATURE_WIDTH) {
+    throw new Error('head_emo_features must come from FlashPortraitFeatureExtractor');
+  }
+  return features;
+}
+
+/** The first latent frame of a step's preview as PNG bytes. */
+async function previewPng(preview: LatentPreview): Promise<Uint8Array> {
+  const plane = preview.height * preview.width * 3;
+  const png = await sharp(Buffer.from(preview.rgb.buffer, preview.rgb.byteOffset, plane), { raw: { width: preview.width, height: preview.height, channels: 3 } })
+    .resize({ width: preview.width * 8, height: preview.height * 8, kernel: 'nearest' })
+    .png()
+    .toBuffer();
+  return new Uint8Array(png);
+}
+
+/**
+ * FlashPortraitSampler with the released schema (widgets map by position in workflow files: new
+ * inputs are only appended, as optional ones). Output: the generated frames, reference frame dropped.
+ */
+export const FlashPortraitSampler: NodeDefinition = {
+  type: 'FlashPortraitSampler',
+  displayName: 'FlashPortrait Sampler',
+  category: 'FlashPortrait',
+  description: 'Animates the reference portrait (first frame of image) with the driving head/emotion features.',
+  inputs: {
+    required: {
+      pipe: { type: 'FLASH_PORTRAIT_PIPE' },
+      head_emo_features: { type: 'HEAD_EMO_FEAT' },
+      image: { type: 'IMAGE', tooltip: 'Reference portrait; only the first frame is used.' },
+      prompt: { type: 'STRING', multiline: true, default: 'The man is singing' },
+      negative_prompt: { type: 'STRING', multiline: true, default: WAN_NEGATIVE_PROMPT },
+      seed: {
+        type: 'INT', default: 42, min: 0, max: 2 ** 64 - 1, control_after_generate: true,
+        tooltip: 'Seeds a deterministic xoshiro128** generator: reproducible here, but not the same noise as the released node (torch CUDA generator).',
+      },
+      steps: { type: 'INT', default: 30, min: 1, max: 1000 },
+      cfg_scale: { type: 'FLOAT', default: 1.0, min: 0, max: 100, step: 0.1, tooltip: 'Accepted for workflow compatibility and unused, as in the released node.' },
+      guidance_scale: { type: 'FLOAT', default: 4.0, min: 0, max: 100, step: 0.1, tooltip: 'Released semantics: never a scale, it only decided whether a negative prompt is encoded; here the negative prompt is encoded whenever text CFG needs it, so it has no effect.' },
+      text_cfg_scale: { type: 'FLOAT', default: 1.0, min: 0, max: 100, step: 0.1, tooltip: 'Text guidance; 1 switches it off.' },
+      emo_cfg_scale: { type: 'FLOAT', default: 4.0, min: 0, max: 100, step: 0.1, tooltip: 'Emotion guidance; <= 1 switches it off.' },
+      max_size: { type: 'INT', default: 720, min: 16, max: 4096, step: 16, tooltip: 'Longest side of the output; sides are rounded to multiples of 16.' },
+      shift: { type: 'FLOAT', default: 5.0, min: 0, max: 100, step: 0.1 },
+      context_size: { type: 'INT', default: 51, min: 5, max: 1000, tooltip: 'Window length in frames.' },
+      context_overlap: { type: 'INT', default: 30, min: 0, max: 1000, tooltip: 'Frames shared by consecutive windows.' },
+    },
+    optional: {
+      initial_video_frames: { type: 'IMAGE', tooltip: 'Not supported yet: connecting it is an error.' },
+      scheduler: { type: 'COMBO', options: SCHEDULERS, default: 'euler' },
+      acceleration: {
+        type: 'COMBO', options: ACCELERATIONS, default: 'none',
+        tooltip: 'alp: Adaptive Latent Prediction (paper defaults K=5, n=3, alpha=1.5) skips most DiT calls; distill4: the 4-step distilled schedule (needs step-distilled transformer weights to look right).',
+      },
+    },
+  },
+  outputs: [{ type: 'IMAGE', name: 'images' }],
+  async execute(inputs, ctx) {
+    const pipe = assertPipe(inputs.pipe);
+    const features = assertFeatures(inputs.head_emo_features);
+    if (inputs.initial_video_frames) throw new Error('initial_video_frames is not supported by FlashGraph yet; disconnect it');
+    const image = inputs.image as Image;
+    if (image.count < 1) throw new Error('image has no frames');
+    const reference = await toFloat32(image, { layout: 'BHWC', start: 0, count: 1 });
+    const acceleration = (inputs.acceleration ?? 'none') as (typeof ACCELERATIONS)[number];
+    const scheduler: SchedulerName = acceleration === 'distill4' ? 'step_distill' : ((inputs.scheduler ?? 'euler') as SchedulerName);
+    const steps = acceleration === 'distill4' ? DISTILL_STEPS : (inputs.steps as number);
+    const seed = inputs.seed as number;
+
+    let progress = { value: 0, max: 1 };
+    const previews: Promise<void>[] = [];
+    const networks = networksFromPipe(pipe, modelManagerOf(ctx));
+    const output = await runFlashPortraitNode({
+      image: { height: image.height, width: image.width, data: reference.data },
+      headEmotionFeatures: features.data,
+      prompt: inputs.prompt as string,
+      negativePrompt: inputs.negative_prompt as string,
+      noise: (shape) => seededNormal(seed, shape.channels * shape.frames * shape.height * shape.width),
+      steps,
+      scheduler,
+      shift: inputs.shift as number,
+      emoCfgScale: inputs.emo_cfg_scale as number,
+      textCfgScale: inputs.text_cfg_scale as number,
+      maxSize: inputs.max_size as number,
+      contextSize: inputs.context_size as number,
+      contextOverlap: inputs.context_overlap as number,
+      ...(acceleration === 'alp' ? { alp: ALP_PAPER_DEFAULTS } : {}),
+    }, networks, {
+      signal: ctx.signal,
+      onProgress: (value, max) => {
+        progress = { value, max };
+        ctx.progress(value, max);
+      },
+      onPreview: (preview) => {
+        // Encoding is asynchronous; the preview joins the progress value current when it is ready.
+        previews.push(previewPng(preview).then((bytes) => {
+          if (!ctx.signal.aborted) ctx.progress(progress.value, progress.max, { format: 'PNG', bytes });
+        }).catch(() => undefined));
+      },
+    });
+    await Promise.allSettled(previews);
+    ctx.throwIfInterrupted();
+    return [imageFromFloat32({ shape: [output.frames, output.height, output.width, 3], data: output.images })];
+  },
+};

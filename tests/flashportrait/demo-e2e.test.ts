@@ -1,0 +1,145 @@
+// The FlashPortrait workflow end to end on the demo model set: `graph models demo`, a synthetic
+// driving clip (a light oval face with moving eyes/mouth on a dark background, 24 frames at 25 fps,
+// with a tone), `graph run` of the shipped UI and API workflows, and a host re-run where only the
+// prompt changes.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../server/host.ts';
+import type { ModelManager } from '../../server/ml/model-manager.ts';
+import type { ApiPrompt } from '../../types/api.ts';
+import { tempDir } from '../helpers/engine.ts';
+import { probe, tools } from '../media/helpers.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const graph = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'graph.js'), ...args], { encoding: 'utf8', cwd: root });
+
+const DRIVING_FRAMES = 24;
+
+function makeDrivingClip(path: string): void {
+  const face = "if(lt(hypot((X-128-6*sin(T*8))/0.8,Y-128),75),if(lt(hypot(X-100,Y-110),8)+lt(hypot(X-156,Y-110),8)+lt(hypot((X-128)/2,Y-(165+4*sin(T*10))),6),40,215),12)";
+  execFileSync(tools.ffmpeg, [
+    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=black:s=256x256:r=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-vf', `format=gray,geq=lum='${face}',format=yuv420p`, '-frames:v', String(DRIVING_FRAMES), '-t', '0.96',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', path,
+  ]);
+}
+
+function videoStream(path: string) {
+  const info = probe(path);
+  return { video: info.streams.find((s) => s.codec_type === 'video')!, audio: info.streams.find((s) => s.codec_type === 'audio') };
+}
+
+describe('FlashPortrait demo workflow', () => {
+  let base: string;
+  let host: Host | undefined;
+
+  beforeAll(() => {
+    base = tempDir('flashgraph-fp-demo-');
+    mkdirSync(join(base, 'input'), { recursive: true });
+    makeDrivingClip(join(base, 'input', 'driving.mp4'));
+    execFileSync(tools.ffmpeg, ['-v', 'error', '-y', '-i', join(base, 'input', 'driving.mp4'), '-frames:v', '1', '-vf', 'scale=96:128', join(base, 'input', 'reference.png')]);
+  });
+
+  afterAll(async () => {
+    await host?.runner.stop();
+  });
+
+  it('graph models demo writes the released layout, deterministically', () => {
+    const first = graph(['models', 'demo', '--base-directory', base]);
+    expect(first.status, first.stderr).toBe(0);
+    const files = first.stdout.trim().split('\n').slice(1);
+    expect(files.map((f) => f.slice(join(base, 'models').length + 1)).sort()).toEqual([
+      'flash_portrait/FlashPortrait/face_det.onnx',
+      'flash_portrait/FlashPortrait/face_landmark.onnx',
+      'flash_portrait/FlashPortrait/pd_fpg.pth',
+      'flash_portrait/FlashPortrait/portrait_encoder.pt',
+      'flash_portrait/FlashPortrait/transformer.pt',
+      'flash_portrait/Wan2.1-I2V-14B-720P/Wan2.1_VAE.pth',
+      'flash_portrait/Wan2.1-I2V-14B-720P/config.json',
+      'flash_portrait/Wan2.1-I2V-14B-720P/diffusion_pytorch_model-00001-of-00001.safetensors',
+      'flash_portrait/Wan2.1-I2V-14B-720P/diffusion_pytorch_model.safetensors.index.json',
+      'flash_portrait/Wan2.1-I2V-14B-720P/google/umt5-xxl/tokenizer.json',
+      'flash_portrait/Wan2.1-I2V-14B-720P/models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth',
+      'flash_portrait/Wan2.1-I2V-14B-720P/models_t5_umt5-xxl-enc-bf16.pth',
+    ]);
+    const digest = () => files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
+    const before = digest();
+    expect(graph(['models', 'demo', '--base-directory', base]).status).toBe(0);
+    expect(digest()).toEqual(before);
+  });
+
+  for (const workflow of ['flashportrait-demo.json', 'flashportrait-demo.api.json']) {
+    it(`graph run workflows/${workflow} makes a video with the driving clip's frames, fps and audio`, () => {
+      const run = graph(['run', join('workflows', workflow), '--base-directory', base, '--json']);
+      expect(run.status, run.stderr.slice(-2000)).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result.status).toBe('success');
+      const mp4 = (result.files as string[]).find((f) => f.endsWith('.mp4'))!;
+      const driving = videoStream(join(base, 'input', 'driving.mp4'));
+      const made = videoStream(mp4);
+      expect(Number(made.video.nb_read_frames)).toBe(DRIVING_FRAMES);
+      expect(made.video.avg_frame_rate).toBe(driving.video.avg_frame_rate);
+      expect([made.video.width, made.video.height]).toEqual([48, 64]);
+      expect(made.audio).toBeDefined();
+      expect(Math.abs(Number(made.audio!.duration) - Number(driving.audio!.duration))).toBeLessThan(0.05);
+    }, 60_000);
+  }
+
+  it('re-running with only the prompt changed re-runs the Sampler onwards; progress per DiT call and previews', async () => {
+    host = await createHost({ folders: { base }, ephemeralHistory: true });
+    const prompt = JSON.parse(readFileSync(join(root, 'workflows', 'flashportrait-demo.api.json'), 'utf8')) as ApiPrompt;
+    const run = async (p: ApiPrompt) => {
+      const events: { type: string; data: Record<string, unknown> }[] = [];
+      let previews = 0;
+      const off = host!.runner.on((e) => {
+        if (e.kind === 'execution') events.push(e.event as never);
+        if (e.kind === 'preview' && e.nodeId === '6' && e.preview.format === 'PNG') previews++;
+      });
+      const submitted = await host!.runner.submit({ prompt: p });
+      if (!submitted.ok) throw new Error(JSON.stringify(submitted));
+      const entry = await host!.runner.waitFor(submitted.promptId);
+      off();
+      return { entry, previews, events: events.filter((e) => e.data.prompt_id === submitted.promptId) };
+    };
+    const first = await run(prompt);
+    expect(first.entry.status.status_str).toBe('success');
+    // 2 steps x 2 CFG branches (emo_cfg_scale 4), one window: 4 DiT calls.
+    const progress = first.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => [e.data.value, e.data.max]);
+    // Previews repeat the current value; each DiT call advances it once.
+    const advances = progress.filter((p, i) => i === 0 || p[0] !== progress[i - 1]![0]);
+    expect(advances).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    expect(first.previews).toBe(2);
+
+    const changed = structuredClone(prompt);
+    changed['6']!.inputs.prompt = 'The woman is talking';
+    const second = await run(changed);
+    expect(second.entry.status.status_str).toBe('success');
+    const cached = second.events.find((e) => e.type === 'execution_cached')!.data.nodes as string[];
+    expect(cached.sort()).toEqual(['1', '2', '3', '4', '5']);
+    const executed = second.events.filter((e) => e.type === 'executing' && e.data.node).map((e) => e.data.node);
+    expect(executed).toEqual(['6', '7', '8']);
+
+    // Interrupting during sampling stops at the next DiT call.
+    const interrupted = structuredClone(prompt);
+    interrupted['6']!.inputs.seed = 7;
+    let calls = 0;
+    const off = host.runner.on((e) => {
+      if (e.kind === 'execution' && e.event.type === 'progress' && (e.event.data as { node?: string }).node === '6' && ++calls === 1) void host!.runner.interrupt();
+    });
+    const third = await run(interrupted);
+    off();
+    expect(third.events.some((e) => e.type === 'execution_interrupted')).toBe(true);
+    const sampled = third.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => e.data.value);
+    expect(Math.max(...(sampled as number[]))).toBeLessThan(4);
+  }, 60_000);
+
+  it('keeps the networks loaded in the host model manager, and /free unloads them', async () => {
+    const manager = host!.runner.options.env.services.models as ModelManager;
+    expect(manager.loadedIds().filter((id) => id.startsWith('flashportrait/')).length).toBeGreaterThanOrEqual(6);
+    await manager.unloadAll();
+    expect(manager.loadedIds()).toEqual([]);
+  });
+});
