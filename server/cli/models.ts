@@ -3,7 +3,9 @@ import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { downloadRepo, formatBytes } from '../models/download.ts';
 import { FolderStorage, folderLayout } from '../storage/folders.ts';
+import { writeDemoMedia } from '../../nodes/flashportrait/demo/demo-media.ts';
 import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts';
+import { findMediaTools } from '../media/tools.ts';
 import { UsageError } from './run.ts';
 
 export interface ModelsOptions {
@@ -27,9 +29,13 @@ export function listModels(options: ModelsOptions): number {
 export function writeDemoModels(options: ModelsOptions & { seed?: string }): number {
   const seed = Number(options.seed ?? 0);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(options.seed)}`);
-  const report = writeDemoModelSet(storageOf(options).directory('models'), seed);
+  const storage = storageOf(options);
+  const report = writeDemoModelSet(storage.directory('models'), seed);
   process.stdout.write(`FlashPortrait demo model set (random weights: the output is noise) in ${report.directory}\n`);
   for (const file of report.files) process.stdout.write(`${file}\n`);
+  // The inputs workflows/flashportrait-demo.json reads, unless the user already put their own there.
+  const media = writeDemoMedia(storage.directory('input'), findMediaTools());
+  for (const file of media.written) process.stdout.write(`${file}\n`);
   return 0;
 }
 

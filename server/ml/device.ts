@@ -1,6 +1,9 @@
 // Choosing an execution provider. ORT throws when a requested EP cannot start (it does not fall
 // back), so every non-CPU provider is probed with a one-node session first and the reason for any
 // fallback is reported.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { DType } from './dtype.ts';
 import { onnx } from './onnx/proto.ts';
@@ -22,6 +25,9 @@ export interface ProviderChoice {
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 const AUTO_ORDER: ExecutionProviderName[] = ['cuda', 'webgpu', 'cpu'];
+
+/** Folder of onnxruntime-node's native libraries (where `npm rebuild` puts the CUDA provider). */
+const ORT_BINARIES = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
 const probes = new Map<ExecutionProviderName, Promise<ProbeResult>>();
 
 function identityModel(): Uint8Array {
@@ -57,6 +63,11 @@ export function probeProvider(provider: ExecutionProviderName): Promise<ProbeRes
   if (!p) {
     p = (async (): Promise<ProbeResult> => {
       if (!ort.listSupportedBackends().some((b) => b.name === provider)) return { ok: false, reason: `${provider} is not a backend of this onnxruntime-node build` };
+      // Without its provider library ORT can only fail, after printing a native error line that no
+      // log level silences: say so without trying.
+      if (provider === 'cuda' && !existsSync(join(ORT_BINARIES, 'libonnxruntime_providers_cuda.so'))) {
+        return { ok: false, reason: `libonnxruntime_providers_cuda.so is not in ${ORT_BINARIES}${installHint(provider)}` };
+      }
       try {
         const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [provider], logSeverityLevel: 4 });
         await session.release();

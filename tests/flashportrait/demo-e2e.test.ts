@@ -2,30 +2,20 @@
 // driving clip (a light oval face with moving eyes/mouth on a dark background, 24 frames at 25 fps,
 // with a tone), `graph run` of the shipped UI and API workflows, and a host re-run where only the
 // prompt changes.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../server/host.ts';
 import type { ModelManager } from '../../server/ml/model-manager.ts';
 import type { ApiPrompt } from '../../types/api.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { probe, tools } from '../media/helpers.ts';
+import { DEMO_DRIVING_FRAMES, DEMO_DRIVING_VIDEO, DEMO_REFERENCE_IMAGE } from '../../nodes/flashportrait/demo/demo-media.ts';
+import { probe } from '../media/helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const graph = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'graph.js'), ...args], { encoding: 'utf8', cwd: root });
-
-const DRIVING_FRAMES = 24;
-
-function makeDrivingClip(path: string): void {
-  const face = "if(lt(hypot((X-128-6*sin(T*8))/0.8,Y-128),75),if(lt(hypot(X-100,Y-110),8)+lt(hypot(X-156,Y-110),8)+lt(hypot((X-128)/2,Y-(165+4*sin(T*10))),6),40,215),12)";
-  execFileSync(tools.ffmpeg, [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=black:s=256x256:r=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-vf', `format=gray,geq=lum='${face}',format=yuv420p`, '-frames:v', String(DRIVING_FRAMES), '-t', '0.96',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', path,
-  ]);
-}
 
 function videoStream(path: string) {
   const info = probe(path);
@@ -38,19 +28,20 @@ describe('FlashPortrait demo workflow', () => {
 
   beforeAll(() => {
     base = tempDir('flashgraph-fp-demo-');
-    mkdirSync(join(base, 'input'), { recursive: true });
-    makeDrivingClip(join(base, 'input', 'driving.mp4'));
-    execFileSync(tools.ffmpeg, ['-v', 'error', '-y', '-i', join(base, 'input', 'driving.mp4'), '-frames:v', '1', '-vf', 'scale=96:128', join(base, 'input', 'reference.png')]);
   });
 
   afterAll(async () => {
     await host?.runner.stop();
   });
 
-  it('graph models demo writes the released layout, deterministically', () => {
+  it('graph models demo writes the released layout, deterministically, and the demo inputs', () => {
     const first = graph(['models', 'demo', '--base-directory', base]);
     expect(first.status, first.stderr).toBe(0);
-    const files = first.stdout.trim().split('\n').slice(1);
+    const lines = first.stdout.trim().split('\n').slice(1);
+    const inputs = [join(base, 'input', DEMO_DRIVING_VIDEO), join(base, 'input', DEMO_REFERENCE_IMAGE)];
+    expect(lines.slice(-2)).toEqual(inputs);
+    expect(Number(videoStream(inputs[0]!).video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
+    const files = lines.slice(0, -2);
     expect(files.map((f) => f.slice(join(base, 'models').length + 1)).sort()).toEqual([
       'flash_portrait/FlashPortrait/face_det.onnx',
       'flash_portrait/FlashPortrait/face_landmark.onnx',
@@ -67,8 +58,11 @@ describe('FlashPortrait demo workflow', () => {
     ]);
     const digest = () => files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
     const before = digest();
-    expect(graph(['models', 'demo', '--base-directory', base]).status).toBe(0);
+    const again = graph(['models', 'demo', '--base-directory', base]);
+    expect(again.status).toBe(0);
     expect(digest()).toEqual(before);
+    // The user's own inputs are never overwritten.
+    expect(again.stdout).not.toContain(DEMO_DRIVING_VIDEO);
   });
 
   for (const workflow of ['flashportrait-demo.json', 'flashportrait-demo.api.json']) {
@@ -80,7 +74,7 @@ describe('FlashPortrait demo workflow', () => {
       const mp4 = (result.files as string[]).find((f) => f.endsWith('.mp4'))!;
       const driving = videoStream(join(base, 'input', 'driving.mp4'));
       const made = videoStream(mp4);
-      expect(Number(made.video.nb_read_frames)).toBe(DRIVING_FRAMES);
+      expect(Number(made.video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
       expect(made.video.avg_frame_rate).toBe(driving.video.avg_frame_rate);
       expect([made.video.width, made.video.height]).toEqual([48, 64]);
       expect(made.audio).toBeDefined();
