@@ -4,12 +4,15 @@
 // prompt changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../server/api/server.ts';
 import { createHost, type Host } from '../../server/host.ts';
+import { uiToApi } from '../../server/workflow/index.ts';
+import { WsClient } from '../api/helpers.ts';
 import type { ModelManager } from '../../server/ml/model-manager.ts';
-import type { ApiPrompt } from '../../types/api.ts';
+import type { ApiPrompt, FileRef, HistoryEntry } from '../../types/api.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { DEMO_DRIVING_FRAMES, DEMO_DRIVING_VIDEO, DEMO_REFERENCE_IMAGE } from '../../nodes/flashportrait/demo/demo-media.ts';
 import { probe } from '../media/helpers.ts';
@@ -128,6 +131,36 @@ describe('FlashPortrait demo workflow', () => {
     expect(third.events.some((e) => e.type === 'execution_interrupted')).toBe(true);
     const sampled = third.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => e.data.value);
     expect(Math.max(...(sampled as number[]))).toBeLessThan(4);
+  }, 60_000);
+
+  it('runs the UI workflow through the server as the editor queues it, and /view serves the mp4', async () => {
+    const server = await startServer({ port: 0, folders: { base }, log: () => {}, onError: () => {} });
+    try {
+      const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'flashportrait-demo.json'), 'utf8'));
+      const { prompt, warnings } = uiToApi(workflow, server.registry.objectInfo(server.storage));
+      expect(warnings).toEqual([]);
+      const clientId = 'flashportrait-editor';
+      const ws = await WsClient.open(server.url, { path: `/ws?clientId=${clientId}` });
+      const queued = await fetch(`${server.url}/api/prompt`, {
+        method: 'POST',
+        body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } }),
+      });
+      expect(queued.status).toBe(200);
+      const { prompt_id } = (await queued.json()) as { prompt_id: string };
+      await ws.waitFor((m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === prompt_id, 60_000);
+      ws.socket.close();
+      const history = (await (await fetch(`${server.url}/api/history/${prompt_id}`)).json()) as Record<string, HistoryEntry>;
+      const saved = Object.values(history[prompt_id]!.outputs).flatMap((ui) => (ui.images ?? []) as FileRef[]).find((f) => f.filename.endsWith('.mp4'))!;
+      const view = await fetch(`${server.url}/api/view?${new URLSearchParams({ filename: saved.filename, subfolder: saved.subfolder, type: saved.type })}`);
+      expect(view.status).toBe(200);
+      const local = join(tempDir('flashgraph-fp-view-'), 'viewed.mp4');
+      writeFileSync(local, Buffer.from(await view.arrayBuffer()));
+      const made = videoStream(local);
+      expect(Number(made.video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
+      expect(made.audio).toBeDefined();
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('keeps the networks loaded in the host model manager, and /free unloads them', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../server/host.ts';
@@ -134,5 +134,32 @@ describe.skipIf(!golden)('FlashPortraitLoader', () => {
     const repaired = await run(loaderPrompt(true));
     expect(repaired.entry.status.status_str).toBe('success');
     expect(hub.ranges.slice(before).map((r) => r.path)).toEqual(['pd_fpg.pth']);
+  });
+
+  it('resumes a download that broke off, and replaces a damaged partial file', async () => {
+    const fp = join(base, 'models', 'flash_portrait', 'FlashPortrait');
+    const overlay = join(fp, 'transformer.pt');
+    rmSync(overlay);
+    hub.breakAfter.set('transformer.pt', 1 << 20);
+    const broken = await run(loaderPrompt(true));
+    expect(broken.entry.status.status_str).toBe('error');
+    expect(broken.events.find((e) => e.type === 'execution_error')!.data.exception_message).toMatch(/broke off .* run again to resume/);
+    const partial = statSync(`${overlay}.partial`).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(existsSync(overlay)).toBe(false);
+
+    const before = hub.ranges.length;
+    const resumed = await run(loaderPrompt(true));
+    expect(resumed.entry.status.status_str).toBe('success');
+    expect(hub.ranges.slice(before)).toEqual([{ path: 'transformer.pt', range: `bytes=${partial}-${statSync(overlay).size - 1}` }]);
+    expect(readFileSync(overlay).equals(readFileSync(join(dit!, 'FlashPortrait', 'transformer.pt')))).toBe(true);
+
+    // A partial file whose bytes were damaged fails verification and is fetched again whole.
+    rmSync(overlay);
+    writeFileSync(`${overlay}.partial`, Buffer.alloc(4096, 7));
+    const refetched = await run(loaderPrompt(true));
+    expect(refetched.entry.status.status_str).toBe('success');
+    expect(readFileSync(overlay).equals(readFileSync(join(dit!, 'FlashPortrait', 'transformer.pt')))).toBe(true);
+    expect(existsSync(`${overlay}.partial`)).toBe(false);
   });
 });
