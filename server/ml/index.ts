@@ -11,7 +11,7 @@ export type { BuildOptions, BuiltModel } from './onnx/build-model.ts';
 export { WeightConversionCache } from './onnx/weight-cache.ts';
 export { computeDtypeFor, probeProvider, resolveExecutionProvider } from './device.ts';
 export type { ExecutionProviderName, ExecutionProviderRequest, Precision, ProviderChoice } from './device.ts';
-export { createSession, ModelSession, sessionOptions } from './session.ts';
+export { createSession, ModelSession, sessionOptions, sessionRunTotals } from './session.ts';
 export type { ModelBytes, SessionConfig } from './session.ts';
 export { ModelManager } from './model-manager.ts';
 export type { ModelLease, ModelManagerOptions, ModelSpec, Releasable } from './model-manager.ts';

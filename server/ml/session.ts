@@ -24,6 +24,12 @@ export interface ModelBytes {
   readonly externalDataFolder: string | undefined;
 }
 
+/**
+ * Process-wide totals of time spent inside onnxruntime runs: how benches and diagnostics tell
+ * our own overhead from the networks' compute. Counters only; nothing reads them to decide.
+ */
+export const sessionRunTotals = { calls: 0, milliseconds: 0 };
+
 export class ModelSession {
   constructor(readonly session: ort.InferenceSession, readonly provider: ExecutionProviderName, readonly message: string) {}
 
@@ -33,7 +39,10 @@ export class ModelSession {
   async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);
+    const started = performance.now();
     const result = outputs ? await this.session.run(ortFeeds, [...outputs]) : await this.session.run(ortFeeds);
+    sessionRunTotals.calls++;
+    sessionRunTotals.milliseconds += performance.now() - started;
     const out: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(result)) out[name] = fromOrtTensor(t);
     return out;
