@@ -142,6 +142,7 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
 
   const transformerBytes = (): number => fileBytes([...files.transformerShards, files.transformerOverlay]);
   const loadTransformer = async (): Promise<{ call: FlashPortraitNetworks['transformer']; release(): Promise<void> }> => {
+    // The choice's computeDtype (computeDtypeFor) picks the graph variant: fp32 on the CPU, fp16 / bf16 on a GPU provider.
     const model = await DitModel.create(loadDitWeights(files.wanDirectory, files.transformerOverlay), { cacheDir, session: await session() });
     return { call: ditTransformer(model), release: () => model.release() };
   };

@@ -111,14 +111,22 @@ export class GraphBuilder {
     return this.constant(createTensor('int64', [values.length], values), 'ints');
   }
 
-  /** A weight from the builder's index, as an initializer in computeDtype (float) or its own dtype. */
-  weight(key: string): Value {
+  /**
+   * A weight from the builder's index, as an initializer in computeDtype (float) or its own dtype.
+   * `floatDtype` overrides computeDtype for this float weight (e.g. norm weights kept in float32 in
+   * an fp16 graph); a weight asked for in a second float dtype is cast in the graph.
+   */
+  weight(key: string, floatDtype?: DType): Value {
     const existing = this.weightRefs.get(key);
-    if (existing) return { name: existing.name, dtype: existing.dtype, shape: [...existing.entry.shape] };
+    if (existing) {
+      const v: Value = { name: existing.name, dtype: existing.dtype, shape: [...existing.entry.shape] };
+      const want = floatDtype !== undefined && isFloatDType(existing.dtype) ? floatDtype : existing.dtype;
+      return want === existing.dtype ? v : this.cast(v, want);
+    }
     if (!this.weights) throw new Error(`weight ${key}: the GraphBuilder was created without a weight index`);
     const entry = this.weights.tensors.get(key);
     if (!entry) throw new Error(`weight ${key} is not in ${this.weights.source}`);
-    const dtype = isFloatDType(entry.dtype) ? this.computeDtype : entry.dtype;
+    const dtype = isFloatDType(entry.dtype) ? (floatDtype ?? this.computeDtype) : entry.dtype;
     const ref: WeightRef = { name: this.claim(key), entry, dtype };
     this.weightRefs.set(key, ref);
     return { name: ref.name, dtype, shape: [...entry.shape] };
@@ -161,6 +169,8 @@ export class GraphBuilder {
   sigmoid(a: Value): Value { return this.op1('Sigmoid', [a]); }
   tanh(a: Value): Value { return this.op1('Tanh', [a]); }
   cast(a: Value, to: DType): Value { return this.op1('Cast', [a], { to: { int: onnxDataType(to) } }, { dtype: to }); }
+  /** `a` itself when it already has dtype `to`, else a Cast. */
+  as(a: Value, to: DType): Value { return a.dtype === to ? a : this.cast(a, to); }
 
   silu(x: Value): Value { return this.mul(x, this.sigmoid(x)); }
 
@@ -237,14 +247,17 @@ export class GraphBuilder {
    * Scaled dot-product attention over [B, S, heads*d] inputs, result [B, S, heads*d].
    * 'mha' = com.microsoft MultiHeadAttention (fused kernels on CPU/CUDA/WebGPU); 'plain' = MatMul/Softmax.
    */
-  attention(q: Value, k: Value, v: Value, o: { numHeads: number; headDim: number; scale?: number; impl?: 'mha' | 'plain' }): Value {
+  attention(q: Value, k: Value, v: Value, o: { numHeads: number; headDim: number; scale?: number; impl?: 'mha' | 'plain'; softmaxDtype?: DType }): Value {
     const scale = o.scale ?? 1 / Math.sqrt(o.headDim);
     if ((o.impl ?? 'mha') === 'mha') {
+      // The fused kernels keep the softmax in float32 whatever the input dtype.
       return this.op1('MultiHeadAttention', [q, k, v], { num_heads: { int: o.numHeads }, scale: { float: scale } }, { domain: MS_DOMAIN });
     }
+    // 'plain': Q K^T in the input dtype, then scale and softmax in softmaxDtype (default: the same).
+    const sd = o.softmaxDtype ?? q.dtype;
     const heads = (t: Value, perm: number[]) => this.transpose(this.reshape(t, [0, 0, o.numHeads, o.headDim]), perm);
-    const scores = this.mul(this.matmul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), this.scalar(scale, q.dtype));
-    const ctx = this.matmul(this.softmax(scores, -1), heads(v, [0, 2, 1, 3]));
+    const scores = this.mul(this.as(this.matmul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), sd), this.scalar(scale, sd));
+    const ctx = this.matmul(this.as(this.softmax(scores, -1), v.dtype), heads(v, [0, 2, 1, 3]));
     return this.reshape(this.transpose(ctx, [0, 2, 1, 3]), [0, 0, o.numHeads * o.headDim]);
   }
 

@@ -71,7 +71,7 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
   });
 
   it('every weight is zero-copy: overlay keys point into transformer.pt, nothing converted', () => {
-    for (const m of models.values()) expect(m.build).toEqual({ zeroCopyWeights: 91, convertedWeights: 0, weightBytes: 699_088 * 4 });
+    for (const m of models.values()) expect(m.build).toEqual({ computeDtype: 'float32', zeroCopyWeights: 91, convertedWeights: 0, weightBytes: 699_088 * 4 });
   });
 
   it('fused and plain attention agree', async () => {

@@ -2,7 +2,7 @@
 // graph. One builder for every size: widths, heads and depth come from the config, weights are
 // referenced by their checkpoint keys. Batch is 1 (the pipeline runs each CFG branch as its own call).
 import { createTensor } from '../../../../server/ml/index.ts';
-import type { GraphBuilder, Value } from '../../../../server/ml/index.ts';
+import type { DType, GraphBuilder, Value } from '../../../../server/ml/index.ts';
 import { headDim } from './config.ts';
 import type { DitConfig } from './config.ts';
 
@@ -25,6 +25,16 @@ const LN_EPS_BLOCK = 1e-6; // WanLayerNorm
 const LN_EPS_IMG = 1e-5; // nn.LayerNorm in img_emb
 const EMO_STD_EPS = 1e-5;
 
+const F32: DType = 'float32';
+
+/**
+ * Precision: the graph computes in `g.computeDtype`. With float16 / bfloat16, the linear / conv
+ * weights and the activations between them are in that dtype; the residual stream, every norm
+ * (LayerNorm, RMSNorm, the emotion mean/std rescale), the attention softmax ('plain'; the fused
+ * MultiHeadAttention kernels keep it in float32 themselves), RoPE, the time embedding and the adaLN
+ * modulation stay float32, with Casts around them (Wan runs those under float32 autocast too). Their
+ * weights are float32 initializers. Graph inputs and outputs are float32 whatever the compute dtype.
+ */
 class DitGraph {
   private readonly D: number;
   private readonly heads: number;
@@ -41,30 +51,56 @@ class DitGraph {
   }
 
   private dbg(v: Value, name: string): void {
-    if (this.debug) this.g.output(v, `dbg.${name}`);
+    if (this.debug) this.g.output(this.g.as(v, F32), `dbg.${name}`);
+  }
+
+  /** In the compute dtype. */
+  private lo(v: Value): Value {
+    return this.g.as(v, this.g.computeDtype);
+  }
+
+  /** In float32. */
+  private hi(v: Value): Value {
+    return this.g.as(v, F32);
   }
 
   private w(key: string, shape: readonly number[]): Value | string {
     if (!this.o.zeroWeights?.has(key)) return key;
-    return this.g.op('ConstantOfShape', [this.g.ints(shape)], { value: { tensor: createTensor('float32', [1], [0]) } }, { dtype: this.g.computeDtype })[0]!;
+    const dt = this.g.computeDtype;
+    return this.g.op('ConstantOfShape', [this.g.ints(shape)], { value: { tensor: createTensor(dt, [1], [0]) } }, { dtype: dt })[0]!;
   }
 
+  /** nn.Linear in the compute dtype: x is cast down, the result stays in the compute dtype. */
   private lin(x: Value, prefix: string, bias = true): Value {
-    return this.g.linear(x, `${prefix}.weight`, bias ? `${prefix}.bias` : undefined);
+    return this.g.linear(this.lo(x), `${prefix}.weight`, bias ? `${prefix}.bias` : undefined);
   }
 
+  /** nn.Linear kept in float32 (time embedding / projection). */
+  private lin32(x: Value, prefix: string): Value {
+    const g = this.g;
+    return g.linear(this.hi(x), g.weight(`${prefix}.weight`, F32), g.weight(`${prefix}.bias`, F32));
+  }
+
+  /** RMSNorm in float32 (float32 result). */
   private rms(x: Value, key: string): Value {
-    return this.g.rmsNorm(x, key, this.c.eps, this.impl);
+    return this.g.rmsNorm(this.hi(x), this.g.weight(key, F32), this.c.eps, this.impl);
   }
 
+  /** Affine LayerNorm in float32 (float32 result). */
+  private ln(x: Value, prefix: string, eps: number): Value {
+    const g = this.g;
+    return g.layerNorm(this.hi(x), g.weight(`${prefix}.weight`, F32), g.weight(`${prefix}.bias`, F32), eps);
+  }
+
+  /** Attention in the compute dtype (softmax in float32), result in the compute dtype. */
   private attend(q: Value, k: Value, v: Value): Value {
-    return this.g.attention(q, k, v, { numHeads: this.heads, headDim: this.hd, impl: this.impl === 'fused' ? 'mha' : 'plain' });
+    return this.g.attention(this.lo(q), this.lo(k), this.lo(v), { numHeads: this.heads, headDim: this.hd, impl: this.impl === 'fused' ? 'mha' : 'plain', softmaxDtype: F32 });
   }
 
-  /** Non-affine LayerNorm then adaLN modulation: LN(x) * (1 + scale) + shift. */
+  /** Non-affine LayerNorm then adaLN modulation, all float32: LN(x) * (1 + scale) + shift. */
   private modulate(x: Value, shift: Value, scale: Value): Value {
     const g = this.g;
-    return g.add(g.mul(g.layerNorm(x, this.D, undefined, LN_EPS_BLOCK), g.add(scale, g.scalar(1))), shift);
+    return g.add(g.mul(g.layerNorm(this.hi(x), this.D, undefined, LN_EPS_BLOCK), g.add(scale, g.scalar(1, F32))), shift);
   }
 
   /** Chunk i of a [1, n, D] modulation tensor, as [1, 1, D]. */
@@ -87,7 +123,7 @@ class DitGraph {
     const g = this.g;
     const c = this.c;
     const D = this.D;
-    const dt = g.computeDtype;
+    const dt = F32; // graph inputs are float32 whatever the compute dtype
     const x = g.input('x', dt, [1, c.outDim, 'frames', 'height', 'width']);
     const y = g.input('y', dt, [1, c.inDim - c.outDim, 'frames', 'height', 'width']);
     const sinusoid = g.input('timestep_sinusoid', dt, [1, c.freqDim]);
@@ -99,31 +135,31 @@ class DitGraph {
     const ipScale = g.input('ip_scale', dt, [1]);
 
     // Patch embedding: tokens in (f, h, w) row-major order.
-    const patched = g.conv(g.concat([x, y], 1), 'patch_embedding.weight', 'patch_embedding.bias', { strides: [...c.patchSize] });
-    let tokens = g.transpose(g.reshape(patched, [1, D, -1]), [0, 2, 1]);
+    const patched = g.conv(this.lo(g.concat([x, y], 1)), 'patch_embedding.weight', 'patch_embedding.bias', { strides: [...c.patchSize] });
+    let tokens = this.hi(g.transpose(g.reshape(patched, [1, D, -1]), [0, 2, 1])); // residual stream: float32
     this.dbg(tokens, 'x_tokens');
 
     // Time: e feeds the head, e0 (6 x D) the blocks.
-    const e = this.lin(g.silu(this.lin(sinusoid, 'time_embedding.0')), 'time_embedding.2');
-    const e0 = g.reshape(this.lin(g.silu(e), 'time_projection.1'), [1, 6, D]);
+    const e = this.lin32(g.silu(this.lin32(sinusoid, 'time_embedding.0')), 'time_embedding.2');
+    const e0 = g.reshape(this.lin32(g.silu(e), 'time_projection.1'), [1, 6, D]);
     this.dbg(e, 'time_e');
     this.dbg(e0, 'time_e0');
 
     // Context: text zero-padded to text_len rows (the padding rows are attended to), CLIP image tokens.
     const padRows = g.sub(g.ints([c.textLen]), this.dim(context, 1));
     const pads = g.concat([g.ints([0, 0, 0, 0]), padRows, g.ints([0])], 0);
-    const text = g.op('Pad', [context, pads])[0]!;
+    const text = g.op('Pad', [this.lo(context), pads])[0]!;
     const textCtx = this.lin(g.gelu(this.lin(text, 'text_embedding.0'), 'tanh'), 'text_embedding.2');
-    const imgNorm = g.layerNorm(clip, 'img_emb.proj.0.weight', 'img_emb.proj.0.bias', LN_EPS_IMG);
+    const imgNorm = this.ln(clip, 'img_emb.proj.0', LN_EPS_IMG);
     const imgHidden = this.lin(g.gelu(this.lin(imgNorm, 'img_emb.proj.1'), 'none'), 'img_emb.proj.3');
-    const imgCtx = g.layerNorm(imgHidden, 'img_emb.proj.4.weight', 'img_emb.proj.4.bias', LN_EPS_IMG);
+    const imgCtx = this.lo(this.ln(imgHidden, 'img_emb.proj.4', LN_EPS_IMG));
     this.dbg(g.concat([imgCtx, textCtx], 1), 'context_tokens');
 
     const emoFrames = this.dim(emo, 1);
     for (let i = 0; i < c.numLayers; i++) tokens = this.block(i, tokens, e0, ropeCos, ropeSin, textCtx, imgCtx, emo, emoFrames, ipScale);
 
-    const mh = g.add(g.weight('head.modulation'), g.unsqueeze(e, [1]));
-    const head = this.lin(this.modulate(tokens, this.chunk(mh, 0), this.chunk(mh, 1)), 'head.head');
+    const mh = g.add(g.weight('head.modulation', F32), g.unsqueeze(e, [1]));
+    const head = this.hi(this.lin(this.modulate(tokens, this.chunk(mh, 0), this.chunk(mh, 1)), 'head.head'));
     this.dbg(head, 'head');
     g.output(this.unpatchify(head, x), DIT_OUTPUT);
   }
@@ -131,7 +167,7 @@ class DitGraph {
   private block(i: number, x0: Value, e0: Value, ropeCos: Value, ropeSin: Value, textCtx: Value, imgCtx: Value, emo: Value, emoFrames: Value, ipScale: Value): Value {
     const g = this.g;
     const b = `blocks.${i}`;
-    const m = g.add(g.weight(`${b}.modulation`), e0);
+    const m = g.add(g.weight(`${b}.modulation`, F32), e0);
 
     // Self-attention with 3-D RoPE on the RMS-normalised (over all heads) q and k.
     const h = this.modulate(x0, this.chunk(m, 0), this.chunk(m, 1));
@@ -139,29 +175,29 @@ class DitGraph {
     const q = rope(this.rms(this.lin(h, `${b}.self_attn.q`), `${b}.self_attn.norm_q.weight`));
     const k = rope(this.rms(this.lin(h, `${b}.self_attn.k`), `${b}.self_attn.norm_k.weight`));
     const v = this.lin(h, `${b}.self_attn.v`);
-    const sa = this.lin(this.attend(q, k, v), `${b}.self_attn.o`);
+    const sa = this.hi(this.lin(this.attend(q, k, v), `${b}.self_attn.o`));
     this.dbg(sa, `block${i}.self_attn`);
     const x1 = g.add(x0, g.mul(sa, this.chunk(m, 2)));
 
     // Cross-attention: text + image (no mask), plus the per-latent-frame emotion attention.
     const ca = `${b}.cross_attn`;
-    const hc = g.layerNorm(x1, `${b}.norm3.weight`, `${b}.norm3.bias`, LN_EPS_BLOCK);
-    const cq = this.rms(this.lin(hc, `${ca}.q`), `${ca}.norm_q.weight`);
+    const hc = this.ln(x1, `${b}.norm3`, LN_EPS_BLOCK);
+    const cq = this.lo(this.rms(this.lin(hc, `${ca}.q`), `${ca}.norm_q.weight`)); // cast once for the three attentions
     const textAttn = this.attend(cq, this.rms(this.lin(textCtx, `${ca}.k`), `${ca}.norm_k.weight`), this.lin(textCtx, `${ca}.v`));
     const imgAttn = this.attend(cq, this.rms(this.lin(imgCtx, `${ca}.k_img`), `${ca}.norm_k_img.weight`), this.lin(imgCtx, `${ca}.v_img`));
     this.dbg(textAttn, `block${i}.cross_text_attn`);
     this.dbg(imgAttn, `block${i}.cross_img_attn`);
-    const xx = g.add(textAttn, imgAttn);
+    const xx = this.hi(g.add(textAttn, imgAttn)); // rescale statistics in float32
 
     const emoAttn = this.emotionAttention(cq, emo, emoFrames, ca);
     this.dbg(emoAttn, `block${i}.cross_emo_attn_raw`);
-    const ex = this.normalizeLike(emoAttn, xx);
-    const cross = this.lin(g.add(xx, g.mul(ex, ipScale)), `${ca}.o`);
+    const ex = this.normalizeLike(this.hi(emoAttn), xx);
+    const cross = this.hi(this.lin(g.add(xx, g.mul(ex, ipScale)), `${ca}.o`));
     this.dbg(cross, `block${i}.cross_attn`);
     const x2 = g.add(x1, cross);
 
     const hf = this.modulate(x2, this.chunk(m, 3), this.chunk(m, 4));
-    const ffn = this.lin(g.gelu(this.lin(hf, `${b}.ffn.0`), 'tanh'), `${b}.ffn.2`);
+    const ffn = this.hi(this.lin(g.gelu(this.lin(hf, `${b}.ffn.0`), 'tanh'), `${b}.ffn.2`));
     const out = g.add(x2, g.mul(ffn, this.chunk(m, 5)));
     this.dbg(out, `block${i}`);
     return out;
@@ -176,7 +212,7 @@ class DitGraph {
     const D = this.D;
     const kW = this.w(`${ca}.emo_k_proj.weight`, [D, this.c.emoDim]);
     const vW = this.w(`${ca}.emo_v_proj.weight`, [D, this.c.emoDim]);
-    const emoRows = g.squeeze(emo, [0]);
+    const emoRows = this.lo(g.squeeze(emo, [0]));
     const ek = g.linear(emoRows, kW);
     const ev = g.linear(emoRows, vW);
     const qf = this.reshapeTo(q, [emoFrames, [-1, D]]);

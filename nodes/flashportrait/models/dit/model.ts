@@ -1,7 +1,7 @@
 // A ready-to-run transformer: the graph, a session, and the host-side tables it needs. One call =
 // one CFG branch of one window at one step, as the sampling loop's `transformer(call)` makes it.
-import { buildModel, createSession, createTensor, GraphBuilder } from '../../../../server/ml/index.ts';
-import type { ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
+import { buildModel, createSession, createTensor, GraphBuilder, resolveExecutionProvider } from '../../../../server/ml/index.ts';
+import type { DType, ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
 import type { DitConfig } from './config.ts';
 import { buildDitGraph, DIT_OUTPUT } from './graph.ts';
 import type { AttentionImpl } from './graph.ts';
@@ -26,14 +26,25 @@ export interface DitCallInputs {
   readonly ipScale: number;
 }
 
+export type DitComputeDtype = 'float32' | 'float16' | 'bfloat16';
+
 export interface DitModelOptions {
   readonly impl?: AttentionImpl;
   readonly debug?: boolean;
+  /** Where converted weights go (needed whenever the compute dtype differs from the stored one). */
   readonly cacheDir?: string;
   readonly session?: SessionConfig;
+  /**
+   * What the graph computes in. Default: the session's provider choice (`computeDtypeFor(provider,
+   * precision)`: float32 on the CPU, float16 / bfloat16 on a GPU provider asked for fp16 / bf16).
+   * Inputs and outputs are float32 either way.
+   */
+  readonly computeDtype?: DitComputeDtype;
 }
 
 export interface DitBuildStats {
+  /** What the graph computes in (weights of linears / convs and the activations between them). */
+  readonly computeDtype: DType;
   /** Initializers that point straight into the weight files (no copy). */
   readonly zeroCopyWeights: number;
   /** Initializers served from converted copies in the cache (dtype changes). */
@@ -45,12 +56,15 @@ export class DitModel {
   private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession) {}
 
   static async create(weights: DitWeights, options: DitModelOptions = {}): Promise<DitModel> {
-    const g = new GraphBuilder({ weights: weights.weights, name: 'flashportrait_dit' });
+    const requested = options.session ?? { provider: 'cpu' as const };
+    const choice = typeof requested.provider === 'object' ? requested.provider : await resolveExecutionProvider(requested.provider ?? 'auto', requested.precision ?? 'fp32');
+    const computeDtype: DType = options.computeDtype ?? choice.computeDtype;
+    const g = new GraphBuilder({ weights: weights.weights, name: 'flashportrait_dit', computeDtype });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
     buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights });
     const built = buildModel(g, { cacheDir: options.cacheDir });
-    const stats = { zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
-    return new DitModel(weights.config, stats, await createSession(built, options.session ?? { provider: 'cpu' }));
+    const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
+    return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
   }
 
   /** Graph feeds of one call (exposed for tests and benches). */
