@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import type { Image } from '../../types/data.ts';
-import { extractHeadEmoFeatures } from './features/extract.ts';
+import { extractHeadEmoFeatures, overallProgress } from './features/extract.ts';
 import { loadHeadEmoModels } from './features/models.ts';
 import type { LoadedHeadEmoModels } from './features/models.ts';
 import { NETWORK_ID_PREFIX } from './pipe-networks.ts';
@@ -51,11 +51,16 @@ export const FlashPortraitFeatureExtractor: NodeDefinition = {
         cacheDir: join(dirname(files.expressionEncoder), '..', '.flashgraph-cache'),
       }),
     };
+    let frames = 1;
     const features = await models.use(id, spec, (loaded) => extractHeadEmoFeatures(images as Image, loaded as LoadedHeadEmoModels, {
       contextSize: context_size,
       contextOverlap: context_overlap,
       signal: ctx.signal,
-      onProgress: ({ done, total }) => ctx.progress(done, total),
+      // Pass 1 visits every analysed frame, so its total sizes the whole bar (three stages).
+      onProgress: (p) => {
+        if (p.stage === 'detect') frames = p.total;
+        ctx.progress(...overallProgress(p, frames));
+      },
     }));
     for (const warning of features.warnings) console.warn(`[FlashPortraitFeatureExtractor] ${warning}`);
     const output: HeadEmoFeatures = { kind: 'HEAD_EMO_FEAT', data: features.headEmo, frames: features.frames };

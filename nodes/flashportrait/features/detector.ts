@@ -6,6 +6,8 @@ import type { Tensor } from '../../../server/ml/index.ts';
 import { invert3x3 } from './affine.ts';
 import type { PixelImage } from './warp.ts';
 import { warpPerspective } from './warp.ts';
+import type { StageTimer } from './timing.ts';
+import { timed, timedAsync } from './timing.ts';
 
 export const DET_INPUT_HEIGHT = 272;
 export const DET_INPUT_WIDTH = 160;
@@ -124,18 +126,18 @@ function squeezeFloat(t: Tensor): Float32Array {
 }
 
 export class FaceDetector {
-  constructor(private readonly session: ModelSession) {}
+  constructor(private readonly session: ModelSession, private readonly timer?: StageTimer) {}
 
   /** Raw network outputs in graph order (3 score tensors, then 3 distance tensors). */
   async runRaw(input: Tensor): Promise<Tensor[]> {
-    const result = await this.session.run({ [this.session.inputNames[0]!]: input });
+    const result = await timedAsync(this.timer, 'detector', () => this.session.run({ [this.session.inputNames[0]!]: input }));
     const outs = this.session.outputNames.map((n) => result[n]!);
     if (outs.length < 6) throw new Error(`face detector: expected 6 outputs, the model has ${outs.length}`);
     return outs;
   }
 
   async detect(frame: PixelImage): Promise<Detection[]> {
-    const { input, matrix } = detectorInput(frame);
+    const { input, matrix } = timed(this.timer, 'warp', () => detectorInput(frame));
     const raw = await this.runRaw(input);
     return postprocessDetections(raw.map(squeezeFloat), matrix, frame.width, frame.height);
   }

@@ -7,7 +7,9 @@ import type { FramePlan } from './frame-count.ts';
 import { outputRowSources, planFrames } from './frame-count.ts';
 import { HEAD_EMO_WIDTH } from './fan-encoder.ts';
 import { swapRedBlue } from './frames.ts';
-import { pdfgcInput } from './pdfgc-warp.ts';
+import { PDFGC_SIZE, pdfgcInput } from './pdfgc-warp.ts';
+import type { StageTimer } from './timing.ts';
+import { timed, timedAsync } from './timing.ts';
 import type { FaceAlignerLike, FaceDetectorLike } from './tracker.ts';
 import type { PixelImage } from './warp.ts';
 
@@ -31,8 +33,14 @@ export interface HeadEmoProgress {
 export interface ExtractOptions {
   readonly contextSize?: number;
   readonly contextOverlap?: number;
+  /** Called after every frame of the two tracking passes, and after every encoder batch. */
   readonly onProgress?: (p: HeadEmoProgress) => void;
+  /** Checked between frames (both tracking passes and the face warps) and before every encoder batch. */
   readonly signal?: AbortSignal;
+  /** Faces per FanEncoder call (its graph has a dynamic batch axis); default 16, 1 = one call per face. */
+  readonly encoderBatch?: number;
+  /** Adds the time of the PD-FGC warps and of the encoder calls (the detector and aligner time themselves). */
+  readonly timer?: StageTimer;
   /**
    * Golden compatibility only: pair the i-th analysed frame with the i-th detected landmark set,
    * as the original does (README §9.1: frames and landmarks drift apart after a frame without a
@@ -62,6 +70,17 @@ export interface HeadEmoFeatures {
 }
 
 export class NoFaceError extends Error {}
+
+const STAGES = ['detect', 'track', 'encode'] as const;
+
+/**
+ * One monotonic (value, max) for a whole extraction: each stage is a third of the bar, so a node's
+ * progress never jumps back when pass 1 ends. `frames`: the frames analysed (pass 1's total).
+ */
+export function overallProgress(p: HeadEmoProgress, frames: number): [value: number, max: number] {
+  const stage = STAGES.indexOf(p.stage);
+  return [stage * frames + Math.round((p.done / Math.max(1, p.total)) * frames), STAGES.length * frames];
+}
 
 /** The first `count` frames of an IMAGE as BGR, optionally only some of them. */
 function bgrFrames(image: Image, count: number, signal: AbortSignal | undefined): BgrFrameStream {
@@ -125,15 +144,32 @@ export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModel
     const f = pairs[p]!.frame;
     byFrame.set(f, [...(byFrame.get(f) ?? []), p]);
   }
+  const batchSize = Math.max(1, Math.floor(options.encoderBatch ?? 16));
+  if (!Number.isFinite(batchSize)) throw new Error(`encoderBatch must be a finite number, got ${options.encoderBatch}`);
+  const faceSize = 3 * PDFGC_SIZE * PDFGC_SIZE;
+  const batch = new Float32Array(Math.min(batchSize, needed.size) * faceSize);
+  const batchRows: number[] = [];
   let done = 0;
+  const flush = async (): Promise<void> => {
+    if (batchRows.length === 0) return;
+    options.signal?.throwIfAborted();
+    const n = batchRows.length;
+    const out = await timedAsync(options.timer, 'encoder', () => models.encoder.headEmo(n === batch.length / faceSize ? batch : batch.subarray(0, n * faceSize), n));
+    batchRows.forEach((p, b) => rows.set(p, out.slice(b * HEAD_EMO_WIDTH, (b + 1) * HEAD_EMO_WIDTH)));
+    batchRows.length = 0;
+    done += n;
+    progress?.({ stage: 'encode', done, total: needed.size });
+  };
   for await (const [index, frame] of stream(new Set(byFrame.keys()))) {
     options.signal?.throwIfAborted();
     for (const p of byFrame.get(index)!) {
-      const { input } = pdfgcInput(frame, pairs[p]!.landmarks);
-      rows.set(p, await models.encoder.headEmo(input, 1));
-      progress?.({ stage: 'encode', done: ++done, total: needed.size });
+      const { input } = timed(options.timer, 'warp', () => pdfgcInput(frame, pairs[p]!.landmarks));
+      batch.set(input, batchRows.length * faceSize);
+      batchRows.push(p);
+      if (batchRows.length === batchSize) await flush();
     }
   }
+  await flush();
   const headEmo = new Float32Array(plan.finalFrames * HEAD_EMO_WIDTH);
   rowOfFrame.forEach((p, i) => headEmo.set(rows.get(p)!, i * HEAD_EMO_WIDTH));
   return {

@@ -6,6 +6,8 @@ import type { Affine } from './affine.ts';
 import { invertAffine, rotationMatrix, transformPointsF32 } from './affine.ts';
 import type { PixelImage } from './warp.ts';
 import { warpAffine } from './warp.ts';
+import type { StageTimer } from './timing.ts';
+import { timed, timedAsync } from './timing.ts';
 
 export const LANDMARK_COUNT = 222;
 const f = Math.fround;
@@ -109,7 +111,7 @@ function cropInput(crop: PixelImage): Float32Array {
 }
 
 export class FaceAligner {
-  constructor(private readonly session: ModelSession) {}
+  constructor(private readonly session: ModelSession, private readonly timer?: StageTimer) {}
 
   async align(frame: PixelImage, start: AlignStart): Promise<Alignment> {
     const rounds: AlignRound[] = [];
@@ -119,8 +121,9 @@ export class FaceAligner {
     let prob = 0;
     for (let k = 0; k < ITERATIONS; k++) {
       const matrix = points ? pointsCropMatrix(points, degrees) : 'box' in start ? boxCropMatrix(start.box) : boxCropMatrix((start as { rect: Box }).rect, true);
-      const crop = warpAffine(frame, matrix, CROP, CROP, 'linear');
-      const result = await this.session.run({ [this.session.inputNames[0]!]: createTensor('float32', [1, 3, CROP, CROP], cropInput(crop)) });
+      const crop = timed(this.timer, 'warp', () => warpAffine(frame, matrix, CROP, CROP, 'linear'));
+      const input = timed(this.timer, 'warp', () => createTensor('float32', [1, 3, CROP, CROP], cropInput(crop)));
+      const result = await timedAsync(this.timer, 'landmarks', () => this.session.run({ [this.session.inputNames[0]!]: input }));
       const [landmarkName, eulerName, probName] = this.session.outputNames;
       if (!landmarkName || !eulerName || !probName) throw new Error('face landmark model: expected 3 outputs (landmarks, euler angles, probability)');
       const rawLandmark = toFloat32(result[landmarkName]!).data as Float32Array;

@@ -5,6 +5,7 @@ import type { HeadEmoModels } from './extract.ts';
 import { FanEncoder } from './fan-encoder.ts';
 import { FaceAligner } from './landmarks.ts';
 import { loadOnnxFile } from './onnx-file.ts';
+import type { StageTimer } from './timing.ts';
 
 export interface HeadEmoModelFiles {
   readonly faceDetector: string;
@@ -15,6 +16,8 @@ export interface HeadEmoModelFiles {
   readonly cacheDir: string;
   /** Provider for the FanEncoder; the two small ONNX models always run on the CPU. */
   readonly provider?: ProviderChoice;
+  /** Adds the time of each detector / landmark run and of their warps (bench). */
+  readonly timer?: StageTimer;
 }
 
 export interface LoadedHeadEmoModels extends HeadEmoModels {
@@ -28,8 +31,8 @@ export async function loadHeadEmoModels(files: HeadEmoModelFiles): Promise<Loade
     FanEncoder.load(files.pdfgc, { cacheDir: files.cacheDir, provider: files.provider }),
   ]);
   return {
-    detector: new FaceDetector(det),
-    aligner: new FaceAligner(lmk),
+    detector: new FaceDetector(det, files.timer),
+    aligner: new FaceAligner(lmk, files.timer),
     encoder,
     async release() { await Promise.all([det.release(), lmk.release(), encoder.release()]); },
   };

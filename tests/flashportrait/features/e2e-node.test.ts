@@ -107,8 +107,13 @@ describe.skipIf(!e2e)('whole feature extractor (golden e2e_node)', () => {
 
   it('reports progress per stage and stops when aborted', async () => {
     const seen: string[] = [];
+    // Encoder progress comes per batch: one batch of 4 faces by default, one per face with batch 1.
     await extractHeadEmoFeatures(images, models, { onProgress: (p) => seen.push(`${p.stage} ${p.done}/${p.total}`) });
-    expect(seen).toEqual(['detect 1/5', 'detect 2/5', 'detect 3/5', 'detect 4/5', 'detect 5/5', 'track 1/4', 'track 2/4', 'track 3/4', 'track 4/4', 'encode 1/4', 'encode 2/4', 'encode 3/4', 'encode 4/4']);
+    const tracking = ['detect 1/5', 'detect 2/5', 'detect 3/5', 'detect 4/5', 'detect 5/5', 'track 1/4', 'track 2/4', 'track 3/4', 'track 4/4'];
+    expect(seen).toEqual([...tracking, 'encode 4/4']);
+    seen.length = 0;
+    await extractHeadEmoFeatures(images, models, { encoderBatch: 1, onProgress: (p) => seen.push(`${p.stage} ${p.done}/${p.total}`) });
+    expect(seen).toEqual([...tracking, 'encode 1/4', 'encode 2/4', 'encode 3/4', 'encode 4/4']);
     const controller = new AbortController();
     const run = extractHeadEmoFeatures(images, models, { signal: controller.signal, onProgress: (p) => { if (p.stage === 'detect' && p.done === 2) controller.abort(); } });
     await expect(run).rejects.toThrow(/abort/i);

@@ -41,11 +41,17 @@ function models(): HeadEmoModels & { encoded: number[] } {
       }),
     },
     // A "feature" that identifies the frame: the encoder input's centre pixel (red channel, [-1, 1]).
+    // A batch of `batch` faces gives `batch` rows.
     encoder: {
-      headEmo: async (x: Float32Array) => {
-        const v = x[112 * 224 + 112]!;
-        encoded.push(v);
-        return new Float32Array(554).fill(v);
+      headEmo: async (x: Float32Array, batch = 1) => {
+        expect(x.length).toBe(batch * 3 * 224 * 224);
+        const rows = new Float32Array(batch * 554);
+        for (let b = 0; b < batch; b++) {
+          const v = x[b * 3 * 224 * 224 + 112 * 224 + 112]!;
+          encoded.push(v);
+          rows.fill(v, b * 554, (b + 1) * 554);
+        }
+        return rows;
       },
     },
   };
@@ -90,5 +96,47 @@ describe('extractHeadEmoFeatures (stand-in models)', () => {
 
   it('context_overlap >= context_size is a validation error', async () => {
     await expect(extractHeadEmoFeatures(video(5, new Set()), models(), { contextSize: 8, contextOverlap: 8 })).rejects.toThrow(/must be smaller than context_size/);
+  });
+});
+
+describe('extractHeadEmoFeatures: encoder batches, progress, abort', () => {
+  it('batches faces into encoder calls without changing any row', async () => {
+    const calls: number[] = [];
+    const withCalls = (): HeadEmoModels & { encoded: number[] } => {
+      const m = models();
+      const headEmo = m.encoder.headEmo;
+      return { ...m, encoder: { headEmo: (x, batch) => { calls.push(batch ?? 1); return headEmo(x, batch); } } };
+    };
+    const one = await extractHeadEmoFeatures(video(21, new Set([3])), withCalls(), { contextSize: 5, contextOverlap: 1, encoderBatch: 1 });
+    expect(calls).toEqual(Array(20).fill(1));
+    calls.length = 0;
+    const batched = await extractHeadEmoFeatures(video(21, new Set([3])), withCalls(), { contextSize: 5, contextOverlap: 1, encoderBatch: 8 });
+    expect(calls).toEqual([8, 8, 4]);
+    expect(batched.headEmo).toEqual(one.headEmo);
+    expect(Array.from({ length: 21 }, (_, i) => encodedLevel(batched.headEmo, i))).toEqual(batched.rowFrames.map(level));
+  });
+
+  it('reports progress after every frame of both passes and every encoder batch; abort stops between frames', async () => {
+    const seen: string[] = [];
+    await extractHeadEmoFeatures(video(9, new Set([2])), models(), { contextSize: 5, contextOverlap: 1, encoderBatch: 4, onProgress: (p) => seen.push(`${p.stage} ${p.done}/${p.total}`) });
+    expect(seen).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `detect ${i + 1}/9`),
+      ...Array.from({ length: 8 }, (_, i) => `track ${i + 1}/8`),
+      'encode 4/8', 'encode 8/8',
+    ]);
+    for (const [stage, at] of [['detect', 3], ['track', 2], ['encode', 4]] as const) {
+      const controller = new AbortController();
+      const m = models();
+      const stages: string[] = [];
+      const run = extractHeadEmoFeatures(video(9, new Set()), m, {
+        contextSize: 5, contextOverlap: 1, encoderBatch: 4, signal: controller.signal,
+        onProgress: (p) => { stages.push(p.stage); if (p.stage === stage && p.done === at) controller.abort(); },
+      });
+      await expect(run).rejects.toThrow(/abort/i);
+      // Nothing after the frame (or batch) during which the abort came.
+      expect(stages.at(-1)).toBe(stage);
+      expect(stages.filter((s) => s === stage).length).toBe(stage === 'encode' ? 1 : at);
+      if (stage === 'encode') expect(m.encoded.length).toBe(4);
+    }
   });
 });
