@@ -39,6 +39,14 @@ export const FLASH_PORTRAIT_REPOSITORY: ModelRepository = {
 
 export const REPOSITORIES = [WAN_REPOSITORY, FLASH_PORTRAIT_REPOSITORY] as const;
 
+/**
+ * Optional files of the FlashPortrait repo for fast mode (acceleration distill4): the 4-step distill
+ * LoRA and the tiny TAEHV decoder. The Loader never requires them; the Sampler uses them when present.
+ */
+export const FAST_LORA_FILE = 'fast_lora_rank64.safetensors';
+export const FAST_VAE_FILE = 'fast_vae.pth';
+export const OPTIONAL_FLASH_PORTRAIT_FILES = [FAST_LORA_FILE, FAST_VAE_FILE] as const;
+
 /** Absolute paths of every file the networks load. */
 export interface FlashPortraitModelFiles {
   wanDirectory: string;
@@ -55,7 +63,14 @@ export interface FlashPortraitModelFiles {
   faceDetector: string;
   faceLandmarks: string;
   expressionEncoder: string;
+  /** Optional (may not exist): the 4-step distill LoRA. */
+  fastLora: string;
+  /** Optional (may not exist): the tiny TAEHV decoder. */
+  fastVae: string;
 }
+
+/** Paths that may be absent without the set being incomplete. */
+const OPTIONAL_KEYS: ReadonlySet<keyof FlashPortraitModelFiles> = new Set(['fastLora', 'fastVae']);
 
 export function repositoryDirectory(modelsDirectory: string, repository: ModelRepository): string {
   return join(modelsDirectory, MODELS_SUBFOLDER, repository.folder);
@@ -106,6 +121,8 @@ export function modelFiles(modelsDirectory: string): FlashPortraitModelFiles {
     faceDetector: join(fp, 'face_det.onnx'),
     faceLandmarks: join(fp, 'face_landmark.onnx'),
     expressionEncoder: join(fp, 'pd_fpg.pth'),
+    fastLora: join(fp, FAST_LORA_FILE),
+    fastVae: join(fp, FAST_VAE_FILE),
   };
 }
 
@@ -113,6 +130,7 @@ export function modelFiles(modelsDirectory: string): FlashPortraitModelFiles {
 export function filesFingerprint(files: FlashPortraitModelFiles): string {
   const paths = Object.entries(files)
     .filter(([key]) => key !== 'wanDirectory' && key !== 'flashPortraitDirectory')
+    .filter(([key, value]) => !OPTIONAL_KEYS.has(key as keyof FlashPortraitModelFiles) || isFile(value as string))
     .flatMap(([, value]) => (Array.isArray(value) ? value : [value as string]));
   return paths.map((path) => `${path}:${statSync(path).size}:${statSync(path).mtimeMs}`).join('|');
 }

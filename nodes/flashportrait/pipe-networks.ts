@@ -8,7 +8,10 @@ import type { ProviderChoice, Releasable, Tensor, WeightIndex } from '../../serv
 import type { ClipVisionConfig } from './models/clip/config.ts';
 import { OPENAI_CLIP_MEAN, OPENAI_CLIP_STD } from './models/clip/config.ts';
 import { ClipImageEncoder } from './models/clip/image-encoder.ts';
+import { loadDitLora } from './models/dit/lora.ts';
+import type { DitLora } from './models/dit/lora.ts';
 import { DitModel } from './models/dit/model.ts';
+import { ditParameterShapes } from './models/dit/parameter-shapes.ts';
 import { ditTransformer } from './models/dit/transformer-call.ts';
 import { loadDitWeights } from './models/dit/weights.ts';
 import { PortraitEncoderModel } from './models/portrait-encoder/model.ts';
@@ -18,6 +21,7 @@ import type { PromptEncoder } from './models/t5/prompt-embedder.ts';
 import { modelKeyOf, Umt5Encoder } from './models/t5/text-encoder.ts';
 import type { TokenBatch } from './models/t5/text-encoder.ts';
 import { Umt5Tokenizer } from './models/t5/tokenizer.ts';
+import { TinyVaeDecoder } from './models/vae/tiny-vae.ts';
 import { WanVae } from './models/vae/wan-vae.ts';
 import type { FlashPortraitNetworks, TransformerCall } from './pipeline/networks.ts';
 import type { FlashPortraitPipe } from './types.ts';
@@ -39,6 +43,17 @@ export interface PipeNetworksOptions {
   readonly log?: (message: string) => void;
   /** Called with the network about to run (tests observe loading and offload order). */
   readonly onNetwork?: (name: NetworkName) => void;
+  /** A DiT LoRA (safetensors) added as a low-rank branch to the linears it targets. */
+  readonly lora?: { readonly path: string; readonly strength: number };
+  /** Decode with this TAEHV checkpoint (fast_vae.pth) instead of the Wan VAE; encoding still uses the Wan VAE. */
+  readonly tinyVae?: string;
+}
+
+/** One line per LoRA: how many keys matched nothing, with the first few. */
+export function loraWarningMessage(lora: DitLora): string | undefined {
+  if (lora.warnings.length === 0) return undefined;
+  const shown = lora.warnings.slice(0, 5).join('; ');
+  return `${lora.source}: ${lora.warnings.length} LoRA key(s) not applied: ${shown}${lora.warnings.length > 5 ? '; ...' : ''}`;
 }
 
 export type NetworkName = 'transformer' | 'vae' | 'text_encoder' | 'image_encoder' | 'portrait_encoder';
@@ -140,15 +155,26 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
     return models.use(id, { estimatedBytes: bytes(), load }, (model) => run(model as T));
   }
 
-  const transformerBytes = (): number => fileBytes([...files.transformerShards, files.transformerOverlay]);
+  const loraSpec = options.lora;
+  const transformerKey = loraSpec ? `${files.transformerOverlay}+lora:${loraSpec.path}@${loraSpec.strength}` : files.transformerOverlay;
+  const transformerBytes = (): number => fileBytes([...files.transformerShards, files.transformerOverlay, ...(loraSpec ? [loraSpec.path] : [])]);
   const loadTransformer = async (): Promise<{ call: FlashPortraitNetworks['transformer']; release(): Promise<void> }> => {
+    const weights = loadDitWeights(files.wanDirectory, files.transformerOverlay);
+    let lora: DitLora | undefined;
+    if (loraSpec) {
+      lora = loadDitLora(loraSpec.path, ditParameterShapes(weights.config), loraSpec.strength);
+      const warning = loraWarningMessage(lora);
+      if (warning) log(warning);
+    }
     // The choice's computeDtype (computeDtypeFor) picks the graph variant: fp32 on the CPU, fp16 / bf16 on a GPU provider.
-    const model = await DitModel.create(loadDitWeights(files.wanDirectory, files.transformerOverlay), { cacheDir, session: await session() });
+    const model = await DitModel.create(weights, { cacheDir, session: await session(), lora });
     return { call: ditTransformer(model), release: () => model.release() };
   };
 
   const vaeBytes = (): number => fileBytes([files.vae]);
   const loadVae = async (): Promise<WanVae> => WanVae.open(files.vae, { provider: await providerChoice(), cacheDir, log });
+  const tinyVae = options.tinyVae;
+  const loadTinyVae = async (): Promise<TinyVaeDecoder> => TinyVaeDecoder.open(tinyVae!, { provider: await providerChoice(), cacheDir, log });
 
   const textLen = Number(pipe.transformerConfig.text_len ?? 512);
   const textBytes = (): number => fileBytes([files.textEncoder]);
@@ -187,7 +213,7 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   const loadPortrait = async (): Promise<PortraitEncoderModel> => PortraitEncoderModel.create(files.portraitEncoder, { cacheDir, session: await session() });
 
   return {
-    transformer: (call: TransformerCall) => use('transformer', files.transformerOverlay, transformerBytes, loadTransformer, (model) => model.call(call)),
+    transformer: (call: TransformerCall) => use('transformer', transformerKey, transformerBytes, loadTransformer, (model) => model.call(call)),
     async vaeEncode(video) {
       const input = createTensor('float32', [1, 3, video.frames, video.height, video.width], video.data);
       const latents = await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.encode(input));
@@ -195,7 +221,9 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
     },
     async vaeDecode(latents, shape) {
       const input = createTensor('float32', [1, shape.channels, shape.frames, shape.height, shape.width], latents);
-      const video = await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.decode(input));
+      const video = tinyVae
+        ? await use('vae', tinyVae, () => fileBytes([tinyVae]), loadTinyVae, (vae) => vae.decode(input))
+        : await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.decode(input));
       const [, , frames, height, width] = video.shape as [number, number, number, number, number];
       return { frames, height, width, data: video.data as Float32Array };
     },

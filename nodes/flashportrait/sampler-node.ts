@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
 import { imageFromFloat32, toFloat32 } from '../../types/data.ts';
 import type { Image } from '../../types/data.ts';
+import type { FlashPortraitModelFiles } from './model-files.ts';
 import { networksFromPipe } from './pipe-networks.ts';
+import type { PipeNetworksOptions } from './pipe-networks.ts';
 import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
 import { runFlashPortraitNode } from './pipeline/node.ts';
 import type { LatentPreview } from './pipeline/preview.ts';
@@ -21,6 +24,30 @@ export const ACCELERATIONS = ['none', 'alp', 'distill4'] as const;
 
 /** The step-distilled schedule runs exactly four steps whatever `steps` says. */
 const DISTILL_STEPS = 4;
+
+/** What fast mode (acceleration distill4) loads: the distill LoRA and the tiny decoder when present, warnings otherwise. */
+export interface FastModePlan {
+  readonly lora?: PipeNetworksOptions['lora'];
+  readonly tinyVae?: string;
+  readonly warnings: readonly string[];
+}
+
+export function fastModePlan(files: Pick<FlashPortraitModelFiles, 'fastLora' | 'fastVae'>, acceleration: (typeof ACCELERATIONS)[number]): FastModePlan {
+  if (acceleration !== 'distill4') return { warnings: [] };
+  const warnings: string[] = [];
+  const hasLora = existsSync(files.fastLora);
+  const hasVae = existsSync(files.fastVae);
+  if (!hasLora) warnings.push(`distill4 without the distill LoRA (${files.fastLora} not found): 4 steps of the base model will look wrong (blurry, unfinished). Put fast_lora_rank64.safetensors from FrancisRing/FlashPortrait there.`);
+  if (!hasVae) warnings.push(`distill4: ${files.fastVae} not found, decoding with the (slower) Wan VAE.`);
+  return { ...(hasLora ? { lora: { path: files.fastLora, strength: 1 } } : {}), ...(hasVae ? { tinyVae: files.fastVae } : {}), warnings };
+}
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.stderr.write(`[flashportrait] warning: ${message}\n`);
+}
 
 /** The host's model manager (created by createServices); a private one when a host has none. */
 export function modelManagerOf(ctx: Pick<NodeContext, 'services'>): ModelManager {
@@ -89,7 +116,7 @@ export const FlashPortraitSampler: NodeDefinition = {
       scheduler: { type: 'COMBO', options: SCHEDULERS, default: 'euler' },
       acceleration: {
         type: 'COMBO', options: ACCELERATIONS, default: 'none',
-        tooltip: 'alp: Adaptive Latent Prediction (paper defaults K=5, n=3, alpha=1.5) skips most DiT calls; distill4: the 4-step distilled schedule (needs step-distilled transformer weights to look right).',
+        tooltip: 'alp: Adaptive Latent Prediction (paper defaults K=5, n=3, alpha=1.5) skips most DiT calls; distill4: the 4-step distilled schedule with FlashPortrait/fast_lora_rank64.safetensors as a LoRA on the DiT and FlashPortrait/fast_vae.pth (tiny VAE) for decoding, each when present (warns when missing).',
       },
     },
   },
@@ -108,7 +135,9 @@ export const FlashPortraitSampler: NodeDefinition = {
 
     let progress = { value: 0, max: 1 };
     const previews: Promise<void>[] = [];
-    const networks = networksFromPipe(pipe, modelManagerOf(ctx));
+    const fast = fastModePlan(pipe.files, acceleration);
+    for (const warning of fast.warnings) warnOnce(warning);
+    const networks = networksFromPipe(pipe, modelManagerOf(ctx), { ...(fast.lora ? { lora: fast.lora } : {}), ...(fast.tinyVae ? { tinyVae: fast.tinyVae } : {}) });
     const output = await runFlashPortraitNode({
       image: { height: image.height, width: image.width, data: reference.data },
       headEmotionFeatures: features.data,

@@ -48,6 +48,8 @@ describe('FlashPortrait demo workflow', () => {
     expect(files.map((f) => f.slice(join(base, 'models').length + 1)).sort()).toEqual([
       'flash_portrait/FlashPortrait/face_det.onnx',
       'flash_portrait/FlashPortrait/face_landmark.onnx',
+      'flash_portrait/FlashPortrait/fast_lora_rank64.safetensors',
+      'flash_portrait/FlashPortrait/fast_vae.pth',
       'flash_portrait/FlashPortrait/pd_fpg.pth',
       'flash_portrait/FlashPortrait/portrait_encoder.pt',
       'flash_portrait/FlashPortrait/transformer.pt',
@@ -131,6 +133,28 @@ describe('FlashPortrait demo workflow', () => {
     expect(third.events.some((e) => e.type === 'execution_interrupted')).toBe(true);
     const sampled = third.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => e.data.value);
     expect(Math.max(...(sampled as number[]))).toBeLessThan(4);
+  }, 60_000);
+
+  it('acceleration distill4: 4 steps with the distill LoRA in the DiT and the tiny VAE decoder, same frame count', async () => {
+    const prompt = JSON.parse(readFileSync(join(root, 'workflows', 'flashportrait-demo.api.json'), 'utf8')) as ApiPrompt;
+    prompt['6']!.inputs.acceleration = 'distill4';
+    const progress: number[][] = [];
+    const off = host!.runner.on((e) => {
+      if (e.kind === 'execution' && e.event.type === 'progress' && (e.event.data as { node?: string }).node === '6') progress.push([(e.event.data as { value: number }).value, (e.event.data as { max: number }).max]);
+    });
+    const submitted = await host!.runner.submit({ prompt });
+    if (!submitted.ok) throw new Error(JSON.stringify(submitted));
+    const entry = await host!.runner.waitFor(submitted.promptId);
+    off();
+    expect(entry.status.status_str).toBe('success');
+    // 4 distilled steps x 2 CFG branches.
+    expect(progress.at(-1)).toEqual([8, 8]);
+    const saved = Object.values(entry.outputs).flatMap((ui) => (ui.images ?? []) as FileRef[]).find((f) => f.filename.endsWith('.mp4'))!;
+    const made = videoStream(join(base, saved.type, saved.subfolder, saved.filename));
+    expect(Number(made.video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
+    const ids = (host!.runner.options.env.services.models as ModelManager).loadedIds();
+    expect(ids.some((id) => id.includes('+lora:') && id.includes('fast_lora_rank64.safetensors'))).toBe(true);
+    expect(ids.some((id) => id.startsWith('flashportrait/vae:') && id.includes('fast_vae.pth'))).toBe(true);
   }, 60_000);
 
   it('runs the UI workflow through the server as the editor queues it, and /view serves the mp4', async () => {

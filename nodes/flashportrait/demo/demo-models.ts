@@ -15,13 +15,36 @@ import { ditParameterShapes, isEmotionProjection } from '../models/dit/parameter
 import type { Umt5Config } from '../models/t5/config.ts';
 import { umt5WeightShapes } from '../models/t5/config.ts';
 import { SeededRandom } from '../seeded-noise.ts';
-import { FLASH_PORTRAIT_REPOSITORY, MODELS_SUBFOLDER, WAN_REPOSITORY, WAN_SHARD_INDEX } from '../model-files.ts';
+import { FAST_LORA_FILE, FAST_VAE_FILE, FLASH_PORTRAIT_REPOSITORY, MODELS_SUBFOLDER, WAN_REPOSITORY, WAN_SHARD_INDEX } from '../model-files.ts';
 import { DET_INPUT_HEIGHT, DET_INPUT_WIDTH } from '../features/detector.ts';
 
 const ARCHITECTURES = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'architectures.json'), 'utf8')) as {
   vae: [string, number[]][];
   pdfgc: [string, number[], string][];
+  taehv: [string, number[]][];
 };
+
+/** Rank of the demo distill LoRA (the released one is 64, as its name says). */
+export const DEMO_LORA_RANK = 4;
+
+/**
+ * A random LoRA in the diffusers/PEFT convention (`diffusion_model.<linear>.lora_A/B.weight`, `.alpha`)
+ * on every attention and FFN linear of the DiT blocks: a stand-in for fast_lora_rank64.safetensors.
+ */
+function demoDistillLora(ditShapes: ReadonlyMap<string, readonly number[]>, random: SeededRandom): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  for (const [key, shape] of ditShapes) {
+    const m = /^(blocks\.\d+\.(?:self_attn|cross_attn)\.(?:q|k|v|o)|blocks\.\d+\.ffn\.[02])\.weight$/.exec(key);
+    if (!m || shape.length !== 2) continue;
+    const [rows, cols] = shape as [number, number];
+    const a = random.fillNormal(new Float32Array(DEMO_LORA_RANK * cols)).map((v) => v / Math.sqrt(cols));
+    const b = random.fillNormal(new Float32Array(rows * DEMO_LORA_RANK)).map((v) => 0.05 * v);
+    out.push([`diffusion_model.${m[1]}.lora_A.weight`, createTensor('float32', [DEMO_LORA_RANK, cols], a)]);
+    out.push([`diffusion_model.${m[1]}.lora_B.weight`, createTensor('float32', [rows, DEMO_LORA_RANK], b)]);
+    out.push([`diffusion_model.${m[1]}.alpha`, createTensor('float32', [], [DEMO_LORA_RANK])]);
+  }
+  return out;
+}
 
 export const DEMO_TEXT_LEN = 32;
 
@@ -279,5 +302,8 @@ export function writeDemoModelSet(modelsDirectory: string, seed = 0): DemoModelS
   writeFileSync(join(fp, 'face_det.onnx'), buildDemoFaceDetector());
   writeFileSync(join(fp, 'face_landmark.onnx'), buildDemoFaceLandmarks());
   written.push(join(fp, 'face_det.onnx'), join(fp, 'face_landmark.onnx'));
+  // Fast mode's optional files (acceleration distill4), drawn last so the files above keep their bytes.
+  write(join(fp, FAST_LORA_FILE), demoDistillLora(ditShapes, random));
+  write(join(fp, FAST_VAE_FILE), randomTensors(ARCHITECTURES.taehv, random));
   return { directory: root, files: written.sort() };
 }

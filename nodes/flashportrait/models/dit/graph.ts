@@ -5,6 +5,7 @@ import { createTensor } from '../../../../server/ml/index.ts';
 import type { DType, GraphBuilder, Value } from '../../../../server/ml/index.ts';
 import { headDim } from './config.ts';
 import type { DitConfig } from './config.ts';
+import type { LoraBranch } from './lora.ts';
 
 export type AttentionImpl = 'fused' | 'plain';
 
@@ -15,6 +16,11 @@ export interface DitGraphOptions {
   readonly debug?: boolean;
   /** Keys absent from the weights; they become zeros (the original zero-initialises emo_k/v_proj). */
   readonly zeroWeights?: ReadonlySet<string>;
+  /**
+   * LoRA branches by linear prefix (`blocks.0.self_attn.q`): y += (x Aᵀ) Bᵀ · scale, A and B read
+   * from the builder's weight index under the branch's keys (see lora.ts). The base weights stay as they are.
+   */
+  readonly lora?: ReadonlyMap<string, LoraBranch>;
 }
 
 /** Graph input names, in one place for the model wrapper. */
@@ -72,13 +78,25 @@ class DitGraph {
 
   /** nn.Linear in the compute dtype: x is cast down, the result stays in the compute dtype. */
   private lin(x: Value, prefix: string, bias = true): Value {
-    return this.g.linear(this.lo(x), `${prefix}.weight`, bias ? `${prefix}.bias` : undefined);
+    const xl = this.lo(x);
+    return this.withLora(xl, prefix, this.g.linear(xl, `${prefix}.weight`, bias ? `${prefix}.bias` : undefined));
   }
 
   /** nn.Linear kept in float32 (time embedding / projection). */
   private lin32(x: Value, prefix: string): Value {
     const g = this.g;
-    return g.linear(this.hi(x), g.weight(`${prefix}.weight`, F32), g.weight(`${prefix}.bias`, F32));
+    const xh = this.hi(x);
+    return this.withLora(xh, prefix, g.linear(xh, g.weight(`${prefix}.weight`, F32), g.weight(`${prefix}.bias`, F32)));
+  }
+
+  /** y + (x Aᵀ) Bᵀ · scale when a LoRA branch targets `prefix`, in y's dtype; else y. */
+  private withLora(x: Value, prefix: string, y: Value): Value {
+    const branch = this.o.lora?.get(prefix);
+    if (!branch) return y;
+    const g = this.g;
+    const low = g.linear(x, g.weight(branch.down, x.dtype));
+    const delta = g.linear(low, g.weight(branch.up, x.dtype));
+    return g.add(y, g.mul(delta, g.scalar(branch.scale, x.dtype)));
   }
 
   /** RMSNorm in float32 (float32 result). */
@@ -213,8 +231,8 @@ class DitGraph {
     const kW = this.w(`${ca}.emo_k_proj.weight`, [D, this.c.emoDim]);
     const vW = this.w(`${ca}.emo_v_proj.weight`, [D, this.c.emoDim]);
     const emoRows = this.lo(g.squeeze(emo, [0]));
-    const ek = g.linear(emoRows, kW);
-    const ev = g.linear(emoRows, vW);
+    const ek = this.withLora(emoRows, `${ca}.emo_k_proj`, g.linear(emoRows, kW));
+    const ev = this.withLora(emoRows, `${ca}.emo_v_proj`, g.linear(emoRows, vW));
     const qf = this.reshapeTo(q, [emoFrames, [-1, D]]);
     return g.reshape(this.attend(qf, ek, ev), [1, -1, D]);
   }

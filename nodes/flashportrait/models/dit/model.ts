@@ -1,10 +1,11 @@
 // A ready-to-run transformer: the graph, a session, and the host-side tables it needs. One call =
 // one CFG branch of one window at one step, as the sampling loop's `transformer(call)` makes it.
-import { buildModel, createSession, createTensor, GraphBuilder, resolveExecutionProvider } from '../../../../server/ml/index.ts';
+import { buildModel, createSession, createTensor, GraphBuilder, mergeWeightIndexes, resolveExecutionProvider } from '../../../../server/ml/index.ts';
 import type { DType, ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
 import type { DitConfig } from './config.ts';
 import { buildDitGraph, DIT_OUTPUT } from './graph.ts';
 import type { AttentionImpl } from './graph.ts';
+import type { DitLora } from './lora.ts';
 import { ropeTables, timestepSinusoid } from './host-inputs.ts';
 import { isEmotionProjection } from './parameter-shapes.ts';
 import type { DitWeights } from './weights.ts';
@@ -40,6 +41,8 @@ export interface DitModelOptions {
    * Inputs and outputs are float32 either way.
    */
   readonly computeDtype?: DitComputeDtype;
+  /** A LoRA (loadDitLora) added as low-rank branches next to the linears it targets. */
+  readonly lora?: DitLora;
 }
 
 export interface DitBuildStats {
@@ -59,9 +62,10 @@ export class DitModel {
     const requested = options.session ?? { provider: 'cpu' as const };
     const choice = typeof requested.provider === 'object' ? requested.provider : await resolveExecutionProvider(requested.provider ?? 'auto', requested.precision ?? 'fp32');
     const computeDtype: DType = options.computeDtype ?? choice.computeDtype;
-    const g = new GraphBuilder({ weights: weights.weights, name: 'flashportrait_dit', computeDtype });
+    const index = options.lora ? mergeWeightIndexes([weights.weights, options.lora.weights]) : weights.weights;
+    const g = new GraphBuilder({ weights: index, name: 'flashportrait_dit', computeDtype });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
-    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights });
+    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches });
     const built = buildModel(g, { cacheDir: options.cacheDir });
     const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
     return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
