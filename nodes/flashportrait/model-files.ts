@@ -89,6 +89,8 @@ export function missingFiles(modelsDirectory: string, repository: ModelRepositor
 /** Whether a repository path is one the pipeline needs (downloads skip the rest of a repo). */
 export function isNeededFile(repository: ModelRepository, path: string): boolean {
   if (repository.files.includes(path)) return true;
+  // Fast mode's files come along when the repository is fetched anyway.
+  if (repository === FLASH_PORTRAIT_REPOSITORY && (OPTIONAL_FLASH_PORTRAIT_FILES as readonly string[]).includes(path)) return true;
   return repository === WAN_REPOSITORY && /^diffusion_pytorch_model-\d+-of-\d+\.safetensors$/.test(path);
 }
 

@@ -52,6 +52,7 @@ describe.skipIf(!golden)('FlashPortraitLoader', () => {
           'face_det.onnx': join(face!, 'face_det.onnx'),
           'face_landmark.onnx': join(face!, 'face_landmark.onnx'),
           'pd_fpg.pth': join(face!, 'pd_fpg.pth'),
+          'fast_vae.pth': join(vae!, 'fast_vae.pth'),
         },
       },
     });
@@ -109,6 +110,8 @@ describe.skipIf(!golden)('FlashPortraitLoader', () => {
     expect(pipe.files.transformerShards).toEqual([1, 2].map((i) => join(wanDir, `diffusion_pytorch_model-0000${i}-of-00002.safetensors`)));
     for (const path of [pipe.files.vae, pipe.files.textEncoder, pipe.files.transformerOverlay, pipe.files.tokenizer]) expect(existsSync(path)).toBe(true);
     expect(existsSync(join(wanDir, 'examples'))).toBe(false);
+    // Fast mode's optional tiny VAE comes along with the FlashPortrait repository.
+    expect(existsSync(join(base, 'models', 'flash_portrait', 'FlashPortrait', 'fast_vae.pth'))).toBe(true);
     const faces = JSON.parse((entry.outputs['3']!.text as string[])[0]!);
     expect(faces).toEqual({
       kind: 'FACE_ALIGN_MODELS',
