@@ -12,6 +12,7 @@ import type { ClipVisionConfig } from '../models/clip/config.ts';
 import { clipVisualWeightShapes, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD } from '../models/clip/config.ts';
 import { parseDitConfig } from '../models/dit/config.ts';
 import { ditParameterShapes, isEmotionProjection } from '../models/dit/parameter-shapes.ts';
+import { umt5TokenizerJson } from '../models/t5/tokenizer-json.ts';
 import type { Umt5Config } from '../models/t5/config.ts';
 import { umt5WeightShapes } from '../models/t5/config.ts';
 import { SeededRandom } from '../seeded-noise.ts';
@@ -68,29 +69,13 @@ export const DEMO_DIT_CONFIG = {
 const SHARD = 'diffusion_pytorch_model-00001-of-00001.safetensors';
 
 /** A tiny SentencePiece-Unigram vocabulary: letters, a few words, and byte fallback for the rest. */
-function demoTokenizerJson(): object {
+function demoTokenizerJson() {
   const vocab: [string, number][] = [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁', -2]];
   for (const word of ['the', 'man', 'woman', 'is', 'singing', 'talking', 'smiling', 'a', 'person']) vocab.push([`▁${word}`, -1]);
   for (let c = 97; c <= 122; c++) vocab.push([String.fromCharCode(c), -4], [`▁${String.fromCharCode(c)}`, -4.5]);
   for (const p of ['.', ',', '!', '?', "'"]) vocab.push([p, -3]);
   for (let b = 0; b < 256; b++) vocab.push([`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, -8]);
-  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [special('<pad>', 0), special('</s>', 1), special('<unk>', 2)],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
-    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-      special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
-    },
-    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-    model: { type: 'Unigram', unk_id: 2, vocab, byte_fallback: true },
-  };
+  return umt5TokenizerJson(vocab);
 }
 
 function demoUmt5Config(vocab: number): Umt5Config {
@@ -291,7 +276,7 @@ export function writeDemoModelSet(modelsDirectory: string, seed = 0): DemoModelS
   write(join(fp, 'transformer.pt'), ditTensors.filter(([key]) => isEmotionProjection(key)));
   written.push(join(wan, 'config.json'), join(wan, WAN_SHARD_INDEX));
 
-  const tokenizer = demoTokenizerJson() as { model: { vocab: unknown[] } };
+  const tokenizer = demoTokenizerJson();
   writeFileSync(join(wan, 'google', 'umt5-xxl', 'tokenizer.json'), JSON.stringify(tokenizer));
   written.push(join(wan, 'google', 'umt5-xxl', 'tokenizer.json'));
   write(join(wan, 'models_t5_umt5-xxl-enc-bf16.pth'), randomTensors(entriesOf(umt5WeightShapes(demoUmt5Config(tokenizer.model.vocab.length))), random));
