@@ -11,6 +11,7 @@ import { ClipImageEncoder } from './models/clip/image-encoder.ts';
 import { loadDitLora } from './models/dit/lora.ts';
 import type { DitLora } from './models/dit/lora.ts';
 import { DitModel } from './models/dit/model.ts';
+import type { DitComputeDtype } from './models/dit/model.ts';
 import { ditParameterShapes } from './models/dit/parameter-shapes.ts';
 import { ditTransformer } from './models/dit/transformer-call.ts';
 import { loadDitWeights } from './models/dit/weights.ts';
@@ -156,7 +157,9 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   }
 
   const loraSpec = options.lora;
-  const transformerKey = loraSpec ? `${files.transformerOverlay}+lora:${loraSpec.path}@${loraSpec.strength}` : files.transformerOverlay;
+  // model_cpu_offload_and_qfloat8: the offload above, plus the DiT's linears with 8-bit weights (MatMulNBits).
+  const weightBits = pipe.memoryMode === 'model_cpu_offload_and_qfloat8' ? (8 as const) : undefined;
+  const transformerKey = `${loraSpec ? `${files.transformerOverlay}+lora:${loraSpec.path}@${loraSpec.strength}` : files.transformerOverlay}${weightBits ? '+q8' : ''}`;
   const transformerBytes = (): number => fileBytes([...files.transformerShards, files.transformerOverlay, ...(loraSpec ? [loraSpec.path] : [])]);
   const loadTransformer = async (): Promise<{ call: FlashPortraitNetworks['transformer']; release(): Promise<void> }> => {
     const weights = loadDitWeights(files.wanDirectory, files.transformerOverlay);
@@ -167,7 +170,14 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
       if (warning) log(warning);
     }
     // The choice's computeDtype (computeDtypeFor) picks the graph variant: fp32 on the CPU, fp16 / bf16 on a GPU provider.
-    const model = await DitModel.create(weights, { cacheDir, session: await session(), lora });
+    // MatMulNBits has no bfloat16 kernel, so 8-bit weights with bf16 asked for compute in fp16.
+    const s = await session();
+    let computeDtype: DitComputeDtype | undefined;
+    if (weightBits && s.provider.computeDtype === 'bfloat16') {
+      computeDtype = 'float16';
+      log('model_cpu_offload_and_qfloat8: the 8-bit DiT computes in fp16 (no bf16 MatMulNBits kernel)');
+    }
+    const model = await DitModel.create(weights, { cacheDir, session: s, lora, weightBits, computeDtype });
     return { call: ditTransformer(model), release: () => model.release() };
   };
 

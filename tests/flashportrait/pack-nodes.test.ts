@@ -1,6 +1,6 @@
 // FlashPortrait pack assembly: the released node schemas, seeded noise, networks from a pipe
 // (model manager, offload modes, prompt cache) on the demo model set.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../server/host.ts';
@@ -10,7 +10,8 @@ import { ModelManager } from '../../server/ml/model-manager.ts';
 import { createTensor, openWeights, writeSafetensors } from '../../server/ml/index.ts';
 import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts';
 import { modelFiles } from '../../nodes/flashportrait/model-files.ts';
-import { clipConfigFromWeights, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
+import { clipConfigFromWeights, conversionCacheDir, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
+import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import type { NetworkName } from '../../nodes/flashportrait/pipe-networks.ts';
 import { seededNormal, seedToUint64 } from '../../nodes/flashportrait/seeded-noise.ts';
 import type { FlashPortraitPipe, MemoryMode } from '../../nodes/flashportrait/types.ts';
@@ -119,6 +120,35 @@ describe('networks from the pipe (demo model set)', () => {
     expect([emotion.width, emotion.tokens.length]).toEqual([2048, 5 * 24 * 2048]);
     expect(loadedAfterText).toBe(1);
     expect(manager.loadedIds().length).toBe(3);
+    expect(ran).toEqual(['text_encoder', 'image_encoder', 'portrait_encoder']);
+    await manager.unloadAll();
+  });
+
+  it('model_cpu_offload_and_qfloat8 offloads and runs the DiT with 8-bit weights (uint8 files in the conversion cache)', async () => {
+    const { manager, ran, text, clip } = await exercise('model_cpu_offload_and_qfloat8');
+    expect(manager.loadedIds()).toHaveLength(1);
+    const c = loadDitWeights(modelFiles(models).wanDirectory, modelFiles(models).transformerOverlay).config;
+    const shape = { channels: c.outDim, frames: 2, height: 4, width: 4 };
+    const n = shape.frames * shape.height * shape.width;
+    const noise = (count: number, seed: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37 + seed));
+    const emotion = { tokens: noise(2 * c.emoTokens * c.emoDim, 3), latentFrames: 2, width: c.emoDim, lengths: Int32Array.from([c.emoTokens, c.emoTokens]) };
+    const call = {
+      x: noise(c.outDim * n, 1), shape, timestep: 500, timestepDtype: 'float32' as const, prompt: 'positive' as const, text, clip,
+      y: noise((c.inDim - c.outDim) * n, 2), emotion, ipScale: 1, seqLen: n / (c.patchSize[0] * c.patchSize[1] * c.patchSize[2]), step: 0, window: 0, branch: 'posi' as const,
+    };
+    const q8 = await networksFromPipe(pipe('model_cpu_offload_and_qfloat8'), manager, { log: () => {} }).transformer(call as never);
+    expect(manager.loadedIds()).toHaveLength(1);
+    expect(manager.loadedIds()[0]).toMatch(/^flashportrait\/transformer:.*\+q8:/);
+    const cached: string[] = [];
+    const walk = (d: string): void => { for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name)); else cached.push(e.name); };
+    walk(conversionCacheDir(pipe('default')));
+    expect(cached.filter((f) => f.endsWith('.uint8.bin')).length).toBeGreaterThan(10);
+    const f32 = await networksFromPipe(pipe('default'), manager, { log: () => {} }).transformer(call as never);
+    let maxAbs = 0;
+    for (let i = 0; i < f32.length; i++) maxAbs = Math.max(maxAbs, Math.abs(f32[i]! - q8[i]!));
+    expect(q8.length).toBe(f32.length);
+    expect(maxAbs).toBeGreaterThan(0);
+    expect(maxAbs).toBeLessThan(0.25);
     expect(ran).toEqual(['text_encoder', 'image_encoder', 'portrait_encoder']);
     await manager.unloadAll();
   });

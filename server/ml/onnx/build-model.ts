@@ -53,16 +53,17 @@ export function buildModel(graph: GraphBuilder, options: BuildOptions = {}): Bui
     return r;
   };
   for (const ref of graph.weightReferences.values()) {
-    if (ref.entry.dtype === ref.dtype && isZeroCopyable(ref.entry)) {
+    if (!ref.quant && ref.entry.dtype === ref.dtype && isZeroCopyable(ref.entry)) {
       placements.push({ ref, file: real(ref.entry.file), offset: ref.entry.offset, length: ref.entry.length });
       zeroCopy++;
       continue;
     }
     if (!options.cacheDir) {
+      if (ref.quant) throw new Error(`weight ${ref.entry.key}: its 8-bit copy is written to the conversion cache: pass a cacheDir`);
       throw new Error(`weight ${ref.entry.key} (${ref.entry.dtype}${ref.entry.compression ? ', compressed' : ''}${ref.entry.layout === 'strided' ? ', strided' : ''}) needs a converted ${ref.dtype} copy: pass a cacheDir`);
     }
     cache ??= new WeightConversionCache(options.cacheDir);
-    const c = cache.ensure(ref.entry, ref.dtype);
+    const c = ref.quant ? cache.ensureQuantized(ref.entry, ref.quant) : cache.ensure(ref.entry, ref.dtype);
     placements.push({ ref, file: real(c.file), offset: c.offset, length: c.length });
     converted++;
   }
@@ -72,7 +73,7 @@ export function buildModel(graph: GraphBuilder, options: BuildOptions = {}): Bui
     const p = byName.get(ref.name)!;
     return {
       name: ref.name,
-      dims: [...ref.entry.shape],
+      dims: [...(ref.shape ?? ref.entry.shape)],
       dataType: onnxDataType(ref.dtype),
       dataLocation: DATA_LOCATION_EXTERNAL,
       externalData: [

@@ -35,6 +35,33 @@ export interface WeightRef {
   readonly entry: TensorEntry;
   /** The dtype the graph computes with; differs from entry.dtype when a converted copy is needed. */
   readonly dtype: DType;
+  /** Set for one half of a block-quantised weight (see `quantizedLinear`); the initializer then has `shape`. */
+  readonly quant?: QuantPart;
+  /** Initializer shape when it differs from entry.shape (quantised parts). */
+  readonly shape?: readonly number[];
+}
+
+/**
+ * One half of a weight W [N, K] quantised to 8 bits per block of `blockSize` input channels
+ * (symmetric, absmax / 127 per block, stored as q + 128 in uint8: MatMulNBits' default zero point):
+ * 'data' = uint8 [N, ceil(K / blockSize), blockSize], 'scales' = [N * ceil(K / blockSize)] in the ref's dtype.
+ */
+export interface QuantPart {
+  readonly bits: 8;
+  readonly blockSize: number;
+  readonly part: 'data' | 'scales';
+  /** dtype of the scales (the activations' dtype). */
+  readonly scaleDtype: DType;
+}
+
+/** Block size for 8-bit weights with K input channels: the largest power of two <= max (>= 16) dividing K, else padded blocks. */
+export function quantBlockSize(K: number, max = 128): number {
+  let bs = 16;
+  while (bs * 2 <= max && K % (bs * 2) === 0) bs *= 2;
+  if (K % bs === 0) return bs;
+  bs = 16;
+  while (bs * 2 <= Math.min(max, K)) bs *= 2;
+  return bs;
 }
 
 export interface GraphBuilderOptions {
@@ -130,6 +157,43 @@ export class GraphBuilder {
     const ref: WeightRef = { name: this.claim(key), entry, dtype };
     this.weightRefs.set(key, ref);
     return { name: ref.name, dtype, shape: [...entry.shape] };
+  }
+
+  /**
+   * A weight W [N, K] from the index as 8-bit blocks + scales (see QuantPart), for MatMulNBits.
+   * `scaleDtype` must be the dtype of the activations it multiplies (float32 / float16).
+   */
+  quantizedWeight(key: string, scaleDtype: DType, maxBlockSize = 128): { data: Value; scales: Value; N: number; K: number; blockSize: number } {
+    if (!this.weights) throw new Error(`weight ${key}: the GraphBuilder was created without a weight index`);
+    const entry = this.weights.tensors.get(key);
+    if (!entry) throw new Error(`weight ${key} is not in ${this.weights.source}`);
+    if (entry.shape.length !== 2 || !isFloatDType(entry.dtype)) throw new Error(`weight ${key}: 8-bit quantisation needs a 2-D float weight, got ${entry.dtype} [${entry.shape}]`);
+    if (scaleDtype !== 'float32' && scaleDtype !== 'float16') throw new Error(`weight ${key}: MatMulNBits computes in float32 / float16, not ${scaleDtype}`);
+    const [N, K] = entry.shape as [number, number];
+    const blockSize = quantBlockSize(K, maxBlockSize);
+    const blocks = Math.ceil(K / blockSize);
+    const part = (which: QuantPart['part'], dtype: DType, shape: number[]): Value => {
+      const refKey = `${key}::q8b${blockSize}.${which}.${dtype}`;
+      let ref = this.weightRefs.get(refKey);
+      if (!ref) {
+        ref = { name: this.claim(refKey), entry, dtype, quant: { bits: 8, blockSize, part: which, scaleDtype }, shape };
+        this.weightRefs.set(refKey, ref);
+      }
+      return { name: ref.name, dtype, shape };
+    };
+    return { data: part('data', 'uint8', [N, blocks, blockSize]), scales: part('scales', scaleDtype, [N * blocks]), N, K, blockSize };
+  }
+
+  /**
+   * torch.nn.Linear with W [out, in] stored in 8 bits (com.microsoft MatMulNBits, bits 8,
+   * accuracy_level 0: the weight is dequantised, the product stays in x's float dtype). Bias stays float.
+   */
+  quantizedLinear(x: Value, key: string, bias?: Value | string, maxBlockSize = 128): Value {
+    const q = this.quantizedWeight(key, x.dtype, maxBlockSize);
+    const y = this.op1('MatMulNBits', [x, q.data, q.scales], {
+      K: { int: q.K }, N: { int: q.N }, bits: { int: 8 }, block_size: { int: q.blockSize }, accuracy_level: { int: 0 },
+    }, { domain: MS_DOMAIN, dtype: x.dtype });
+    return bias === undefined ? y : this.add(y, this.toValue(bias));
   }
 
   private toValue(v: Value | string): Value {

@@ -21,6 +21,14 @@ export interface DitGraphOptions {
    * from the builder's weight index under the branch's keys (see lora.ts). The base weights stay as they are.
    */
   readonly lora?: ReadonlyMap<string, LoraBranch>;
+  /**
+   * 8: weight-only 8-bit linears (GPU_memory_mode model_cpu_offload_and_qfloat8). Every linear in the
+   * compute dtype (attention q/k/v/o, emotion k/v, FFN, text / image embeddings, head) keeps W [out, in]
+   * as uint8 blocks + one scale per block (GraphBuilder.quantizedLinear: com.microsoft MatMulNBits,
+   * bits 8), quantised once into the conversion cache. Biases, norms, modulation, the float32 time
+   * embedding / projection, the patch-embedding conv and LoRA branches stay float. Default: off.
+   */
+  readonly weightBits?: 8;
 }
 
 /** Graph input names, in one place for the model wrapper. */
@@ -79,7 +87,13 @@ class DitGraph {
   /** nn.Linear in the compute dtype: x is cast down, the result stays in the compute dtype. */
   private lin(x: Value, prefix: string, bias = true): Value {
     const xl = this.lo(x);
-    return this.withLora(xl, prefix, this.g.linear(xl, `${prefix}.weight`, bias ? `${prefix}.bias` : undefined));
+    return this.withLora(xl, prefix, this.baseLinear(xl, `${prefix}.weight`, bias ? `${prefix}.bias` : undefined));
+  }
+
+  /** x Wᵀ (+ b) with W by key (8-bit when weightBits is 8) or a zero constant from `w()`. */
+  private baseLinear(x: Value, weight: Value | string, bias?: string): Value {
+    if (this.o.weightBits === 8 && typeof weight === 'string') return this.g.quantizedLinear(x, weight, bias);
+    return this.g.linear(x, weight, bias);
   }
 
   /** nn.Linear kept in float32 (time embedding / projection). */
@@ -231,8 +245,8 @@ class DitGraph {
     const kW = this.w(`${ca}.emo_k_proj.weight`, [D, this.c.emoDim]);
     const vW = this.w(`${ca}.emo_v_proj.weight`, [D, this.c.emoDim]);
     const emoRows = this.lo(g.squeeze(emo, [0]));
-    const ek = this.withLora(emoRows, `${ca}.emo_k_proj`, g.linear(emoRows, kW));
-    const ev = this.withLora(emoRows, `${ca}.emo_v_proj`, g.linear(emoRows, vW));
+    const ek = this.withLora(emoRows, `${ca}.emo_k_proj`, this.baseLinear(emoRows, kW));
+    const ev = this.withLora(emoRows, `${ca}.emo_v_proj`, this.baseLinear(emoRows, vW));
     const qf = this.reshapeTo(q, [emoFrames, [-1, D]]);
     return g.reshape(this.attend(qf, ek, ev), [1, -1, D]);
   }

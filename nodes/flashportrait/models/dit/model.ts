@@ -43,6 +43,8 @@ export interface DitModelOptions {
   readonly computeDtype?: DitComputeDtype;
   /** A LoRA (loadDitLora) added as low-rank branches next to the linears it targets. */
   readonly lora?: DitLora;
+  /** 8: the linears' weights in 8 bits (MatMulNBits; quantised once into `cacheDir`, which is then required). */
+  readonly weightBits?: 8;
 }
 
 export interface DitBuildStats {
@@ -53,6 +55,8 @@ export interface DitBuildStats {
   /** Initializers served from converted copies in the cache (dtype changes). */
   readonly convertedWeights: number;
   readonly weightBytes: number;
+  /** 8 when the linears hold 8-bit weights; undefined: float weights. */
+  readonly weightBits?: 8;
 }
 
 export class DitModel {
@@ -65,9 +69,9 @@ export class DitModel {
     const index = options.lora ? mergeWeightIndexes([weights.weights, options.lora.weights]) : weights.weights;
     const g = new GraphBuilder({ weights: index, name: 'flashportrait_dit', computeDtype });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
-    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches });
+    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits });
     const built = buildModel(g, { cacheDir: options.cacheDir });
-    const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes };
+    const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes, weightBits: options.weightBits };
     return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
   }
 
