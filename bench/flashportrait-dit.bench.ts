@@ -7,8 +7,8 @@ import { readGoldenCase } from '../tests/helpers/golden-io.ts';
 import { parseDitConfig } from '../nodes/flashportrait/models/dit/config.ts';
 import { ditFlops } from '../nodes/flashportrait/models/dit/flops.ts';
 import { DitModel } from '../nodes/flashportrait/models/dit/model.ts';
-import type { DitCallInputs } from '../nodes/flashportrait/models/dit/model.ts';
 import { loadDitWeights } from '../nodes/flashportrait/models/dit/weights.ts';
+import { windowCall } from '../tests/flashportrait/dit/window-call.ts';
 
 const WARMUP = 5;
 const RUNS = 50;
@@ -22,8 +22,7 @@ if (!golden) {
   console.log('golden fixtures absent: tiny-model timing skipped');
 } else {
   const weights = loadDitWeights(join(GOLDEN_ROOT, 'dit/Wan2.1-I2V-14B-720P'), join(GOLDEN_ROOT, 'dit/FlashPortrait/transformer.pt'));
-  const i = golden.inputs;
-  const call: DitCallInputs = { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i.context!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale: 1 };
+  const call = windowCall(golden.inputs);
   for (const impl of ['fused', 'plain'] as const) {
     const model = await DitModel.create(weights, { impl, session: { provider: 'cpu', log: () => {} } });
     for (let k = 0; k < WARMUP; k++) await model.predict(call);

@@ -7,11 +7,11 @@ import { compareOutputs, compareTensor, readGoldenCase } from '../../helpers/gol
 import { createTensor } from '../../../server/ml/index.ts';
 import type { Tensor } from '../../../server/ml/index.ts';
 import { DitModel } from '../../../nodes/flashportrait/models/dit/model.ts';
-import type { DitCallInputs } from '../../../nodes/flashportrait/models/dit/model.ts';
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { AttentionImpl } from '../../../nodes/flashportrait/models/dit/graph.ts';
 import { ditTransformer } from '../../../nodes/flashportrait/models/dit/transformer-call.ts';
 import type { TransformerCall } from '../../../nodes/flashportrait/pipeline/networks.ts';
+import { windowCall } from './window-call.ts';
 
 const dir = goldenDir('dit');
 const TOL = 1e-4;
@@ -28,10 +28,7 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
   const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
-  const call = (context: 'context' | 'context_neg', ipScale: number): DitCallInputs => {
-    const i = golden!.inputs;
-    return { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i[context]!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale };
-  };
+  const call = (context: 'context' | 'context_neg', ipScale: number) => windowCall(golden!.inputs, ipScale, context);
   const models = new Map<AttentionImpl, DitModel>();
   beforeAll(async () => {
     const weights = loadDitWeights(base, overlay);

@@ -15,12 +15,12 @@ import type { DType, ProviderChoice } from '../../../server/ml/index.ts';
 import { onnx } from '../../../server/ml/onnx/proto.ts';
 import type { OnnxTypes } from '../../../server/ml/onnx/proto.ts';
 import { DitModel } from '../../../nodes/flashportrait/models/dit/model.ts';
-import type { DitCallInputs } from '../../../nodes/flashportrait/models/dit/model.ts';
 import { buildDitGraph } from '../../../nodes/flashportrait/models/dit/graph.ts';
 import type { AttentionImpl } from '../../../nodes/flashportrait/models/dit/graph.ts';
 import { isEmotionProjection } from '../../../nodes/flashportrait/models/dit/parameter-shapes.ts';
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
+import { windowCall } from './window-call.ts';
 
 const dir = goldenDir('dit');
 /** fp16 vs fp32 budget: |a - e| <= FP16_TOL * max(1, |e|) (measured worst: see the README). */
@@ -100,10 +100,7 @@ describe.skipIf(!dir)('FlashPortrait DiT in fp16 / bf16', () => {
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
   const cacheDir = mkdtempSync(join(tmpdir(), 'flashgraph-dit-fp16-'));
-  const call = (ipScale: number): DitCallInputs => {
-    const i = golden!.inputs;
-    return { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i.context!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale };
-  };
+  const call = (ipScale: number) => windowCall(golden!.inputs, ipScale);
   let weights: DitWeights;
   const models = new Map<string, DitModel>();
   beforeAll(async () => {

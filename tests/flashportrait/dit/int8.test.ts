@@ -15,12 +15,12 @@ import { quantizeBlocks8 } from '../../../server/ml/onnx/weight-cache.ts';
 import { onnx } from '../../../server/ml/onnx/proto.ts';
 import type { OnnxTypes } from '../../../server/ml/onnx/proto.ts';
 import { DitModel } from '../../../nodes/flashportrait/models/dit/model.ts';
-import type { DitCallInputs } from '../../../nodes/flashportrait/models/dit/model.ts';
 import { buildDitGraph } from '../../../nodes/flashportrait/models/dit/graph.ts';
 import type { AttentionImpl } from '../../../nodes/flashportrait/models/dit/graph.ts';
 import { isEmotionProjection } from '../../../nodes/flashportrait/models/dit/parameter-shapes.ts';
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
+import { windowCall } from './window-call.ts';
 
 const dir = goldenDir('dit');
 /** 8-bit vs fp32 budget: |a - e| <= Q8_TOL * max(1, |e|) (measured worst: see the models README). */
@@ -74,10 +74,7 @@ describe.skipIf(!dir)('FlashPortrait DiT with 8-bit linear weights', () => {
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
   const cacheDir = mkdtempSync(join(tmpdir(), 'flashgraph-dit-q8-'));
-  const call = (ipScale: number): DitCallInputs => {
-    const i = golden!.inputs;
-    return { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i.context!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale };
-  };
+  const call = (ipScale: number) => windowCall(golden!.inputs, ipScale);
   let weights: DitWeights;
   const models = new Map<string, DitModel>();
   beforeAll(async () => {

@@ -9,12 +9,12 @@ import { compareTensor, readGoldenCase } from '../../helpers/golden-io.ts';
 import { createTensor, openWeights, readTensorFloat32, writeSafetensors } from '../../../server/ml/index.ts';
 import type { Tensor } from '../../../server/ml/index.ts';
 import { DitModel } from '../../../nodes/flashportrait/models/dit/model.ts';
-import type { DitCallInputs } from '../../../nodes/flashportrait/models/dit/model.ts';
 import { loadDitLora } from '../../../nodes/flashportrait/models/dit/lora.ts';
 import { ditParameterShapes } from '../../../nodes/flashportrait/models/dit/parameter-shapes.ts';
 import { loadDitWeights, overlayWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import { SeededRandom } from '../../../nodes/flashportrait/seeded-noise.ts';
+import { windowCall } from './window-call.ts';
 
 const dir = goldenDir('dit');
 const scratch = mkdtempSync(join(tmpdir(), 'fg-dit-lora-'));
@@ -37,10 +37,7 @@ describe.skipIf(!dir)('DiT LoRA branch on the window/ golden case', () => {
   const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
   let weights: DitWeights;
   let loraPath: string;
-  const call = (): DitCallInputs => {
-    const i = golden!.inputs;
-    return { x: i.x!, y: i.y!, t: (i.t!.data as Float32Array)[0]!, context: i.context!, clipFea: i.clip_fea!, emoProj: i.emo_proj!, ipScale: 1 };
-  };
+  const call = () => windowCall(golden!.inputs);
   const predict = async (w: DitWeights, options: Parameters<typeof DitModel.create>[1] = {}): Promise<Tensor> => {
     const model = await DitModel.create(w, { ...options, session: { provider: 'cpu', log } });
     try {
