@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyControlAfterGenerate, RANDOMIZE_LIMIT, uiToApi, type ControlChange } from '../../server/workflow/index.ts';
-import { fixture, objectInfo } from './helpers.ts';
-
-/** A seeded PRNG (mulberry32), so random choices are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { fixture, objectInfo, prng } from './helpers.ts';
 
 function sampler(values: unknown[]) {
   return { nodes: [{ id: 3, type: 'KSampler', mode: 0, widgets_values: values }], links: [], version: 0.4 };

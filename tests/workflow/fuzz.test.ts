@@ -5,21 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPlainObject } from '../../server/runtime/validate.ts';
 import { apiToUi, applyControlAfterGenerate, detectWorkflow, toApiPrompt, uiToApi, WorkflowError } from '../../server/workflow/index.ts';
-import { FIXTURES, objectInfo } from './helpers.ts';
+import { FIXTURES, objectInfo, prng } from './helpers.ts';
 
 const SEED = 20240613;
 const CASES = 1000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sources = ['default-graph.json', 'video-pipeline.json', 'mute-bypass.v1.json', 'reroutes-primitives.json', 'subgraph.v1.json'].map((f) =>
   readFileSync(join(FIXTURES, f), 'utf8'),
