@@ -8,6 +8,15 @@ import { tempDir } from '../helpers/engine.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until `condition` holds; fails the test after `timeoutMs`. */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
 /** Writes a small solid PNG to output/ (the test stand-in for SaveImage). */
 export const TestSavePng: NodeDefinition = {
   type: 'TestSavePng',

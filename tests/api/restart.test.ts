@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/golden.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { sleep, startTestServer, stepsPrompt } from './helpers.ts';
+import { sleep, waitUntil, startTestServer, stepsPrompt } from './helpers.ts';
 
 const saveText = (text: string) => ({
   '1': { class_type: 'PrimitiveString', inputs: { value: text } },
   '2': { class_type: 'SaveText', inputs: { text: ['1', 0], filename_prefix: `restart/${text}` } },
 });
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(20);
-  }
-}
 
 describe('restart', () => {
   it('in process: close() interrupts the running prompt, keeps the pending ones, and they run after a restart', async () => {

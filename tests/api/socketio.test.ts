@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pngPrompt, startTestServer, stepsPrompt, type TestServer } from './helpers.ts';
+import { pngPrompt, startTestServer, stepsPrompt, waitUntil, type TestServer } from './helpers.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,16 +23,8 @@ async function connect(clientId: string, options: Parameters<typeof io>[1] = {})
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  await until(() => events.some((e) => e.type === 'status'));
+  await waitUntil(() => events.some((e) => e.type === 'status'));
   return { socket, events };
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const finished = (events: Received[], promptId: string) => () =>
@@ -44,7 +36,7 @@ describe('socket.io transport', () => {
     expect(events[0]).toEqual({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: 'editor-1' } });
     const res = await server.post('/api/prompt', { prompt: pngPrompt('sio/out', 10), client_id: 'editor-1' });
     const { prompt_id: id } = (await res.json()) as { prompt_id: string };
-    await until(finished(events, id));
+    await waitUntil(finished(events, id));
 
     const types = events.filter((e) => e.data?.prompt_id === id).map((e) => e.type);
     expect(types).toEqual([
@@ -73,8 +65,8 @@ describe('socket.io transport', () => {
     const resB = await server.post('/prompt', { prompt: stepsPrompt(6, 0, { tag: 'b' }), client_id: 'sio-b' });
     const idA = ((await resA.json()) as any).prompt_id;
     const idB = ((await resB.json()) as any).prompt_id;
-    await until(finished(a.events, idA));
-    await until(finished(b.events, idB));
+    await waitUntil(finished(a.events, idA));
+    await waitUntil(finished(b.events, idB));
     expect(a.events.filter((e) => e.type !== 'status' && e.data.prompt_id !== idA)).toEqual([]);
     expect(b.events.filter((e) => e.type !== 'status' && e.data.prompt_id !== idB)).toEqual([]);
     expect(a.events.filter((e) => e.type === 'progress')).toHaveLength(4);
@@ -91,7 +83,7 @@ describe('socket.io transport', () => {
   it('answers feature_flags with the server flags', async () => {
     const { socket, events } = await connect('sio-flags');
     socket.emit('feature_flags', { supports_preview_metadata: true });
-    await until(() => events.some((e) => e.type === 'feature_flags'));
+    await waitUntil(() => events.some((e) => e.type === 'feature_flags'));
     expect(events.find((e) => e.type === 'feature_flags')!.data).toEqual({ supports_preview_metadata: true, max_upload_size: 100 * 1024 * 1024 });
     socket.disconnect();
   });

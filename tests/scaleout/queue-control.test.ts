@@ -1,18 +1,10 @@
 // Pause, reorder, cancel and the jobs API behave the same on both queue backends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startTestServer, type TestServer } from '../api/helpers.ts';
+import { sleep, waitUntil, startTestServer, type TestServer } from '../api/helpers.ts';
 import { FAST_QUEUE_ENV, QUEUE_PACK, redisAvailable, startRedis, workPrompt, type TestRedis } from './redis-harness.ts';
 
 const hasRedis = redisAvailable();
 Object.assign(process.env, FAST_QUEUE_ENV);
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
 
 let redis: TestRedis | undefined;
 beforeAll(async () => {

@@ -3,19 +3,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisPromptService } from '../../server/scaleout/redis-service.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { sleep, startTestServer, WsClient, type TestServer } from '../api/helpers.ts';
+import { sleep, waitUntil, startTestServer, WsClient, type TestServer } from '../api/helpers.ts';
 import { FAST_QUEUE_ENV, QUEUE_PACK, redisAvailable, startRedis, startWorker, workPrompt, type TestRedis, type WorkerProcess } from './redis-harness.ts';
 
 const hasRedis = redisAvailable();
 Object.assign(process.env, FAST_QUEUE_ENV);
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
 
 describe.skipIf(!hasRedis)('Redis queue with graph worker processes', () => {
   let redis: TestRedis;
