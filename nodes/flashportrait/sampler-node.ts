@@ -9,6 +9,7 @@ import { networksFromPipe } from './pipe-networks.ts';
 import type { PipeNetworksOptions } from './pipe-networks.ts';
 import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
 import { runFlashPortraitNode } from './pipeline/node.ts';
+import type { FloatImage } from './pipeline/node.ts';
 import type { LatentPreview } from './pipeline/preview.ts';
 import { HEAD_EMOTION_FEATURE_WIDTH } from './pipeline/sampler.ts';
 import type { SchedulerName } from './pipeline/schedulers/index.ts';
@@ -71,6 +72,15 @@ function assertFeatures(value: unknown): HeadEmoFeatures {
   return features;
 }
 
+/** initial_video_frames' first frame (the only one the conditioning mask keeps). */
+async function firstInitialFrame(frames: Image | undefined): Promise<FloatImage | undefined> {
+  if (!frames) return undefined;
+  if (frames.count < 1) throw new Error('initial_video_frames has no frames');
+  if (frames.count > 1) warnOnce(`initial_video_frames has ${frames.count} frames; only the first conditions the video (the released pipeline masks out the rest)`);
+  const first = await toFloat32(frames, { layout: 'BHWC', start: 0, count: 1 });
+  return { height: frames.height, width: frames.width, data: first.data };
+}
+
 /** The first latent frame of a step's preview as PNG bytes. */
 async function previewPng(preview: LatentPreview): Promise<Uint8Array> {
   const plane = preview.height * preview.width * 3;
@@ -112,7 +122,10 @@ export const FlashPortraitSampler: NodeDefinition = {
       context_overlap: { type: 'INT', default: 30, min: 0, max: 1000, tooltip: 'Frames shared by consecutive windows.' },
     },
     optional: {
-      initial_video_frames: { type: 'IMAGE', tooltip: 'Not supported yet: connecting it is an error.' },
+      initial_video_frames: {
+        type: 'IMAGE',
+        tooltip: 'Replaces the tiled reference as the conditioning video. As in the released pipeline only its first frame survives the conditioning mask: that frame (resized to the output size) becomes the frame the animation starts from, while the reference image still gives identity through CLIP. E.g. the last frame of a previous clip, to continue it.',
+      },
       scheduler: { type: 'COMBO', options: SCHEDULERS, default: 'euler' },
       acceleration: {
         type: 'COMBO', options: ACCELERATIONS, default: 'none',
@@ -124,10 +137,10 @@ export const FlashPortraitSampler: NodeDefinition = {
   async execute(inputs, ctx) {
     const pipe = assertPipe(inputs.pipe);
     const features = assertFeatures(inputs.head_emo_features);
-    if (inputs.initial_video_frames) throw new Error('initial_video_frames is not supported by FlashGraph yet; disconnect it');
     const image = inputs.image as Image;
     if (image.count < 1) throw new Error('image has no frames');
     const reference = await toFloat32(image, { layout: 'BHWC', start: 0, count: 1 });
+    const initialFrame = await firstInitialFrame(inputs.initial_video_frames as Image | undefined);
     const acceleration = (inputs.acceleration ?? 'none') as (typeof ACCELERATIONS)[number];
     const scheduler: SchedulerName = acceleration === 'distill4' ? 'step_distill' : ((inputs.scheduler ?? 'euler') as SchedulerName);
     const steps = acceleration === 'distill4' ? DISTILL_STEPS : (inputs.steps as number);
@@ -140,6 +153,7 @@ export const FlashPortraitSampler: NodeDefinition = {
     const networks = networksFromPipe(pipe, modelManagerOf(ctx), { ...(fast.lora ? { lora: fast.lora } : {}), ...(fast.tinyVae ? { tinyVae: fast.tinyVae } : {}) });
     const output = await runFlashPortraitNode({
       image: { height: image.height, width: image.width, data: reference.data },
+      ...(initialFrame ? { initialFrame } : {}),
       headEmotionFeatures: features.data,
       prompt: inputs.prompt as string,
       negativePrompt: inputs.negative_prompt as string,

@@ -15,7 +15,7 @@ import type { ModelManager } from '../../server/ml/model-manager.ts';
 import type { ApiPrompt, FileRef, HistoryEntry } from '../../types/api.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { DEMO_DRIVING_FRAMES, DEMO_DRIVING_VIDEO, DEMO_REFERENCE_IMAGE } from '../../nodes/flashportrait/demo/demo-media.ts';
-import { probe } from '../media/helpers.ts';
+import { frameRgb, probe } from '../media/helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const graph = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'graph.js'), ...args], { encoding: 'utf8', cwd: root });
@@ -155,6 +155,30 @@ describe('FlashPortrait demo workflow', () => {
     const ids = (host!.runner.options.env.services.models as ModelManager).loadedIds();
     expect(ids.some((id) => id.includes('+lora:') && id.includes('fast_lora_rank64.safetensors'))).toBe(true);
     expect(ids.some((id) => id.startsWith('flashportrait/vae:') && id.includes('fast_vae.pth'))).toBe(true);
+  }, 60_000);
+
+  it('initial_video_frames: its first frame anchors the video; the reference itself as initial frames changes nothing', async () => {
+    const base0 = JSON.parse(readFileSync(join(root, 'workflows', 'flashportrait-demo.api.json'), 'utf8')) as ApiPrompt;
+    base0['6']!.inputs.seed = 1234;
+    const frames = async (p: ApiPrompt) => {
+      const submitted = await host!.runner.submit({ prompt: p });
+      if (!submitted.ok) throw new Error(JSON.stringify(submitted));
+      const entry = await host!.runner.waitFor(submitted.promptId);
+      expect(entry.status.status_str).toBe('success');
+      const saved = Object.values(entry.outputs).flatMap((ui) => (ui.images ?? []) as FileRef[]).find((f) => f.filename.endsWith('.mp4'))!;
+      const file = join(base, saved.type, saved.subfolder, saved.filename);
+      expect(Number(videoStream(file).video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
+      return [0, 5, DEMO_DRIVING_FRAMES - 1].map((k) => createHash('sha256').update(frameRgb(file, k)).digest('hex'));
+    };
+    const plain = await frames(base0);
+    const withReference = structuredClone(base0);
+    withReference['6']!.inputs.initial_video_frames = ['5', 0];
+    expect(await frames(withReference)).toEqual(plain);
+    // The driving clip's frames (a different picture, a different size) as the starting canvas.
+    const withDriving = structuredClone(base0);
+    withDriving['6']!.inputs.initial_video_frames = ['2', 0];
+    const driven = await frames(withDriving);
+    expect(driven.every((digest, k) => digest !== plain[k])).toBe(true);
   }, 60_000);
 
   it('runs the UI workflow through the server as the editor queues it, and /view serves the mp4', async () => {

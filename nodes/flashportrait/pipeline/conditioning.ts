@@ -42,8 +42,8 @@ export function clipInput(image: RgbImage): Float32Array {
 }
 
 /**
- * The VAE's input: the reference image repeated over `frames` frames with every frame but the
- * first masked out (0 = mid-grey in [-1, 1]).
+ * The VAE's input: the anchor image (the reference, unless initial frames replace it) repeated over
+ * `frames` frames with every frame but the first masked out (0 = mid-grey in [-1, 1]).
  */
 export function maskedConditioningVideo(image: RgbImage, frames: number): PixelVideo {
   const { width, height } = image;

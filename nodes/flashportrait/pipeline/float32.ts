@@ -5,7 +5,8 @@ export const f32 = Math.fround;
 /** numpy.linspace in float64: `i * step + start`, the last element set to `stop` exactly. */
 export function numpyLinspace(start: number, stop: number, num: number): Float64Array {
   const out = new Float64Array(num);
-  const step = (stop - start) / (num - 1);
+  // numpy gives [start] for one point (its step would divide by zero).
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) out[i] = i * step + start;
   if (num > 1) out[num - 1] = stop;
   return out;

@@ -10,9 +10,20 @@ import type { SamplingControl, SamplingResult } from './sampler.ts';
 import type { SchedulerName } from './schedulers/index.ts';
 import type { RgbImage } from './conditioning.ts';
 
+export interface FloatImage {
+  readonly height: number;
+  readonly width: number;
+  readonly data: Float32Array;
+}
+
 export interface NodeInputs {
   /** ComfyUI IMAGE [1, H, W, 3], floats in [0, 1]. */
-  readonly image: { readonly height: number; readonly width: number; readonly data: Float32Array };
+  readonly image: FloatImage;
+  /**
+   * First frame of initial_video_frames [1, H', W', 3]: replaces the tiled reference as the
+   * conditioning video (resized to the output size like the reference; any aspect ratio is stretched).
+   */
+  readonly initialFrame?: FloatImage;
   /** [frames, 554] */
   readonly headEmotionFeatures: Float32Array;
   readonly prompt?: string;
@@ -41,7 +52,7 @@ export interface NodeOutput {
 }
 
 /** float [H, W, 3] in [0,1] -> bytes by truncation, as numpy's astype(uint8) after *255. */
-export function imageToBytes(image: NodeInputs['image']): RgbImage {
+export function imageToBytes(image: FloatImage): RgbImage {
   const data = new Uint8Array(image.data.length);
   for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.trunc(f32(image.data[i]! * 255))));
   return { width: image.width, height: image.height, data };
@@ -53,10 +64,12 @@ export async function runFlashPortraitNode(inputs: NodeInputs, networks: FlashPo
   const size = nodeReferenceSize(source.width, source.height, inputs.maxSize);
   if (size.width < 16 || size.height < 16) throw new Error(`max_size ${inputs.maxSize} makes the reference ${size.width}x${size.height}; both sides must be at least 16`);
   const reference = resizeLanczos(source, size.width, size.height);
+  const anchorFrame = inputs.initialFrame ? resizeLanczos(imageToBytes(inputs.initialFrame), size.width, size.height) : undefined;
   const channels = inputs.latentChannels ?? 16;
   const latentShape = { channels, frames: latentFramesFor(frames), height: size.height / 8, width: size.width / 8 };
   const sampling = await sampleFlashPortrait({
     reference,
+    ...(anchorFrame ? { anchorFrame } : {}),
     headEmotionFeatures: inputs.headEmotionFeatures.subarray(0, frames * HEAD_EMOTION_FEATURE_WIDTH),
     prompt: inputs.prompt ?? '',
     negativePrompt: inputs.negativePrompt ?? '',

@@ -27,8 +27,13 @@ export const HEAD_EMOTION_FEATURE_WIDTH = 554;
 export const MIN_DRIVING_FRAMES = 5;
 
 export interface SamplingRequest {
-  /** Reference portrait, already at the output size (multiples of 16). */
+  /** Reference portrait, already at the output size (multiples of 16): CLIP identity and, by default, the anchor frame. */
   readonly reference: RgbImage;
+  /**
+   * The conditioning video's first frame when it is not the reference (the node's
+   * initial_video_frames), same size as the reference. Only frame 0 survives the conditioning mask.
+   */
+  readonly anchorFrame?: RgbImage;
   /** Driving features [frames, 554]; the frame count is rounded down to 4k+1. */
   readonly headEmotionFeatures: Float32Array;
   readonly prompt: string;
@@ -105,6 +110,10 @@ function abortError(signal: AbortSignal): Error {
 export async function sampleFlashPortrait(request: SamplingRequest, networks: FlashPortraitNetworks, control: SamplingControl = {}): Promise<SamplingResult> {
   const { reference, latentChannels: channels } = request;
   if (reference.width % 16 !== 0 || reference.height % 16 !== 0) throw new Error(`reference size ${reference.width}x${reference.height} must be a multiple of 16`);
+  const anchor = request.anchorFrame ?? reference;
+  if (anchor.width !== reference.width || anchor.height !== reference.height) {
+    throw new Error(`anchor frame ${anchor.width}x${anchor.height} must have the reference's size ${reference.width}x${reference.height}`);
+  }
   if (request.headEmotionFeatures.length % HEAD_EMOTION_FEATURE_WIDTH !== 0) throw new Error(`head emotion features must be [frames, ${HEAD_EMOTION_FEATURE_WIDTH}]`);
   if (request.alp) validateAlp(request.alp);
   const videoFrames = usableDrivingFrames(request.headEmotionFeatures.length / HEAD_EMOTION_FEATURE_WIDTH);
@@ -126,8 +135,8 @@ export async function sampleFlashPortrait(request: SamplingRequest, networks: Fl
   const positive = await networks.textEncoder(request.prompt);
   const negative: Embedding = needsNegativePrompt(cfg) ? await networks.textEncoder(request.negativePrompt) : undefined;
   const clip = await networks.clipImage(clipInput(reference), reference.height, reference.width);
-  // One window's conditioning, shared by all windows (the reference sits on every window's frame 0).
-  const encoded = await networks.vaeEncode(maskedConditioningVideo(reference, videoFramesForLatents(plan.contextSize)));
+  // One window's conditioning, shared by all windows (the anchor sits on every window's frame 0).
+  const encoded = await networks.vaeEncode(maskedConditioningVideo(anchor, videoFramesForLatents(plan.contextSize)));
   const y = conditioningLatents(maskLatents(plan.contextSize, shape.height, shape.width), encoded);
   if (y.length !== (4 + channels) * plan.contextSize * shape.height * shape.width) {
     throw new Error(`VAE encode returned ${encoded.length} values, expected [${channels}, ${plan.contextSize}, ${shape.height}, ${shape.width}]`);

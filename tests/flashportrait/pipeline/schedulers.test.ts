@@ -102,3 +102,14 @@ describe.skipIf(!SAMPLER_GOLDEN)('schedulers vs sampler goldens', () => {
     expect(createStepDistill({ shift: 1 }).schedule.sigmas[2]).toBe(Math.fround(0.49999994));
   });
 });
+
+describe('one-step schedules', () => {
+  it.each(['euler', 'unipc', 'dpmpp'] as const)('%s with steps 1 starts at sigma 1 (numpy linspace of one point) and ends at 0', (name) => {
+    const { timesteps, sigmas } = createScheduler({ name, steps: 1, shift: 5 }).schedule;
+    expect(timesteps).toHaveLength(1);
+    expect(Number.isFinite(timesteps[0])).toBe(true);
+    expect(timesteps[0]).toBeGreaterThan(990);
+    expect(Array.from(sigmas).at(-1)).toBe(0);
+    expect(sigmas[0]).toBeGreaterThan(0.99);
+  });
+});
