@@ -14,18 +14,21 @@ export function demoFaceLuma(x: number, y: number, t: number): number {
   return features ? 40 : 215;
 }
 
-export function demoDrivingFrames(count: number, fps = 25): Image {
-  const size = DEMO_FRAME_SIZE;
-  const data = new Uint8Array(count * size * size * 3);
+/** `count` frames of the demo face; another `size` scales the picture (the face keeps its share of the frame). */
+export function demoDrivingFrames(count: number, fps = 25, size = { width: DEMO_FRAME_SIZE, height: DEMO_FRAME_SIZE }): Image {
+  const { width, height } = size;
+  const sx = DEMO_FRAME_SIZE / width;
+  const sy = DEMO_FRAME_SIZE / height;
+  const data = new Uint8Array(count * width * height * 3);
   for (let f = 0; f < count; f++) {
     const t = f / fps;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const v = demoFaceLuma(x, y, t);
-        const o = ((f * size + y) * size + x) * 3;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const v = demoFaceLuma(x * sx, y * sy, t);
+        const o = ((f * height + y) * width + x) * 3;
         data[o] = v; data[o + 1] = v; data[o + 2] = v;
       }
     }
   }
-  return imageFromPixels(data, count, size, size, `demo face x${count}`);
+  return imageFromPixels(data, count, width, height, `demo face x${count}`);
 }
