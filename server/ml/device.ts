@@ -1,7 +1,7 @@
 // Choosing an execution provider. ORT throws when a requested EP cannot start (it does not fall
 // back), so every non-CPU provider is probed with a one-node session first and the reason for any
 // fallback is reported.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -56,6 +56,27 @@ function installHint(provider: ExecutionProviderName): string {
   return '';
 }
 
+/**
+ * On Linux a GPU shows up as a device node: /dev/nvidia0 (NVIDIA), /dev/dri/renderD* (Mesa, AMD,
+ * Intel) or /dev/dxg (WSL). Without one, Dawn can only find software Vulkan, which it rejects after
+ * printing native errors, so WebGPU is not tried at all.
+ */
+export function linuxGpuDeviceNode(listDevices: (dir: string) => readonly string[] = safeList): string | undefined {
+  const dev = listDevices('/dev');
+  const direct = dev.find((name) => name === 'nvidia0' || name === 'dxg');
+  if (direct) return `/dev/${direct}`;
+  const render = dev.includes('dri') ? listDevices('/dev/dri').find((name) => name.startsWith('renderD')) : undefined;
+  return render ? `/dev/dri/${render}` : undefined;
+}
+
+function safeList(dir: string): readonly string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** Whether a provider can create a session here; cached per process. */
 export function probeProvider(provider: ExecutionProviderName): Promise<ProbeResult> {
   if (provider === 'cpu') return Promise.resolve({ ok: true });
@@ -67,6 +88,9 @@ export function probeProvider(provider: ExecutionProviderName): Promise<ProbeRes
       // log level silences: say so without trying.
       if (provider === 'cuda' && !existsSync(join(ORT_BINARIES, 'libonnxruntime_providers_cuda.so'))) {
         return { ok: false, reason: `libonnxruntime_providers_cuda.so is not in ${ORT_BINARIES}${installHint(provider)}` };
+      }
+      if (provider === 'webgpu' && process.platform === 'linux' && !linuxGpuDeviceNode()) {
+        return { ok: false, reason: 'no GPU device on this machine (none of /dev/nvidia0, /dev/dri/renderD*, /dev/dxg)' };
       }
       try {
         const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [provider], logSeverityLevel: 4 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goldenDir } from '../helpers/golden.ts';
-import { probeProvider, resolveExecutionProvider } from '../../server/ml/device.ts';
+import { linuxGpuDeviceNode, probeProvider, resolveExecutionProvider } from '../../server/ml/device.ts';
 import type { ProviderChoice } from '../../server/ml/device.ts';
 import { GraphBuilder } from '../../server/ml/onnx/graph-builder.ts';
 import { buildModel } from '../../server/ml/onnx/build-model.ts';
@@ -20,6 +20,15 @@ function tinyModel() {
 }
 
 describe('execution provider selection', () => {
+  it('WebGPU is only tried where Linux shows a GPU device node', () => {
+    const fake = (tree: Record<string, string[]>) => (dir: string) => tree[dir] ?? [];
+    expect(linuxGpuDeviceNode(fake({ '/dev': ['null', 'tty', 'shm'] }))).toBeUndefined();
+    expect(linuxGpuDeviceNode(fake({ '/dev': ['null', 'dri'], '/dev/dri': ['card0'] }))).toBeUndefined();
+    expect(linuxGpuDeviceNode(fake({ '/dev': ['null', 'dri'], '/dev/dri': ['card0', 'renderD128'] }))).toBe('/dev/dri/renderD128');
+    expect(linuxGpuDeviceNode(fake({ '/dev': ['nvidiactl', 'nvidia0', 'nvidia-uvm'] }))).toBe('/dev/nvidia0');
+    expect(linuxGpuDeviceNode(fake({ '/dev': ['dxg'] }))).toBe('/dev/dxg');
+  });
+
   it('the fallback logic reports each unavailable provider and why (injected probes)', async () => {
     const probe = async (p: string) => (p === 'cpu' ? { ok: true as const } : { ok: false as const, reason: `${p} broken here` });
     const auto = await resolveExecutionProvider('auto', 'fp16', probe);
