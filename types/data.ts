@@ -235,9 +235,14 @@ export function imageFromFloat32(tensor: Tensor<Float32Array>, layout: 'BHWC' | 
       const rest = i - frame * plane * 3;
       value = src[frame * plane * 3 + (rest % 3) * plane + Math.floor(rest / 3)]!;
     }
-    pixels[i] = value <= 0 ? 0 : value >= 1 ? 255 : Math.round(value * 255);
+    pixels[i] = unitFloatToByte(value);
   }
   return imageFromPixels(pixels, b, width, height, 'float tensor');
+}
+
+/** A 0..1 float as an 8-bit level: clamped and rounded, as saving would. */
+export function unitFloatToByte(value: number): number {
+  return value <= 0 ? 0 : value >= 1 ? 255 : Math.round(value * 255);
 }
 
 /** Every frame in one uint8 tensor `[B,H,W,3]`: for nodes that truly need them all at once. */

@@ -23,7 +23,8 @@ import { modelKeyOf, Umt5Encoder } from './models/t5/text-encoder.ts';
 import type { TokenBatch } from './models/t5/text-encoder.ts';
 import { Umt5Tokenizer } from './models/t5/tokenizer.ts';
 import { TinyVaeDecoder } from './models/vae/tiny-vae.ts';
-import { WanVae } from './models/vae/wan-vae.ts';
+import { latentFrames, WanVae } from './models/vae/wan-vae.ts';
+import type { PixelVideo } from './pipeline/conditioning.ts';
 import type { FlashPortraitNetworks, TransformerCall } from './pipeline/networks.ts';
 import type { FlashPortraitPipe } from './types.ts';
 
@@ -222,6 +223,14 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   const portraitBytes = (): number => fileBytes([files.portraitEncoder]);
   const loadPortrait = async (): Promise<PortraitEncoderModel> => PortraitEncoderModel.create(files.portraitEncoder, { cacheDir, session: await session() });
 
+  const decodeWhole: FlashPortraitNetworks['vaeDecode'] = async (latents, shape) => {
+    const input = createTensor('float32', [1, shape.channels, shape.frames, shape.height, shape.width], latents);
+    const video = tinyVae
+      ? await use('vae', tinyVae, () => fileBytes([tinyVae]), loadTinyVae, (vae) => vae.decode(input))
+      : await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.decode(input));
+    return pixelVideo(video);
+  };
+
   return {
     transformer: (call: TransformerCall) => use('transformer', transformerKey, transformerBytes, loadTransformer, (model) => model.call(call)),
     async vaeEncode(video) {
@@ -229,13 +238,14 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
       const latents = await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.encode(input));
       return latents.data as Float32Array;
     },
-    async vaeDecode(latents, shape) {
+    vaeDecode: decodeWhole,
+    async vaeDecodeChunks(latents, shape, onChunk) {
+      // The tiny decoder has no causal caches to stream with; it is light enough to run whole.
+      if (tinyVae) return onChunk(await decodeWhole(latents, shape));
       const input = createTensor('float32', [1, shape.channels, shape.frames, shape.height, shape.width], latents);
-      const video = tinyVae
-        ? await use('vae', tinyVae, () => fileBytes([tinyVae]), loadTinyVae, (vae) => vae.decode(input))
-        : await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.decode(input));
-      const [, , frames, height, width] = video.shape as [number, number, number, number, number];
-      return { frames, height, width, data: video.data as Float32Array };
+      await use('vae', files.vae, vaeBytes, loadVae, async (vae) => {
+        for await (const chunk of vae.decodeFrames(latentFrames(input))) await onChunk(pixelVideo(chunk));
+      });
     },
     async portraitEncoder(call) {
       const frames = call.frameEnd - call.frameStart;
@@ -248,4 +258,10 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
       return tensorOf((await promptEmbedder().embed([prompt]))[0], 'text encoder');
     },
   };
+}
+
+/** [1, 3, F, H, W] -> the pipeline's pixel video. */
+function pixelVideo(video: Tensor): PixelVideo {
+  const [, , frames, height, width] = video.shape as [number, number, number, number, number];
+  return { frames, height, width, data: video.data as Float32Array };
 }

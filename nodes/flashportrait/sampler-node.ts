@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
-import { imageFromFloat32, toFloat32 } from '../../types/data.ts';
+import { imageFromPixels, toFloat32, unitFloatToByte } from '../../types/data.ts';
 import type { Image } from '../../types/data.ts';
 import type { FlashPortraitModelFiles } from './model-files.ts';
 import { networksFromPipe } from './pipe-networks.ts';
 import type { PipeNetworksOptions } from './pipe-networks.ts';
 import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
-import { runFlashPortraitNode } from './pipeline/node.ts';
+import { decodeNodeFrames, nodeOutputSize, sampleNodeLatents } from './pipeline/node.ts';
 import type { FloatImage } from './pipeline/node.ts';
 import type { LatentPreview } from './pipeline/preview.ts';
 import { HEAD_EMOTION_FEATURE_WIDTH } from './pipeline/sampler.ts';
@@ -151,7 +151,7 @@ export const FlashPortraitSampler: NodeDefinition = {
     const fast = fastModePlan(pipe.files, acceleration);
     for (const warning of fast.warnings) warnOnce(warning);
     const networks = networksFromPipe(pipe, modelManagerOf(ctx), { ...(fast.lora ? { lora: fast.lora } : {}), ...(fast.tinyVae ? { tinyVae: fast.tinyVae } : {}) });
-    const output = await runFlashPortraitNode({
+    const { sampling } = await sampleNodeLatents({
       image: { height: image.height, width: image.width, data: reference.data },
       ...(initialFrame ? { initialFrame } : {}),
       headEmotionFeatures: features.data,
@@ -182,6 +182,14 @@ export const FlashPortraitSampler: NodeDefinition = {
     });
     await Promise.allSettled(previews);
     ctx.throwIfInterrupted();
-    return [imageFromFloat32({ shape: [output.frames, output.height, output.width, 3], data: output.images })];
+    // Decoded a chunk at a time straight into 8-bit frames: the float video is never held whole.
+    const size = nodeOutputSize(sampling.latents.shape);
+    const pixels = new Uint8Array(size.frames * size.height * size.width * 3);
+    let written = 0;
+    await decodeNodeFrames(sampling.latents, networks, (frames) => {
+      for (let i = 0; i < frames.length; i++) pixels[written + i] = unitFloatToByte(frames[i]!);
+      written += frames.length;
+    }, ctx.signal);
+    return [imageFromPixels(pixels, size.frames, size.width, size.height, 'FlashPortraitSampler')];
   },
 };

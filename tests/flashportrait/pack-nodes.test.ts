@@ -153,6 +153,31 @@ describe('networks from the pipe (demo model set)', () => {
     await manager.unloadAll();
   });
 
+  it('the Wan VAE decodes chunk by chunk (1 frame, then 4 per latent frame) to the whole decode', async () => {
+    const manager = new ModelManager({ log: () => {} });
+    const networks = networksFromPipe(pipe('default'), manager, { log: () => {} });
+    const shape = { channels: 16, frames: 3, height: 4, width: 6 };
+    const latents = Float32Array.from({ length: 16 * 3 * 4 * 6 }, (_, i) => Math.sin(i * 0.61));
+    const whole = await networks.vaeDecode(latents, shape);
+    const chunks: { frames: number; data: Float32Array }[] = [];
+    await networks.vaeDecodeChunks!(latents, shape, (chunk) => { chunks.push(chunk); });
+    expect(chunks.map((c) => c.frames)).toEqual([1, 4, 4]);
+    const plane = whole.height * whole.width;
+    let worst = 0;
+    let frame = 0;
+    for (const chunk of chunks) {
+      for (let c = 0; c < 3; c++) {
+        for (let f = 0; f < chunk.frames; f++) {
+          for (let i = 0; i < plane; i++) worst = Math.max(worst, Math.abs(chunk.data[(c * chunk.frames + f) * plane + i]! - whole.data[(c * whole.frames + frame + f) * plane + i]!));
+        }
+      }
+      frame += chunk.frames;
+    }
+    expect(frame).toBe(whole.frames);
+    expect(worst).toBeLessThan(1e-4);
+    await manager.unloadAll();
+  });
+
   it('sequential_cpu_offload keeps only the running network', async () => {
     const { manager, ran } = await exercise('sequential_cpu_offload');
     expect(manager.loadedIds()).toHaveLength(1);

@@ -49,6 +49,12 @@ export interface FlashPortraitNetworks {
   vaeEncode(video: PixelVideo): Promise<Float32Array>;
   /** Pixel video [3, F, H, W] in about [-1, 1] of latents [C, T, h, w]. */
   vaeDecode(latents: Float32Array, shape: LatentShape): Promise<PixelVideo>;
+  /**
+   * The same video decoded a latent frame at a time (the original's chunk loop), each chunk of
+   * consecutive frames [3, n, H, W] handed to `onChunk` in order: memory independent of the length.
+   * Optional; without it the node decodes the whole video at once.
+   */
+  vaeDecodeChunks?(latents: Float32Array, shape: LatentShape, onChunk: (chunk: PixelVideo) => Promise<void> | void): Promise<void>;
   portraitEncoder(call: PortraitEncoderCall): Promise<PortraitEncoderOutput>;
   /** CLIP image features of [3, 1, H, W] in [-1, 1]. */
   clipImage(pixels: Float32Array, height: number, width: number): Promise<Embedding>;

@@ -8,7 +8,9 @@ import type { FlashPortraitNetworks } from './networks.ts';
 import { HEAD_EMOTION_FEATURE_WIDTH, latentFramesFor, sampleFlashPortrait, usableDrivingFrames } from './sampler.ts';
 import type { SamplingControl, SamplingResult } from './sampler.ts';
 import type { SchedulerName } from './schedulers/index.ts';
-import type { RgbImage } from './conditioning.ts';
+import { VAE_SPATIAL_STRIDE, videoFramesForLatents } from './conditioning.ts';
+import type { PixelVideo, RgbImage } from './conditioning.ts';
+import type { LatentShape, LatentVideo } from './latent-video.ts';
 
 export interface FloatImage {
   readonly height: number;
@@ -58,7 +60,14 @@ export function imageToBytes(image: FloatImage): RgbImage {
   return { width: image.width, height: image.height, data };
 }
 
-export async function runFlashPortraitNode(inputs: NodeInputs, networks: FlashPortraitNetworks, control: SamplingControl = {}): Promise<NodeOutput> {
+export interface NodeSampling {
+  /** The reference as resized for the output. */
+  readonly reference: RgbImage;
+  readonly sampling: SamplingResult;
+}
+
+/** Everything before decoding: resize, conditioning and the sampling loop. */
+export async function sampleNodeLatents(inputs: NodeInputs, networks: FlashPortraitNetworks, control: SamplingControl = {}): Promise<NodeSampling> {
   const frames = usableDrivingFrames(inputs.headEmotionFeatures.length / HEAD_EMOTION_FEATURE_WIDTH);
   const source = imageToBytes(inputs.image);
   const size = nodeReferenceSize(source.width, source.height, inputs.maxSize);
@@ -84,19 +93,67 @@ export async function runFlashPortraitNode(inputs: NodeInputs, networks: FlashPo
     contextOverlap: inputs.contextOverlap,
     alp: inputs.alp,
   }, networks, control);
-  const video = await networks.vaeDecode(sampling.latents.data, sampling.latents.shape);
-  const { height, width } = video;
-  const plane = height * width;
-  const outFrames = video.frames - 1;
-  const images = new Float32Array(outFrames * plane * 3);
-  for (let f = 0; f < outFrames; f++) {
+  return { reference, sampling };
+}
+
+/** Size of the node's output: the decoded video without its first (reference) frame. */
+export function nodeOutputSize(latents: LatentShape): { frames: number; height: number; width: number } {
+  return { frames: videoFramesForLatents(latents.frames) - 1, height: latents.height * VAE_SPATIAL_STRIDE, width: latents.width * VAE_SPATIAL_STRIDE };
+}
+
+/**
+ * Decodes the latents and hands the output frames on in order, chunk by chunk, as ComfyUI IMAGE
+ * floats [n, H, W, 3] in [0, 1] (`x / 2 + 0.5`, clamped; the first decoded frame dropped). Streams
+ * when the networks can; interrupts are honoured between chunks.
+ */
+export async function decodeNodeFrames(
+  latents: LatentVideo,
+  networks: FlashPortraitNetworks,
+  onFrames: (frames: Float32Array, count: number) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const expected = nodeOutputSize(latents.shape);
+  let decoded = 0;
+  const take = async (chunk: PixelVideo): Promise<void> => {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('decoding aborted', 'AbortError');
+    if (chunk.height !== expected.height || chunk.width !== expected.width) {
+      throw new Error(`VAE decode returned ${chunk.width}x${chunk.height} frames, expected ${expected.width}x${expected.height}`);
+    }
+    const skip = decoded === 0 ? 1 : 0;
+    decoded += chunk.frames;
+    if (chunk.frames > skip) await onFrames(unitFrames(chunk, skip), chunk.frames - skip);
+  };
+  if (networks.vaeDecodeChunks) await networks.vaeDecodeChunks(latents.data, latents.shape, take);
+  else await take(await networks.vaeDecode(latents.data, latents.shape));
+  if (decoded - 1 !== expected.frames) throw new Error(`VAE decode returned ${decoded} frames, expected ${expected.frames + 1}`);
+}
+
+/** Frames `skip`.. of a [-1, 1] video [3, F, H, W] as [F - skip, H, W, 3] in [0, 1], float32 like torch. */
+function unitFrames(video: PixelVideo, skip: number): Float32Array {
+  const plane = video.height * video.width;
+  const count = video.frames - skip;
+  const out = new Float32Array(count * plane * 3);
+  for (let f = 0; f < count; f++) {
     for (let c = 0; c < 3; c++) {
-      const src = (c * video.frames + f + 1) * plane;
+      const src = (c * video.frames + f + skip) * plane;
       for (let i = 0; i < plane; i++) {
         const v = f32(f32(video.data[src + i]! / 2) + 0.5);
-        images[(f * plane + i) * 3 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
+        out[(f * plane + i) * 3 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
       }
     }
   }
-  return { images, frames: outFrames, height, width, reference, sampling };
+  return out;
+}
+
+/** FlashPortraitSampler.sample with the output gathered as floats (tests and goldens). */
+export async function runFlashPortraitNode(inputs: NodeInputs, networks: FlashPortraitNetworks, control: SamplingControl = {}): Promise<NodeOutput> {
+  const { reference, sampling } = await sampleNodeLatents(inputs, networks, control);
+  const { frames, height, width } = nodeOutputSize(sampling.latents.shape);
+  const images = new Float32Array(frames * height * width * 3);
+  let offset = 0;
+  await decodeNodeFrames(sampling.latents, networks, (chunk) => {
+    images.set(chunk, offset);
+    offset += chunk.length;
+  }, control.signal);
+  return { images, frames, height, width, reference, sampling };
 }
