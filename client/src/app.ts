@@ -304,6 +304,9 @@ function renderItem(item: GalleryItem) {
   const title = `node #${item.nodeId} · ${item.promptId.slice(0, 8)}`;
   if (item.kind === 'image') return html`<a class="fg-thumb" href=${item.url} target="_blank" title=${title}><img src=${item.url} alt=${title} /></a>`;
   if (item.kind === 'video') return html`<video class="fg-thumb" src=${item.url} title=${title} muted loop autoplay playsinline></video>`;
+  if (item.kind === 'audio') {
+    return html`<figure class="fg-thumb fg-audio" title=${title}><figcaption>${item.name}</figcaption><audio src=${item.url} controls preload="metadata"></audio></figure>`;
+  }
   return html`<pre class="fg-thumb fg-text" title=${title}>${item.text}</pre>`;
 }
 

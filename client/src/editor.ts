@@ -9,7 +9,7 @@ import { detectWorkflow } from '../../server/workflow/detect.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
-import { FlashNode, registerNodeTypes } from './node-types.ts';
+import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
 
 const AUTOSAVE_KEY = 'flashgraph.workflow';
 const UNDO_LIMIT = 50;
@@ -18,8 +18,10 @@ const FRONTEND_VERSION = 'flashgraph-editor-0.1';
 export interface GalleryItem {
   promptId: string;
   nodeId: string;
-  kind: 'image' | 'video' | 'text';
+  kind: 'image' | 'video' | 'audio' | 'text';
   url?: string;
+  /** The file name of a media item. */
+  name?: string;
   text?: string;
 }
 
@@ -499,13 +501,11 @@ function isFrontendOnly(type: string): boolean {
 
 function galleryItems(promptId: string, nodeId: string, ui: UiOutput, viewUrl: (file: FileRef) => string): GalleryItem[] {
   const items: GalleryItem[] = [];
-  const animated = Array.isArray(ui.animated) && ui.animated.some(Boolean);
-  for (const key of ['images', 'video', 'gifs']) {
+  for (const key of OUTPUT_FILE_KEYS) {
     for (const file of ui[key] ?? []) {
       if (typeof file !== 'object' || file === null || typeof (file as FileRef).filename !== 'string') continue;
       const ref = file as FileRef;
-      const isVideo = key !== 'images' || (animated && /\.(mp4|webm)$/i.test(ref.filename)) || /\.(mp4|webm|mov)$/i.test(ref.filename);
-      items.push({ promptId, nodeId, kind: isVideo ? 'video' : 'image', url: viewUrl(ref) });
+      items.push({ promptId, nodeId, kind: mediaKindOf(key, ref.filename), url: viewUrl(ref), name: ref.filename });
     }
   }
   for (const text of ui.text ?? []) items.push({ promptId, nodeId, kind: 'text', text: typeof text === 'string' ? text : JSON.stringify(text) });

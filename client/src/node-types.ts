@@ -21,12 +21,26 @@ export interface NodeServices {
 const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
 const COMBO_CONTROL_MODES = [...CONTROL_MODES, 'increment-wrap'];
 const VIDEO_FILE = /\.(mp4|webm|mov|mkv)$/i;
+const AUDIO_FILE = /\.(flac|wav|mp3|ogg|opus|m4a|aac)$/i;
+const AUDIO_BAR_HEIGHT = 34;
+const UPLOAD_BUTTON = 'choose file to upload';
 const MEDIA_MIN_HEIGHT = 180;
 const TEXT_LINE_HEIGHT = 14;
 
 type ValueSlot = Extract<WidgetSlot, { kind: 'value' }>;
 
-type Media = { kind: 'image'; element: HTMLImageElement; url: string } | { kind: 'video'; element: HTMLVideoElement; url: string };
+type MediaKind = 'image' | 'video' | 'audio';
+type Media =
+  | { kind: 'image'; element: HTMLImageElement; url: string }
+  | { kind: 'video'; element: HTMLVideoElement; url: string }
+  | { kind: 'audio'; element: HTMLAudioElement; url: string; name: string };
+
+/** What a file is shown as: audio or video by its output key (ComfyUI's `audio`, `video`) or its extension, else an image (animated GIF/WebP included). */
+export function mediaKindOf(key: string, filename: string): MediaKind {
+  if (key === 'audio' || AUDIO_FILE.test(filename)) return 'audio';
+  if (key === 'video' || VIDEO_FILE.test(filename)) return 'video';
+  return 'image';
+}
 
 /** Base of every generated class: run-state decorations and output previews. */
 export class FlashNode extends LGraphNode {
@@ -42,6 +56,8 @@ export class FlashNode extends LGraphNode {
   texts: string[] = [];
   /** The latest sampler preview of the running node, replaced by the outputs when it finishes. */
   livePreview: HTMLImageElement | undefined = undefined;
+  /** Where the media area began at the last draw (node coordinates), for clicks on it. */
+  private mediaTop = Number.POSITIVE_INFINITY;
 
   constructor(title?: string) {
     const info = (new.target as typeof FlashNode).nodeInfo;
@@ -49,6 +65,10 @@ export class FlashNode extends LGraphNode {
     this.comfyClass = info.name;
     this.serialize_widgets = true;
     this.buildSlots(info);
+    // LGraphNode's constructor sets onMouseDown on the instance (title buttons), shadowing any
+    // method: chain onto it.
+    const titleButtons = this.onMouseDown;
+    this.onMouseDown = (e, pos, canvas) => this.clickMedia(pos) || Boolean(titleButtons?.call(this, e, pos, canvas));
     this.strokeStyles.running = () => (this.running ? { color: '#22e07a', lineWidth: 3, padding: 7 } : undefined);
     const size = this.computeSize();
     this.setSize([Math.max(size[0], 220), size[1] + 6]);
@@ -103,7 +123,13 @@ export class FlashNode extends LGraphNode {
       return;
     }
     if (slot.kind === 'upload') {
-      const button = this.addWidget('button', `choose file to upload`, slot.placeholder as string, () => this.pickUpload(slot.name), {});
+      // Audio uploads keep two values in saved files (ComfyUI's player and button): one button
+      // shows, the other value rides along unseen so positions stay as saved.
+      if (this.widgets?.some((w) => w.name === UPLOAD_BUTTON)) {
+        this.addCustomWidget(new HiddenValueWidget({ type: 'hidden', name: `${slot.name}_upload_value`, value: slot.placeholder as string, options: {}, y: 0 } as IBaseWidget<string, 'hidden'>, this));
+        return;
+      }
+      const button = this.addWidget('button', UPLOAD_BUTTON, slot.placeholder as string, () => this.pickUpload(slot.name), {});
       button.value = slot.placeholder as string;
       return;
     }
@@ -184,7 +210,7 @@ export class FlashNode extends LGraphNode {
     if (typeof value !== 'string' || value === '') return;
     const slash = value.lastIndexOf('/');
     const file: FileRef = { filename: value.slice(slash + 1), subfolder: slash >= 0 ? value.slice(0, slash) : '', type: 'input' };
-    this.setMedia([{ file, video: VIDEO_FILE.test(value) }]);
+    this.setMedia([{ file, kind: mediaKindOf('', value) }]);
   }
 
   override onConfigure(serialised: ISerialisedNode): void {
@@ -213,13 +239,9 @@ export class FlashNode extends LGraphNode {
   setOutputs(ui: UiOutput | null, viewUrl: (file: FileRef) => string): void {
     this.livePreview = undefined;
     if (!ui) return;
-    const files: { file: FileRef; video: boolean }[] = [];
-    const animated = Array.isArray(ui.animated) && ui.animated.some(Boolean);
-    for (const key of ['images', 'video', 'gifs']) {
-      for (const item of ui[key] ?? []) {
-        if (!isFileRef(item)) continue;
-        files.push({ file: item, video: key !== 'images' || (animated && VIDEO_FILE.test(item.filename)) || VIDEO_FILE.test(item.filename) });
-      }
+    const files: { file: FileRef; kind: MediaKind }[] = [];
+    for (const key of OUTPUT_FILE_KEYS) {
+      for (const item of ui[key] ?? []) if (isFileRef(item)) files.push({ file: item, kind: mediaKindOf(key, item.filename) });
     }
     if (files.length > 0) this.setMedia(files, viewUrl);
     const texts = (ui.text ?? []).map((t) => (typeof t === 'string' ? t : JSON.stringify(t)));
@@ -227,11 +249,18 @@ export class FlashNode extends LGraphNode {
     this.ensureRoomForOutputs();
   }
 
-  private setMedia(files: { file: FileRef; video: boolean }[], viewUrl = (f: FileRef) => this.services.viewUrl(f)): void {
-    for (const old of this.media) if (old.kind === 'video') old.element.pause();
-    this.media = files.map(({ file, video }) => {
+  private setMedia(files: { file: FileRef; kind: MediaKind }[], viewUrl = (f: FileRef) => this.services.viewUrl(f)): void {
+    for (const old of this.media) if (old.kind !== 'image') old.element.pause();
+    this.media = files.map(({ file, kind }): Media => {
       const url = viewUrl(file);
-      if (video) {
+      if (kind === 'audio') {
+        const element = new Audio();
+        element.preload = 'metadata';
+        for (const event of ['loadedmetadata', 'timeupdate', 'play', 'pause', 'ended']) element.addEventListener(event, () => this.setDirtyCanvas(true, false));
+        element.src = url;
+        return { kind, element, url, name: file.filename };
+      }
+      if (kind === 'video') {
         const element = document.createElement('video');
         Object.assign(element, { muted: true, loop: true, autoplay: true, playsInline: true, src: url });
         element.addEventListener('loadeddata', () => this.setDirtyCanvas(true, false));
@@ -275,7 +304,8 @@ export class FlashNode extends LGraphNode {
   }
 
   private ensureRoomForOutputs(): void {
-    const wanted = this.contentTop() + (this.media.length > 0 || this.livePreview ? MEDIA_MIN_HEIGHT : 0) + this.texts.length * TEXT_LINE_HEIGHT * 2;
+    const mediaHeight = this.livePreview || this.media.some((m) => m.kind !== 'audio') ? MEDIA_MIN_HEIGHT : this.media.length > 0 ? AUDIO_BAR_HEIGHT + 8 : 0;
+    const wanted = this.contentTop() + mediaHeight + this.texts.length * TEXT_LINE_HEIGHT * 2;
     if (this.size[1] < wanted || this.size[0] < 220) this.setSize([Math.max(this.size[0], 220), Math.max(this.size[1], wanted)]);
     this.setDirtyCanvas(true, false);
   }
@@ -297,8 +327,13 @@ export class FlashNode extends LGraphNode {
       ctx.restore();
       top += 4;
     }
-    const shown: CanvasImageSource | undefined = this.livePreview ?? this.media[0]?.element;
-    if (shown) drawFitted(ctx, shown, 4, top, width - 8, this.size[1] - top - 4);
+    this.mediaTop = top;
+    const first = this.media[0];
+    if (!this.livePreview && first?.kind === 'audio') drawAudioBar(ctx, first.element, first.name, 4, top, width - 8);
+    else {
+      const shown: CanvasImageSource | undefined = this.livePreview ?? (first?.kind === 'audio' ? undefined : first?.element);
+      if (shown) drawFitted(ctx, shown, 4, top, width - 8, this.size[1] - top - 4);
+    }
     if (this.media.length > 1) {
       ctx.save();
       ctx.fillStyle = '#ccc';
@@ -307,6 +342,18 @@ export class FlashNode extends LGraphNode {
       ctx.restore();
     }
     this.drawErrors(ctx);
+  }
+
+  /** A click on the media area plays or pauses an audio output, and unmutes or mutes a video. */
+  private clickMedia(pos: ArrayLike<number>): boolean {
+    const first = this.media[0];
+    if (!first || this.livePreview || pos[1]! < this.mediaTop || first.kind === 'image') return false;
+    if (first.kind === 'audio') {
+      if (first.element.paused) void first.element.play().catch(() => undefined);
+      else first.element.pause();
+    } else first.element.muted = !first.element.muted;
+    this.setDirtyCanvas(true, false);
+    return true;
   }
 
   private drawErrors(ctx: CanvasRenderingContext2D): void {
@@ -344,6 +391,17 @@ export class FlashNode extends LGraphNode {
   }
 }
 
+/** A value kept in the saved widget list without a place on the node. */
+class HiddenValueWidget extends BaseWidget<IBaseWidget<string, 'hidden'>> {
+  override computeSize(): [number, number] {
+    return [0, -4];
+  }
+
+  override drawWidget(): void {}
+
+  override onClick(): void {}
+}
+
 /** A multi-line text box: shows the start of the text, edits it in litegraph's multi-line prompt. */
 class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>> {
   override computeSize(width?: number): [number, number] {
@@ -375,7 +433,42 @@ class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>> {
 }
 
 function isUploadCombo(slot: ValueSlot): boolean {
-  return slot.type === 'COMBO' && Boolean(slot.spec.image_upload || slot.spec.video_upload || slot.spec.animated_image_upload);
+  return slot.type === 'COMBO' && Boolean(slot.spec.image_upload || slot.spec.video_upload || slot.spec.audio_upload || slot.spec.animated_image_upload);
+}
+
+/** The keys of an `executed` output that list files (ComfyUI's). */
+export const OUTPUT_FILE_KEYS = ['images', 'video', 'gifs', 'audio'] as const;
+
+/** A play/pause button, the file name and the playback position. */
+function drawAudioBar(ctx: CanvasRenderingContext2D, audio: HTMLAudioElement, name: string, x: number, y: number, width: number): void {
+  ctx.save();
+  ctx.fillStyle = '#2a2a2a';
+  ctx.beginPath();
+  ctx.roundRect(x, y, width, AUDIO_BAR_HEIGHT, 6);
+  ctx.fill();
+  ctx.fillStyle = '#e0e0e0';
+  const cx = x + 17;
+  const cy = y + AUDIO_BAR_HEIGHT / 2;
+  ctx.beginPath();
+  if (audio.paused) {
+    ctx.moveTo(cx - 5, cy - 7);
+    ctx.lineTo(cx + 7, cy);
+    ctx.lineTo(cx - 5, cy + 7);
+    ctx.fill();
+  } else {
+    ctx.fillRect(cx - 6, cy - 7, 4, 14);
+    ctx.fillRect(cx + 2, cy - 7, 4, 14);
+  }
+  ctx.font = '11px sans-serif';
+  const time = (t: number) => (Number.isFinite(t) ? `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, '0')}` : '-:--');
+  ctx.fillText(`${name}  ${time(audio.currentTime)} / ${time(audio.duration)}`, x + 34, y + 14, width - 40);
+  const track = width - 42;
+  ctx.fillStyle = '#555';
+  ctx.fillRect(x + 34, y + 22, track, 3);
+  ctx.fillStyle = '#7ab8ff';
+  const fraction = audio.duration > 0 ? Math.min(1, audio.currentTime / audio.duration) : 0;
+  ctx.fillRect(x + 34, y + 22, track * fraction, 3);
+  ctx.restore();
 }
 
 function isFileRef(value: unknown): value is FileRef {

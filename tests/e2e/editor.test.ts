@@ -16,6 +16,7 @@ import {
   socketPosition,
   TEST_PACKS,
   toClient,
+  until,
   widgetBox,
   type EditorSession,
   type PageNode,
@@ -28,16 +29,6 @@ if (!browserAvailable) {
 }
 
 const FIXTURES = join(REPOSITORY_ROOT, 'tests', 'e2e', 'fixtures');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const byType = (nodes: PageNode[], type: string) => nodes.find((node) => node.type === type);
 const widgetValue = (node: PageNode | undefined, name: string) => node?.widgets.find((w) => w.name === name)?.value;

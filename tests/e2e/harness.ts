@@ -185,3 +185,26 @@ export async function dropFile(page: Page, name: string, content: string): Promi
   await target.dispatchEvent('dragover', { dataTransfer: transfer });
   await target.dispatchEvent('drop', { dataTransfer: transfer });
 }
+
+/** Polls `probe` until it returns something truthy. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Puts a node in the middle of the view, as a user panning to it would. */
+export async function centreOn(page: Page, nodeId: number): Promise<void> {
+  await page.evaluate((id) => {
+    const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): unknown }; canvas: { centerOnNode(node: unknown): void; setDirty(a: boolean, b: boolean): void } } }).flashgraph;
+    editor.canvas.centerOnNode(editor.graph.getNodeById(id));
+    editor.canvas.setDirty(true, true);
+    // Litegraph lays out and draws visible nodes on the next frames.
+    const frame = () => new Promise((resolve) => (globalThis as unknown as { requestAnimationFrame(cb: () => void): void }).requestAnimationFrame(() => resolve(undefined)));
+    return frame().then(frame);
+  }, nodeId);
+}
