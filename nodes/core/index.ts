@@ -1,5 +1,5 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
-import { LoadAudio, SaveAudio } from './audio.ts';
+import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
 import { LoadImage, PreviewImage, SaveImage } from './image.ts';
 import { ImageBatch, ImageCrop, ImageFromBatch, ImageScale } from './image-transform.ts';
 import { FloatMath, IntMath } from './math.ts';
@@ -33,4 +33,5 @@ export const nodes: NodeDefinition[] = [
   SaveVideo,
   LoadAudio,
   SaveAudio,
+  PreviewAudio,
 ];
