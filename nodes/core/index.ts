@@ -1,7 +1,8 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
 import { LoadImage, PreviewImage, SaveImage } from './image.ts';
-import { ImageBatch, ImageCrop, ImageFromBatch, ImageScale } from './image-transform.ts';
+import { EmptyImage, GetImageSize, ImageInvert } from './image-ops.ts';
+import { ImageBatch, ImageCrop, ImageFromBatch, ImagePadForOutpaint, ImageScale, ImageScaleBy, RepeatImageBatch } from './image-transform.ts';
 import { FloatMath, IntMath } from './math.ts';
 import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
@@ -27,6 +28,12 @@ export const nodes: NodeDefinition[] = [
   ImageCrop,
   ImageBatch,
   ImageFromBatch,
+  ImageScaleBy,
+  ImageInvert,
+  EmptyImage,
+  RepeatImageBatch,
+  GetImageSize,
+  ImagePadForOutpaint,
   LoadVideo,
   GetVideoComponents,
   CreateVideo,
