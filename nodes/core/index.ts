@@ -3,6 +3,7 @@ import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
 import { LoadImage, PreviewImage, SaveImage } from './image.ts';
 import { EmptyImage, GetImageSize, ImageInvert } from './image-ops.ts';
 import { ImageBatch, ImageCrop, ImageFromBatch, ImagePadForOutpaint, ImageScale, ImageScaleBy, RepeatImageBatch } from './image-transform.ts';
+import { ImageCompositeMasked, ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask.ts';
 import { FloatMath, IntMath } from './math.ts';
 import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
@@ -34,6 +35,11 @@ export const nodes: NodeDefinition[] = [
   RepeatImageBatch,
   GetImageSize,
   ImagePadForOutpaint,
+  ImageToMask,
+  MaskToImage,
+  InvertMask,
+  SolidMask,
+  ImageCompositeMasked,
   LoadVideo,
   GetVideoComponents,
   CreateVideo,
