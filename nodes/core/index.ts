@@ -9,6 +9,7 @@ import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
 import { StringConcatenate } from './strings.ts';
 import { CreateVideo, GetVideoComponents, LoadVideo, SaveVideo } from './video.ts';
+import { VideoSlice } from './video-slice.ts';
 
 /** The built-in node pack. */
 export const nodes: NodeDefinition[] = [
@@ -44,6 +45,7 @@ export const nodes: NodeDefinition[] = [
   GetVideoComponents,
   CreateVideo,
   SaveVideo,
+  VideoSlice,
   LoadAudio,
   SaveAudio,
   PreviewAudio,

@@ -72,9 +72,9 @@ export interface CoreEngine {
   fail(prompt: ApiPrompt): Promise<{ node_id: string; node_type: string; exception_message: string }>;
 }
 
-export async function coreEngine(base?: string): Promise<CoreEngine> {
+export async function coreEngine(base?: string, extraNodes: NodeDefinition[] = []): Promise<CoreEngine> {
   const capture = captureById();
-  const engine = await startEngine([capture.node, TestPixels, TestMask], base);
+  const engine = await startEngine([capture.node, TestPixels, TestMask, ...extraNodes], base);
   return {
     engine,
     async run(prompt, outputs) {
