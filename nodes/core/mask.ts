@@ -9,6 +9,9 @@ import type { NodeDefinition } from '../../server/runtime/schema.ts';
 
 const CHANNELS = ['red', 'green', 'blue', 'alpha'] as const;
 
+/** A MASK is one float32 array: refuse more than 1 GiB of it with a clear error rather than run out of memory. */
+const MAX_MASK_VALUES = 2 ** 28;
+
 export const ImageToMask: NodeDefinition = {
   type: 'ImageToMask',
   displayName: 'Convert Image to Mask',
@@ -29,6 +32,10 @@ export const ImageToMask: NodeDefinition = {
     }
     // A MASK lives in memory, so the chosen channel of every frame is read into one array.
     const plane = source.width * source.height;
+    if (source.count * plane > MAX_MASK_VALUES) {
+      const gib = ((source.count * plane * 4) / 2 ** 30).toFixed(1);
+      throw inputError('ImageToMask', 'image', `${source.count} frames of ${source.width}x${source.height} would take ${gib} GiB as a MASK (masks are held in memory, at most 1 GiB); cut or scale the frames first`);
+    }
     const out = new Float32Array(source.count * plane);
     for await (const chunk of source.frames({ signal: ctx.signal })) {
       const base = chunk.start * plane;

@@ -1,6 +1,10 @@
 // "Video Slice" (ComfyUI's class name has the space): a time window of a VIDEO, frames and sound.
 // The frames stay lazy (a slice of the source's stream: decoding stops after the window), and sound
 // from a file stays a stretch of that file.
+//
+// One difference from ComfyUI: a video built from frames (CreateVideo) is re-encoded there before it
+// is cut, and a window running past its end is refused even without strict_duration. Here such a
+// video is cut like one from a file: exact frames, and the window shortened.
 import { audioFromWaveform, sliceImage, videoFromComponents, type Audio, type Tensor, type Video } from '../../types/data.ts';
 import { audioFromFile } from '../../server/media/audio-file.ts';
 import { inputError } from '../../server/media/errors.ts';

@@ -78,7 +78,7 @@ describe('mask conversions', () => {
     expect([...solid.data]).toEqual(f32(Array(6).fill(0.3)));
   });
 
-  it('ImageToMask has no alpha channel to give; SolidMask refuses a size too large', async () => {
+  it('ImageToMask has no alpha channel to give and refuses a mask too large to hold; SolidMask refuses a size too large', async () => {
     const alpha = await core.fail({
       '1': pixels(1, 1, 1, () => [1, 2, 3]),
       '2': { class_type: 'ImageToMask', inputs: { image: ['1', 0], channel: 'alpha' } },
@@ -93,6 +93,16 @@ describe('mask conversions', () => {
       '3': { class_type: 'PreviewImage', inputs: { images: ['2', 0] } },
     });
     expect(big.exception_message).toMatch(/^SolidMask: input "width": mask frame size 16384x16384 is too large/);
+    // 4096 frames of 512x512 would be 4 GiB of float32: refused before a frame is read.
+    const long = await core.fail({
+      '1': { class_type: 'EmptyImage', inputs: { width: 512, height: 512, batch_size: 4096, color: 0 } },
+      '2': { class_type: 'ImageToMask', inputs: { image: ['1', 0], channel: 'red' } },
+      '3': { class_type: 'MaskToImage', inputs: { mask: ['2', 0] } },
+      '4': { class_type: 'PreviewImage', inputs: { images: ['3', 0] } },
+    });
+    expect(long.exception_message).toBe(
+      'ImageToMask: input "image": 4096 frames of 512x512 would take 4.0 GiB as a MASK (masks are held in memory, at most 1 GiB); cut or scale the frames first',
+    );
   });
 });
 
