@@ -6,7 +6,7 @@ import { frameBytes, imageFromPixels, mask, type Image } from '../../types/data.
 import { inputError, sizeProblem } from '../../server/media/errors.ts';
 import { decodeImageFile, encodePng } from '../../server/media/image-file.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
-import { existingFile, fileHashFingerprint, isImageFile, saveMetadata } from './media-files.ts';
+import { existingFile, fileHashFingerprint, isImageFile, saveMetadata, tempFilePrefix } from './media-files.ts';
 
 export const LoadImage: NodeDefinition = {
   type: 'LoadImage',
@@ -94,10 +94,6 @@ export const SaveImage: NodeDefinition = {
   },
 };
 
-function randomLetters(n: number): string {
-  return Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('');
-}
-
 export const PreviewImage: NodeDefinition = {
   type: 'PreviewImage',
   displayName: 'Preview Image',
@@ -109,7 +105,7 @@ export const PreviewImage: NodeDefinition = {
     hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' },
   },
   async execute({ images, prompt, extra_pnginfo }, ctx) {
-    const files = await savePngs(images, 'temp', `ComfyUI_temp_${randomLetters(5)}`, 1, saveMetadata(prompt, extra_pnginfo), ctx);
+    const files = await savePngs(images, 'temp', tempFilePrefix(), 1, saveMetadata(prompt, extra_pnginfo), ctx);
     return { ui: { images: files } };
   },
 };

@@ -1,12 +1,15 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
-import { LoadAudio, SaveAudio } from './audio.ts';
+import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
 import { LoadImage, PreviewImage, SaveImage } from './image.ts';
-import { ImageBatch, ImageCrop, ImageFromBatch, ImageScale } from './image-transform.ts';
+import { EmptyImage, GetImageSize, ImageInvert } from './image-ops.ts';
+import { ImageBatch, ImageCrop, ImageFromBatch, ImagePadForOutpaint, ImageScale, ImageScaleBy, RepeatImageBatch } from './image-transform.ts';
+import { ImageCompositeMasked, ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask.ts';
 import { FloatMath, IntMath } from './math.ts';
 import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
 import { StringConcatenate } from './strings.ts';
 import { CreateVideo, GetVideoComponents, LoadVideo, SaveVideo } from './video.ts';
+import { VideoSlice } from './video-slice.ts';
 
 /** The built-in node pack. */
 export const nodes: NodeDefinition[] = [
@@ -27,10 +30,23 @@ export const nodes: NodeDefinition[] = [
   ImageCrop,
   ImageBatch,
   ImageFromBatch,
+  ImageScaleBy,
+  ImageInvert,
+  EmptyImage,
+  RepeatImageBatch,
+  GetImageSize,
+  ImagePadForOutpaint,
+  ImageToMask,
+  MaskToImage,
+  InvertMask,
+  SolidMask,
+  ImageCompositeMasked,
   LoadVideo,
   GetVideoComponents,
   CreateVideo,
   SaveVideo,
+  VideoSlice,
   LoadAudio,
   SaveAudio,
+  PreviewAudio,
 ];

@@ -60,3 +60,8 @@ export function saveMetadata(prompt: unknown, extraPnginfo: unknown): Record<str
   }
   return tags;
 }
+
+/** The file name prefix of preview nodes: `ComfyUI_temp_` and five random letters, as ComfyUI. */
+export function tempFilePrefix(): string {
+  return `ComfyUI_temp_${Array.from({ length: 5 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
+}

@@ -34,6 +34,7 @@ beforeAll(async () => {
   mkdirSync(input);
   execFileSync(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=22050', '-t', '1.5', '-af', 'volume=0.5', join(input, 'tone.wav')]);
   makeClip(input, 'clip.mp4', { width: 64, height: 48, fps: '10', seconds: 2, tone: 660 });
+  makeClip(input, 'silent.mp4', { width: 32, height: 24, fps: '10', seconds: 1 });
   engine = await startEngine([capture.node, SynthAudio], base);
 }, 30_000);
 
@@ -97,5 +98,52 @@ describe('LoadAudio and SaveAudio', () => {
     expect(webm.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('opus');
     // Scratch files of the in-memory audio are gone.
     expect(readdirSync(join(base, 'temp', 'flashgraph'))).toEqual([]);
+  });
+});
+
+describe('PreviewAudio', () => {
+  it("has ComfyUI's schema: one AUDIO input, prompt and workflow hidden, the audio passed through", () => {
+    const info = engine.runner.options.registry.nodeInfo('PreviewAudio', engine.storage)!;
+    expect(info.input).toEqual({ required: { audio: ['AUDIO'] }, hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' } });
+    expect(info.input_order).toEqual({ required: ['audio'], hidden: ['prompt', 'extra_pnginfo'] });
+    expect([info.output, info.output_name, info.display_name, info.category, info.output_node]).toEqual([['AUDIO'], ['AUDIO'], 'Preview Audio', 'audio', true]);
+  });
+
+  it('writes a FLAC into the temp folder and reports it in ui.audio like SaveAudio', async () => {
+    capture.values.length = 0;
+    const entry = await runPrompt(
+      engine,
+      {
+        '1': { class_type: 'TestSynthAudio', inputs: { seconds: 1.5 } },
+        '2': { class_type: 'PreviewAudio', inputs: { audio: ['1', 0] } },
+        '3': { class_type: 'TestCapture', inputs: { value: ['2', 0] } },
+      },
+      { extra_pnginfo: { workflow: { id: 9 } } },
+    );
+    expect(executionError(entry)).toBeUndefined();
+    const refs = entry.outputs['2']!.audio as { filename: string; subfolder: string; type: string }[];
+    expect(refs).toHaveLength(1);
+    expect(refs[0]).toMatchObject({ subfolder: '', type: 'temp' });
+    expect(refs[0]!.filename).toMatch(/^ComfyUI_temp_[a-z]{5}_00001_\.flac$/);
+    expect(readdirSync(join(base, 'temp'))).toContain(refs[0]!.filename);
+    expect(readdirSync(join(base, 'output'))).not.toContain(refs[0]!.filename);
+    const info = probe(join(base, 'temp', refs[0]!.filename));
+    expect(info.streams[0]).toMatchObject({ codec_name: 'flac', sample_rate: '16000' });
+    expect(Number(info.format.duration)).toBeCloseTo(1.5, 2);
+    const tags = Object.fromEntries(Object.entries(info.format.tags ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(JSON.parse(tags.workflow!)).toEqual({ id: 9 });
+    // The AUDIO output is the input itself.
+    expect((capture.values[0] as Audio).durationSeconds).toBeCloseTo(1.5, 6);
+  });
+
+  it('names itself and its input when no audio arrives (a video without sound)', async () => {
+    const entry = await runPrompt(engine, {
+      '1': { class_type: 'LoadVideo', inputs: { file: 'silent.mp4' } },
+      '2': { class_type: 'GetVideoComponents', inputs: { video: ['1', 0] } },
+      '3': { class_type: 'PreviewAudio', inputs: { audio: ['2', 1] } },
+    });
+    const error = executionError(entry) as { node_type: string; exception_message: string };
+    expect(error.node_type).toBe('PreviewAudio');
+    expect(error.exception_message).toMatch(/^PreviewAudio: input "audio": no audio reached this input/);
   });
 });
