@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareOutputs, readGoldenCase } from '../../helpers/golden-io.ts';
 import { goldenDir } from '../../helpers/golden.ts';
-import { createTensor, sliceAxis } from '../../../server/ml/tensor.ts';
+import { concatAxis, createTensor, sliceAxis } from '../../../server/ml/tensor.ts';
 import type { Tensor } from '../../../server/ml/tensor.ts';
 import { WanVae, buildWanEncoderStep, videoChunks } from '../../../nodes/flashportrait/models/vae/index.ts';
 import { StepSessions } from '../../../nodes/flashportrait/models/vae/session-factory.ts';
@@ -64,6 +64,21 @@ describe.skipIf(!dir)('Wan VAE streaming encode', () => {
     for await (const latent of vae!.encodeFrames(lazily())) latents.push(latent);
     expect(latents.map((t) => t.shape)).toEqual(Array(4).fill([1, 16, 1, 4, 6]));
     latents.forEach((latent, t) => expectPass(compareOutputs({ [`latent${t}`]: latent }, { [`latent${t}`]: sliceAxis(c.outputs.latent!, 2, t, t + 1) }, TOL)));
+  });
+
+  it('a 201-frame clip (51 chunks made lazily) streams with flat resident memory and equals the whole encode', async () => {
+    const video = ramp(201, 32, 48);
+    async function* lazily(): AsyncGenerator<Tensor> { yield* videoChunks(video); }
+    const latents: Tensor[] = [];
+    const rss: number[] = [];
+    for await (const latent of vae!.encodeFrames(lazily())) {
+      latents.push(latent);
+      rss.push(process.memoryUsage().rss);
+    }
+    expect(latents.length).toBe(51);
+    expect(rss[rss.length - 1]! - rss[5]!).toBeLessThan(64 * 2 ** 20);
+    const whole = await vae!.encode(video, { strategy: 'whole' });
+    expectPass(compareOutputs({ latent: concatAxis(latents, 2) }, { latent: whole }, SAME));
   });
 
   it('refuses chunks of the wrong length or size', async () => {

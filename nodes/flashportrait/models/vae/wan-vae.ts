@@ -85,9 +85,11 @@ export class WanVae {
     assertVideoFrameCount(frames);
     assertSpatialSize(height, width);
     if (options.strategy === 'streaming') {
-      const parts: Record<string, Tensor>[] = [];
-      for await (const out of this.encodeSteps(videoChunks(video))) parts.push(out);
-      const joined = (name: string): Tensor => concatAxis(parts.map((p) => p[name]!), 2);
+      // Keep only each chunk's moments: its caches are as big as the first activations.
+      const names = ['latent', 'mu_raw', 'logvar_raw', 'encoder_features'] as const;
+      const parts = new Map<string, Tensor[]>(names.map((n) => [n, []]));
+      for await (const out of this.encodeSteps(videoChunks(video))) for (const n of names) parts.get(n)!.push(out[n]!);
+      const joined = (name: string): Tensor => concatAxis(parts.get(name)!, 2);
       return { latent: joined('latent'), muRaw: joined('mu_raw'), logvarRaw: joined('logvar_raw'), features: joined('encoder_features') };
     }
     const out = await (await this.encoder.get()).run({ video });
@@ -99,12 +101,22 @@ export class WanVae {
     const [frames, height, width] = videoDims(video, 3, 'video');
     assertVideoFrameCount(frames);
     assertSpatialSize(height, width);
-    const untiled = async (clip: Tensor): Promise<Tensor> => (await this.encodeMoments(clip, { strategy: options.strategy })).latent;
+    const untiled = (clip: Tensor): Promise<Tensor> => (options.strategy === 'streaming' ? this.encodeStreaming(clip) : this.encodeWhole(clip));
     const tiling = options.tiling;
     if (!tiles({ height, width }, tiling)) return untiled(video);
     assertTiling(tiling!, SPATIAL_STRIDE);
     const grid = { height: tiling!.tileHeight, width: tiling!.tileWidth, strideHeight: tiling!.strideHeight, strideWidth: tiling!.strideWidth };
     return runTiled(video, grid, 1 / SPATIAL_STRIDE, untiled);
+  }
+
+  private async encodeWhole(video: Tensor): Promise<Tensor> {
+    return (await (await this.encoder.get()).run({ video }, ['latent'])).latent!;
+  }
+
+  private async encodeStreaming(video: Tensor): Promise<Tensor> {
+    const latents: Tensor[] = [];
+    for await (const latent of this.encodeFrames(videoChunks(video))) latents.push(latent);
+    return concatAxis(latents, 2);
   }
 
   /**
