@@ -235,7 +235,9 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
     transformer: (call: TransformerCall) => use('transformer', transformerKey, transformerBytes, loadTransformer, (model) => model.call(call)),
     async vaeEncode(video) {
       const input = createTensor('float32', [1, 3, video.frames, video.height, video.width], video.data);
-      const latents = await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.encode(input));
+      // Streamed as the original chunks it (frame 0, then 4 frames per call): the whole-sequence
+      // graph's activations grow with the clip (28 GB for 81 frames at 720x1280).
+      const latents = await use('vae', files.vae, vaeBytes, loadVae, (vae) => vae.encode(input, { strategy: 'streaming' }));
       return latents.data as Float32Array;
     },
     vaeDecode: decodeWhole,

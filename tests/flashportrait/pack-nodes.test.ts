@@ -12,6 +12,7 @@ import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts
 import { modelFiles } from '../../nodes/flashportrait/model-files.ts';
 import { clipConfigFromWeights, conversionCacheDir, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
 import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
+import { WanVae } from '../../nodes/flashportrait/models/vae/index.ts';
 import type { NetworkName } from '../../nodes/flashportrait/pipe-networks.ts';
 import { seededNormal, seedToUint64 } from '../../nodes/flashportrait/seeded-noise.ts';
 import type { FlashPortraitPipe, MemoryMode } from '../../nodes/flashportrait/types.ts';
@@ -175,6 +176,21 @@ describe('networks from the pipe (demo model set)', () => {
     }
     expect(frame).toBe(whole.frames);
     expect(worst).toBeLessThan(1e-4);
+    await manager.unloadAll();
+  });
+
+  it('the Wan VAE encodes streaming (frame 0, then 4 frames per call) to the whole-sequence encode', async () => {
+    const manager = new ModelManager({ log: () => {} });
+    const networks = networksFromPipe(pipe('default'), manager, { log: () => {} });
+    const video = { frames: 9, height: 32, width: 48, data: Float32Array.from({ length: 3 * 9 * 32 * 48 }, (_, i) => Math.sin(i * 0.43)) };
+    const streamed = await networks.vaeEncode(video);
+    const vae = WanVae.open(modelFiles(models).vae, { log: () => {} });
+    const whole = await vae.encode(createTensor('float32', [1, 3, 9, 32, 48], video.data));
+    expect(streamed.length).toBe(16 * 3 * 4 * 6);
+    let worst = 0;
+    for (let i = 0; i < streamed.length; i++) worst = Math.max(worst, Math.abs(streamed[i]! - (whole.data as Float32Array)[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    await vae.release();
     await manager.unloadAll();
   });
 

@@ -1,12 +1,13 @@
 // The video VAEs of FlashPortrait: the Wan2.1 VAE (encode + decode) and the tiny TAEHV decoder.
 export * from './config.ts';
-export { WanVae, latentFrames } from './wan-vae.ts';
-export type { DecodeOptions, EncodeOptions, EncoderMoments, WanVaeOptions } from './wan-vae.ts';
+export { WanVae, latentFrames, videoChunks } from './wan-vae.ts';
+export type { DecodeOptions, EncodeMomentsOptions, EncodeOptions, EncoderMoments, VaeStrategy, WanVaeOptions } from './wan-vae.ts';
 export { TinyVaeDecoder } from './tiny-vae.ts';
 export type { TinyVaeOptions } from './tiny-vae.ts';
 export { DEFAULT_TILING } from './tiling.ts';
 export type { VaeTiling } from './tiling.ts';
 export type { VaeSessionOptions } from './session-factory.ts';
-export { buildWanEncoder } from './wan-encoder.ts';
+export type { CacheSlot, StepGraph } from './history.ts';
+export { buildWanEncoder, buildWanEncoderStep } from './wan-encoder.ts';
 export { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
 export { buildTaehvDecoder } from './taehv-decoder.ts';

@@ -1,9 +1,13 @@
-// Turns a graph into a session with the caller's provider and conversion-cache settings.
+// Turns a graph into a session with the caller's provider and conversion-cache settings, and
+// drives the streaming (first / next) graph pairs with their carried caches.
 import type { ProviderChoice, ExecutionProviderRequest } from '../../../../server/ml/device.ts';
 import { buildModel } from '../../../../server/ml/onnx/build-model.ts';
 import type { GraphBuilder } from '../../../../server/ml/onnx/graph-builder.ts';
 import { createSession } from '../../../../server/ml/session.ts';
 import type { ModelSession } from '../../../../server/ml/session.ts';
+import { createTensor } from '../../../../server/ml/tensor.ts';
+import type { Tensor } from '../../../../server/ml/tensor.ts';
+import type { CacheSlot, StepGraph } from './history.ts';
 
 export interface VaeSessionOptions {
   readonly provider?: ProviderChoice | ExecutionProviderRequest;
@@ -38,4 +42,63 @@ export class LazySession {
     this.pending = undefined;
     if (p) await (await p).release();
   }
+}
+
+/**
+ * A streaming pair of graphs (first call, later calls) and the loop that drives them: each input
+ * goes through one session run, every `cache_out.*` becomes the next call's `cache_in.*` (zeros
+ * before the first), so only the caches stay between calls.
+ */
+export class StepSessions {
+  readonly first: LazySession;
+  readonly next: LazySession;
+  /** The later graph's caches: a superset of what the first graph writes. */
+  readonly caches: readonly CacheSlot[];
+
+  constructor(build: (first: boolean) => StepGraph, options: VaeSessionOptions) {
+    const first = build(true);
+    const next = build(false);
+    this.caches = next.caches;
+    this.first = new LazySession(() => openGraphSession(first.graph, options));
+    this.next = new LazySession(() => openGraphSession(next.graph, options));
+  }
+
+  /**
+   * Runs `inputName` = each input in turn and yields every output of each run. `size` checks an
+   * input (knowing whether it is the first) and returns its height and width, which the caches'
+   * shapes follow and which may not change along the stream.
+   */
+  async *run(
+    inputName: string,
+    inputs: Iterable<Tensor> | AsyncIterable<Tensor>,
+    size: (input: Tensor, first: boolean) => readonly [number, number],
+  ): AsyncGenerator<Record<string, Tensor>> {
+    let caches: Record<string, Tensor> | undefined;
+    let hw: readonly [number, number] | undefined;
+    for await (const input of inputs) {
+      const first = caches === undefined;
+      const [h, w] = size(input, first);
+      if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
+      hw = [h, w];
+      caches ??= zeroCaches(this.caches, h, w);
+      const session = await (first ? this.first : this.next).get();
+      const feeds: Record<string, Tensor> = { [inputName]: input };
+      for (const name of session.inputNames) if (name !== inputName) feeds[name] = caches[name]!;
+      const out = await session.run(feeds);
+      for (const [name, value] of Object.entries(out)) {
+        if (name.startsWith('cache_out.')) caches[`cache_in.${name.slice('cache_out.'.length)}`] = value;
+      }
+      yield out;
+    }
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.first.release(), this.next.release()]);
+  }
+}
+
+function zeroCaches(slots: readonly CacheSlot[], h: number, w: number): Record<string, Tensor> {
+  const caches: Record<string, Tensor> = {};
+  for (const s of slots) caches[s.inputName] = createTensor('float32', [1, s.channels, s.frames, h * s.spatialScale, w * s.spatialScale]);
+  return caches;
 }

@@ -8,35 +8,20 @@ import type { Value } from '../../../../server/ml/onnx/graph-builder.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
 import { LATENT_MEAN, latentInverseStd } from './config.ts';
 import type { WanVaeConfig } from './config.ts';
-import { CarriedHistory, ZERO_HISTORY } from './history.ts';
-import type { CacheSlot } from './history.ts';
+import { ZERO_HISTORY, buildStepGraph } from './history.ts';
+import type { StepGraph, TemporalPass } from './history.ts';
 import {
-  attentionBlock, causalConv3d, channelRmsNorm, residualBlock, spatialUpsample, temporalUpsampleFrames,
+  attentionBlock, causalConv3d, channelRmsNorm, residualBlock, spatialUpsample, temporalUpsample,
 } from './wan-layers.ts';
 import type { LayerContext } from './wan-layers.ts';
 import { perChannel } from './wan-encoder.ts';
 
-export type DecoderPass = 'whole' | 'stream-first' | 'stream-next';
-
-function upsample3d(ctx: LayerContext, pass: DecoderPass, prefix: string, x: Value, channels: number, scale: number): Value {
-  const { g } = ctx;
-  if (pass === 'whole') {
-    const head = g.slice(x, [0], [1], [2]);
-    const rest = g.slice(x, [1], [Number.MAX_SAFE_INTEGER], [2]);
-    return g.concat([head, temporalUpsampleFrames(ctx, prefix, rest, channels, scale)], 2);
-  }
-  // The original marks the first chunk 'Rep' and leaves its frame alone; the next chunk then sees
-  // zeros as its past, which is what the zero-initialised cache holds.
-  if (pass === 'stream-first') return x;
-  return temporalUpsampleFrames(ctx, prefix, x, channels, scale);
-}
-
 /** Decoder3d on raw (un-normalised, post-conv2) latents: middle, upsampling stages, head. */
-export function decoderTrunk(ctx: LayerContext, config: WanVaeConfig, pass: DecoderPass, z: Value): Value {
+export function decoderTrunk(ctx: LayerContext, config: WanVaeConfig, pass: TemporalPass, z: Value): Value {
   const { g } = ctx;
   const mults = [config.dimMult[config.dimMult.length - 1]!, ...[...config.dimMult].reverse()];
   const dims = mults.map((m) => m * config.dim);
-  const temporalUpsample = [...config.temporalDownsample].reverse();
+  const doublesTime = [...config.temporalDownsample].reverse();
   let scale = 1;
   const top = dims[0]!;
   let x = causalConv3d(ctx, 'decoder.conv1', z, config.zDim, scale);
@@ -55,7 +40,7 @@ export function decoderTrunk(ctx: LayerContext, config: WanVaeConfig, pass: Deco
     }
     if (stage !== stages - 1) {
       const prefix = `decoder.upsamples.${index++}`;
-      if (temporalUpsample[stage]) x = upsample3d(ctx, pass, prefix, x, outDim, scale);
+      if (doublesTime[stage]) x = temporalUpsample(ctx, pass, prefix, x, outDim, scale);
       x = spatialUpsample(g, prefix, x);
       scale *= 2;
     }
@@ -85,22 +70,15 @@ export function buildWanDecoder(weights: WeightIndex, config: WanVaeConfig): Gra
   return g;
 }
 
-export interface WanDecoderStepGraph {
-  readonly graph: GraphBuilder;
-  /** The caches this graph reads and writes; zeros before the first call. */
-  readonly caches: readonly CacheSlot[];
-}
-
 /**
  * One latent frame per call. Inputs: `latents` [1, z, 1, h, w] plus every `cache_in.*`; outputs
  * `video` (clamped; 1 frame on the first call, 4 after), `video_unclamped` and every `cache_out.*`.
  */
-export function buildWanDecoderStep(weights: WeightIndex, config: WanVaeConfig, first: boolean): WanDecoderStepGraph {
-  const g = new GraphBuilder({ weights, computeDtype: 'float32', name: first ? 'wan_vae_decoder_first' : 'wan_vae_decoder_next' });
-  const latents = g.input('latents', 'float32', [1, config.zDim, 1, 'latent_height', 'latent_width']);
-  const history = new CarriedHistory();
-  const video = decoderTrunk({ g, history }, config, first ? 'stream-first' : 'stream-next', unnormalise(g, latents));
-  g.output(clampUnit(g, video), 'video');
-  g.output(video, 'video_unclamped');
-  return { graph: g, caches: history.slots };
+export function buildWanDecoderStep(weights: WeightIndex, config: WanVaeConfig, first: boolean): StepGraph {
+  return buildStepGraph(weights, first ? 'wan_vae_decoder_first' : 'wan_vae_decoder_next', (g, history) => {
+    const latents = g.input('latents', 'float32', [1, config.zDim, 1, 'latent_height', 'latent_width']);
+    const video = decoderTrunk({ g, history }, config, first ? 'stream-first' : 'stream-next', unnormalise(g, latents));
+    g.output(clampUnit(g, video), 'video');
+    g.output(video, 'video_unclamped');
+  });
 }

@@ -4,7 +4,7 @@
 // tensors never leave the 5-D layout.
 import type { GraphBuilder, Value } from '../../../../server/ml/onnx/graph-builder.ts';
 import { createTensor } from '../../../../server/ml/tensor.ts';
-import type { TemporalHistory } from './history.ts';
+import type { TemporalHistory, TemporalPass } from './history.ts';
 
 export interface LayerContext {
   readonly g: GraphBuilder;
@@ -83,25 +83,57 @@ export function spatialUpsample(g: GraphBuilder, prefix: string, x: Value): Valu
 }
 
 /**
- * The time conv of downsample3d over the whole sequence: frame 0 passes alone, then windows of 3
- * starting at frames 0, 2, 4, ... (the chunked original always prepends the previous chunk's last
- * frame). Two end frames of padding keep the conv valid for a 1-frame input; the extra output is dropped.
+ * downsample3d's time conv (kernel 3, stride 2, no padding), run after the spatial half.
+ * - whole: frame 0 passes alone, then windows of 3 starting at frames 0, 2, 4, ... (the chunked
+ *   original always prepends the previous chunk's last frame). Two end frames of padding keep the
+ *   conv valid for a 1-frame input; the extra output is dropped.
+ * - stream-first: the original skips the conv on its 1-frame first chunk and caches that frame.
+ * - stream-next: the conv runs over [previous chunk's last frame, this chunk]; 2n+1 frames give n.
  */
-export function temporalDownsampleWhole(g: GraphBuilder, prefix: string, x: Value): Value {
-  const first = g.slice(x, [0], [1], [2]);
-  const strided = g.conv(x, `${prefix}.time_conv.weight`, `${prefix}.time_conv.bias`, { strides: [2, 1, 1], pads: [0, 0, 0, 2, 0, 0] });
-  return g.concat([first, g.slice(strided, [0], [-1], [2])], 2);
+export function temporalDownsample(ctx: LayerContext, pass: TemporalPass, prefix: string, x: Value, channels: number, spatialScale: number): Value {
+  const { g } = ctx;
+  const conv = (input: Value, pads: number[]): Value =>
+    g.conv(input, `${prefix}.time_conv.weight`, `${prefix}.time_conv.bias`, { strides: [2, 1, 1], pads });
+  if (pass === 'whole') {
+    const first = g.slice(x, [0], [1], [2]);
+    return g.concat([first, g.slice(conv(x, [0, 0, 0, 2, 0, 0]), [0], [-1], [2])], 2);
+  }
+  const key = `${prefix}.time_conv`;
+  if (pass === 'stream-first') {
+    ctx.history.keep(g, key, x, 1, channels, spatialScale);
+    return x;
+  }
+  const ext = ctx.history.extend(g, key, x, 1, channels, spatialScale);
+  return conv(ext.input, [ext.zeroFrames, 0, 0, 0, 0, 0]);
 }
 
 /**
  * upsample3d's time conv (C -> 2C, causal) with its output interleaved: frame 2t from channels
  * [0:C], frame 2t+1 from [C:2C].
  */
-export function temporalUpsampleFrames(ctx: LayerContext, prefix: string, x: Value, channels: number, spatialScale: number): Value {
+function temporalUpsampleFrames(ctx: LayerContext, prefix: string, x: Value, channels: number, spatialScale: number): Value {
   const { g } = ctx;
   const doubled = causalConv3d(ctx, `${prefix}.time_conv`, x, channels, spatialScale); // [1, 2C, T, H, W]
   const [even, odd] = g.op('Split', [doubled, g.ints([channels, channels])], { axis: { int: 1 } }, { outputs: 2 });
   const pairs = g.concat([g.unsqueeze(even!, [3]), g.unsqueeze(odd!, [3])], 3); // [1, C, T, 2, H, W]
   const target = g.concat([g.ints([1, channels, -1]), g.slice(shapeOf(g, doubled), [3], [5], [0])], 0);
   return g.op('Reshape', [pairs, target])[0]!;
+}
+
+/**
+ * upsample3d's time half, run before the spatial half.
+ * - whole: frame 0 passes through un-doubled, frames 1.. go through the causal time conv.
+ * - stream-first: the original marks the first chunk 'Rep' and leaves its frame alone; the next
+ *   chunk then sees zeros as its past, which is what the zero-initialised cache holds.
+ * - stream-next: the causal time conv with the carried past.
+ */
+export function temporalUpsample(ctx: LayerContext, pass: TemporalPass, prefix: string, x: Value, channels: number, spatialScale: number): Value {
+  const { g } = ctx;
+  if (pass === 'whole') {
+    const head = g.slice(x, [0], [1], [2]);
+    const rest = g.slice(x, [1], [Number.MAX_SAFE_INTEGER], [2]);
+    return g.concat([head, temporalUpsampleFrames(ctx, prefix, rest, channels, spatialScale)], 2);
+  }
+  if (pass === 'stream-first') return x;
+  return temporalUpsampleFrames(ctx, prefix, x, channels, spatialScale);
 }

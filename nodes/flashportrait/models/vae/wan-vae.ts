@@ -1,34 +1,44 @@
 // The Wan2.1 VAE as FlashGraph calls it: encode a 4k+1-frame clip to normalised latents (the
-// posterior mode), decode latents to a clamped [-1, 1] video, either in one pass or streamed one
-// latent frame at a time with carried caches, and optionally tiled in space.
+// posterior mode) and decode latents to a clamped [-1, 1] video, each either in one pass or
+// streamed with carried caches (encode: frame 0, then 4 frames per call; decode: one latent frame
+// per call), and optionally tiled in space.
 import { concatAxis, createTensor, sliceAxis } from '../../../../server/ml/tensor.ts';
 import type { Tensor } from '../../../../server/ml/tensor.ts';
 import { openWeights } from '../../../../server/ml/weights/index.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
 import { SPATIAL_STRIDE, assertSpatialSize, assertVideoFrameCount, wanVaeConfigFromWeights } from './config.ts';
 import type { WanVaeConfig } from './config.ts';
-import type { CacheSlot } from './history.ts';
-import { LazySession, openGraphSession } from './session-factory.ts';
+import { LazySession, StepSessions, openGraphSession } from './session-factory.ts';
 import type { VaeSessionOptions } from './session-factory.ts';
 import { assertTiling, runTiled } from './tiling.ts';
 import type { VaeTiling } from './tiling.ts';
 import { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
-import { buildWanEncoder } from './wan-encoder.ts';
+import { buildWanEncoder, buildWanEncoderStep, encoderChunkFrames } from './wan-encoder.ts';
 
 export interface WanVaeOptions extends VaeSessionOptions {
   /** Defaults to the widths read from the checkpoint. */
   readonly config?: WanVaeConfig;
 }
 
-export interface EncodeOptions {
+/**
+ * 'whole' (the default) runs the clip through one graph; 'streaming' runs the original's chunks one
+ * session call each (encode: frame 0, then 4 frames; decode: one latent frame), memory independent
+ * of the clip length.
+ */
+export type VaeStrategy = 'whole' | 'streaming';
+
+export interface EncodeMomentsOptions {
+  readonly strategy?: VaeStrategy;
+}
+
+export interface EncodeOptions extends EncodeMomentsOptions {
   /** Tile in space when the clip is at least one tile in both directions (as wan_vae_tiled.py). */
   readonly tiling?: VaeTiling;
 }
 
 export interface DecodeOptions {
   readonly tiling?: VaeTiling;
-  /** 'whole' runs every latent frame in one graph; 'streaming' one frame per call, memory independent of length. */
-  readonly strategy?: 'whole' | 'streaming';
+  readonly strategy?: VaeStrategy;
 }
 
 export interface EncoderMoments {
@@ -53,31 +63,35 @@ export class WanVae {
   readonly config: WanVaeConfig;
   private readonly encoder: LazySession;
   private readonly decoder: LazySession;
-  private readonly firstStep: LazySession;
-  private readonly nextStep: LazySession;
-  private readonly nextCaches: readonly CacheSlot[];
+  private readonly encoderSteps: StepSessions;
+  private readonly decoderSteps: StepSessions;
 
   constructor(readonly weights: WeightIndex, options: WanVaeOptions = {}) {
     this.config = options.config ?? wanVaeConfigFromWeights(weights);
     const config = this.config;
     this.encoder = new LazySession(() => openGraphSession(buildWanEncoder(weights, config), options));
     this.decoder = new LazySession(() => openGraphSession(buildWanDecoder(weights, config), options));
-    const first = buildWanDecoderStep(weights, config, true);
-    const next = buildWanDecoderStep(weights, config, false);
-    this.nextCaches = next.caches;
-    this.firstStep = new LazySession(() => openGraphSession(first.graph, options));
-    this.nextStep = new LazySession(() => openGraphSession(next.graph, options));
+    this.encoderSteps = new StepSessions((first) => buildWanEncoderStep(weights, config, first), options);
+    this.decoderSteps = new StepSessions((first) => buildWanDecoderStep(weights, config, first), options);
   }
 
   static open(path: string, options: WanVaeOptions = {}): WanVae {
     return new WanVae(openWeights(path), options);
   }
 
-  /** Every encoder output of one untiled pass. */
-  async encodeMoments(video: Tensor): Promise<EncoderMoments> {
+  /** Every encoder output of one untiled encode, whole or streamed chunk by chunk. */
+  async encodeMoments(video: Tensor, options: EncodeMomentsOptions = {}): Promise<EncoderMoments> {
     const [frames, height, width] = videoDims(video, 3, 'video');
     assertVideoFrameCount(frames);
     assertSpatialSize(height, width);
+    if (options.strategy === 'streaming') {
+      // Keep only each chunk's moments: its caches are as big as the first activations.
+      const names = ['latent', 'mu_raw', 'logvar_raw', 'encoder_features'] as const;
+      const parts = new Map<string, Tensor[]>(names.map((n) => [n, []]));
+      for await (const out of this.encodeSteps(videoChunks(video))) for (const n of names) parts.get(n)!.push(out[n]!);
+      const joined = (name: string): Tensor => concatAxis(parts.get(name)!, 2);
+      return { latent: joined('latent'), muRaw: joined('mu_raw'), logvarRaw: joined('logvar_raw'), features: joined('encoder_features') };
+    }
     const out = await (await this.encoder.get()).run({ video });
     return { latent: out.latent!, muRaw: out.mu_raw!, logvarRaw: out.logvar_raw!, features: out.encoder_features! };
   }
@@ -87,11 +101,41 @@ export class WanVae {
     const [frames, height, width] = videoDims(video, 3, 'video');
     assertVideoFrameCount(frames);
     assertSpatialSize(height, width);
+    const untiled = (clip: Tensor): Promise<Tensor> => (options.strategy === 'streaming' ? this.encodeStreaming(clip) : this.encodeWhole(clip));
     const tiling = options.tiling;
-    if (!tiles({ height, width }, tiling)) return (await this.encodeMoments(video)).latent;
+    if (!tiles({ height, width }, tiling)) return untiled(video);
     assertTiling(tiling!, SPATIAL_STRIDE);
     const grid = { height: tiling!.tileHeight, width: tiling!.tileWidth, strideHeight: tiling!.strideHeight, strideWidth: tiling!.strideWidth };
-    return runTiled(video, grid, 1 / SPATIAL_STRIDE, async (tile) => (await this.encodeMoments(tile)).latent);
+    return runTiled(video, grid, 1 / SPATIAL_STRIDE, untiled);
+  }
+
+  private async encodeWhole(video: Tensor): Promise<Tensor> {
+    return (await (await this.encoder.get()).run({ video }, ['latent'])).latent!;
+  }
+
+  private async encodeStreaming(video: Tensor): Promise<Tensor> {
+    const latents: Tensor[] = [];
+    for await (const latent of this.encodeFrames(videoChunks(video))) latents.push(latent);
+    return concatAxis(latents, 2);
+  }
+
+  /**
+   * Streams the encode: chunks of the clip in ([1, 3, 1, H, W] first, then [1, 3, 4, H, W]), one
+   * normalised latent frame [1, z, 1, H/8, W/8] out per chunk. Only the per-conv caches stay
+   * between calls, so memory does not grow with the clip (`videoChunks` cuts a whole clip).
+   */
+  async *encodeFrames(chunks: Iterable<Tensor> | AsyncIterable<Tensor>): AsyncGenerator<Tensor> {
+    for await (const out of this.encodeSteps(chunks)) yield out.latent!;
+  }
+
+  private encodeSteps(chunks: Iterable<Tensor> | AsyncIterable<Tensor>): AsyncGenerator<Record<string, Tensor>> {
+    return this.encoderSteps.run('video', chunks, (chunk, first) => {
+      const [t, h, w] = videoDims(chunk, 3, 'video chunk');
+      const expected = encoderChunkFrames(first);
+      if (t !== expected) throw new Error(`encodeFrames takes frame 0 alone, then ${encoderChunkFrames(false)} frames per chunk; got ${t} frames where ${expected} belong`);
+      assertSpatialSize(h, w);
+      return [h, w];
+    });
   }
 
   /** latents [1, z, T, h, w] -> video [1, 3, 4T-3, 8h, 8w], clamped to [-1, 1]. */
@@ -132,26 +176,16 @@ export class WanVae {
     for await (const out of this.decodeSteps(latents)) yield out.video!;
   }
 
-  private async *decodeSteps(latents: Iterable<Tensor> | AsyncIterable<Tensor>): AsyncGenerator<Record<string, Tensor>> {
-    let caches: Record<string, Tensor> | undefined;
-    for await (const frame of latents) {
+  private decodeSteps(latents: Iterable<Tensor> | AsyncIterable<Tensor>): AsyncGenerator<Record<string, Tensor>> {
+    return this.decoderSteps.run('latents', latents, (frame) => {
       const [t, h, w] = videoDims(frame, this.config.zDim, 'latent frame');
       if (t !== 1) throw new Error(`decodeFrames takes one latent frame per step, got ${t}`);
-      const first = caches === undefined;
-      caches ??= zeroCaches(this.nextCaches, h, w);
-      const session = await (first ? this.firstStep : this.nextStep).get();
-      const feeds: Record<string, Tensor> = { latents: frame };
-      for (const name of session.inputNames) if (name !== 'latents') feeds[name] = caches[name]!;
-      const out = await session.run(feeds);
-      for (const [name, value] of Object.entries(out)) {
-        if (name.startsWith('cache_out.')) caches[`cache_in.${name.slice('cache_out.'.length)}`] = value;
-      }
-      yield out;
-    }
+      return [h, w];
+    });
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.encoder, this.decoder, this.firstStep, this.nextStep].map((s) => s.release()));
+    await Promise.all([this.encoder, this.decoder, this.encoderSteps, this.decoderSteps].map((s) => s.release()));
   }
 }
 
@@ -159,13 +193,16 @@ export function* latentFrames(latents: Tensor): Generator<Tensor> {
   for (let t = 0; t < latents.shape[2]!; t++) yield sliceAxis(latents, 2, t, t + 1);
 }
 
+/** A 4k+1-frame clip as the streaming encoder's chunks: frame 0, then frames 1-4, 5-8, ... */
+export function* videoChunks(video: Tensor): Generator<Tensor> {
+  const frames = video.shape[2]!;
+  assertVideoFrameCount(frames);
+  for (let t = 0; t < frames; t = t === 0 ? 1 : t + encoderChunkFrames(false)) {
+    yield sliceAxis(video, 2, t, t + encoderChunkFrames(t === 0));
+  }
+}
+
 function clampUnit(t: Tensor): Tensor {
   const data = Float32Array.from(t.data as Float32Array, (v) => Math.min(1, Math.max(-1, v)));
   return createTensor('float32', t.shape, data);
-}
-
-function zeroCaches(slots: readonly CacheSlot[], h: number, w: number): Record<string, Tensor> {
-  const caches: Record<string, Tensor> = {};
-  for (const s of slots) caches[s.inputName] = createTensor('float32', [1, s.channels, s.frames, h * s.spatialScale, w * s.spatialScale]);
-  return caches;
 }
