@@ -10,3 +10,4 @@ export type { VaeSessionOptions } from './session-factory.ts';
 export { buildWanEncoder } from './wan-encoder.ts';
 export { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
 export { buildTaehvDecoder } from './taehv-decoder.ts';
+export { wanDecoderParameterShapes } from './parameter-shapes.ts';
