@@ -145,7 +145,8 @@ def call_flops(c, shape):
 
 
 def dry_run(size, c):
-    return {"config": c, "parameters": parameter_shapes(c),
+    shapes = parameter_shapes(c)
+    return {"config": c, "parameters": shapes, "float32Parameters": sorted(k for k in shapes if keeps_float32(k, shapes)),
             "shapes": [{"name": s["name"], "tokens": math.prod(grid(c, s)[:3]), "flops": call_flops(c, s),
                         "activations": activation_shapes(c, s)} for s in SHAPES[size]]}
 
@@ -199,24 +200,22 @@ def init_rule(key, shape):
     return 0.0, 0.02
 
 
-def float32_keys(key, shape):
-    """Parameters our graph keeps in float32 whatever the compute dtype."""
-    return (len(shape) == 1 or key.endswith("modulation") or key.startswith("time_embedding.")
-            or key.startswith("time_projection."))
+def keeps_float32(key, shapes):
+    """Parameters our graph keeps in float32 whatever the compute dtype: norm gains and biases, adaLN
+    modulation, the time embedding / projection. A linear's or conv's bias goes with its weight."""
+    if key.startswith("time_embedding.") or key.startswith("time_projection.") or key.endswith("modulation"):
+        return True
+    if key.endswith(".bias"):
+        weight = shapes.get(key[:-5] + ".weight")
+        return weight is None or len(weight) == 1
+    return len(shapes[key]) == 1
 
 
 def prepare(weights, cd):
-    """Compute-dtype copies of the matrices and float32 copies of the rest (on the weights' device)."""
+    """Float32 copies of what keeps_float32 names, compute-dtype copies of the rest (same device)."""
     import torch
-
-    def dtype(k, v):
-        if k.endswith(".bias"):  # a linear's / conv's bias goes with its weight
-            w = weights.get(k[:-5] + ".weight")
-            if w is not None and w.dim() >= 2 and not float32_keys(k, list(w.shape)):
-                return cd
-        return torch.float32 if float32_keys(k, list(v.shape)) else cd
-
-    return {k: v.to(dtype(k, v)) for k, v in weights.items()}
+    shapes = {k: list(v.shape) for k, v in weights.items()}
+    return {k: v.to(torch.float32 if keeps_float32(k, shapes) else cd) for k, v in weights.items()}
 
 
 def sinusoid(t, freq_dim):
@@ -356,7 +355,8 @@ def random_inputs(c, shape, device, seed=7):
 # ------------------------------------------------------------------------------------- modes ----
 
 def write_weights(c, raw, folder, seed, layers_per_shard=4):
-    """Seeded random fp16 weights, made on the GPU when there is one, written shard by shard."""
+    """Seeded random weights, made on the GPU when there is one, written shard by shard: float16,
+    except what keeps_float32 names (float32, so the fp16 graph uses every weight in place)."""
     import torch
     os.makedirs(folder, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -376,7 +376,7 @@ def write_weights(c, raw, folder, seed, layers_per_shard=4):
         for key in sorted(groups[layer]):
             offset, scale = init_rule(key, shapes[key])
             v = torch.randn(shapes[key], generator=g, device=device, dtype=torch.float32) * scale + offset
-            tensors[key] = v.to(torch.float16).cpu().contiguous()
+            tensors[key] = v.to(torch.float32 if keeps_float32(key, shapes) else torch.float16).cpu().contiguous()
         path = os.path.join(folder, "model-%05d.safetensors" % n)
         if save_file:
             save_file(tensors, path)
@@ -461,6 +461,8 @@ def bench(args, size, c):
         with torch.no_grad():
             ref = forward(prepare(raw, torch.float32), check, cd=torch.float32, **inputs)
             for precision, cd in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+                if precision not in args.precisions:
+                    continue
                 low = forward(prepare(raw, cd), check, cd=cd, **inputs)
                 res["accuracy"].append(dict(what="%d of %d layers, %s" % (check["num_layers"], c["num_layers"], CHECK_SHAPE[size]["name"]),
                                             provider="torch-" + device.type, precision=precision, budget=ERROR_BUDGET[precision], **relative_errors(low, ref)))

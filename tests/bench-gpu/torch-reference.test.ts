@@ -20,6 +20,7 @@ import { relativeErrors } from '../../bench/gpu/results.ts';
 import { goldenDir, REPO_ROOT } from '../helpers/golden.ts';
 import { readGoldenCase } from '../helpers/golden-io.ts';
 import { windowCall } from '../flashportrait/dit/window-call.ts';
+import { float32Keys, fp16DitGraph } from './fp16-graph.ts';
 import { findPython, findTorchPython } from './python.ts';
 
 const SCRIPT = join(REPO_ROOT, 'bench/gpu/torch_reference.py');
@@ -37,6 +38,7 @@ function runPython(exe: string, args: readonly string[]): string {
 interface DryRun {
   config: Record<string, unknown>;
   parameters: Record<string, number[]>;
+  float32Parameters: string[];
   shapes: Array<{ name: string; tokens: number; flops: number; activations: Record<string, number[]> }>;
 }
 
@@ -47,6 +49,8 @@ describe.skipIf(!python)('torch_reference.py --dry-run (no torch imported)', () 
     const ours = Object.fromEntries([...ditParameterShapes(c)].map(([k, s]) => [k, [...s]]));
     expect(Object.keys(dry.parameters).sort()).toEqual(Object.keys(ours).sort());
     expect(dry.parameters).toEqual(ours);
+    // The reference's precision islands are our fp16 graph's float32 weights, key for key.
+    expect(dry.float32Parameters).toEqual(float32Keys(fp16DitGraph(c)));
     expect(dry.shapes.map((s) => s.name)).toEqual(DIT_SHAPES[size].map((s) => s.name));
     for (const [i, shape] of DIT_SHAPES[size].entries()) {
       const theirs = dry.shapes[i]!;
