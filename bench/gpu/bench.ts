@@ -71,7 +71,7 @@ export async function runGpuBench(args: BenchArgs, log: (m: string) => void = co
   const ep = provider.choice.provider;
   log(`execution provider: ${ep}`);
   const device = process.env.FLASHGRAPH_GPU_NAME ?? `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores)`;
-  const notes: string[] = [...provider.notes, `onnxruntime-node on ${ep}, Node ${process.version}; phases ${args.phases.join(', ')}; ${args.warmup} warm-up + ${args.runs} timed runs`];
+  const notes: string[] = [...provider.notes, `onnxruntime-node on ${ep}, Node ${process.version}${process.env.FLASHGRAPH_SOURCE_REV ? `, code: ${process.env.FLASHGRAPH_SOURCE_REV}` : ''}; phases ${args.phases.join(', ')}; ${args.warmup} warm-up + ${args.runs} timed runs`];
   const results = { source: 'onnx' as const, date, device, size: args.size, notes, dit: [] as TimingRow[], vae: [] as TimingRow[], accuracy: [] as AccuracyRow[] };
   const tag = `${args.size}-${args.phases.join('-')}${args.shapes.length < DIT_SHAPES[args.size].length ? `-${args.shapes.join('-')}` : ''}`;
   const jsonPath = join(args.out, `onnx-${date}-${tag}.json`);

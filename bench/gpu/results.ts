@@ -94,9 +94,9 @@ export function renderResultsMarkdown(onnx: readonly BenchResults[], torch: Benc
   const lines: string[] = [`# FlashPortrait DiT / VAE on GPU, ${date}`, ''];
   const devices = [...new Set([...onnx.map((r) => r.device), ...(torch ? [torch.device] : [])])];
   lines.push(`Device: ${devices.join('; ') || 'unknown'}. Size: ${[...new Set(onnx.map((r) => r.size))].join(', ') || torch?.size || '?'}.`);
-  lines.push(ceiling === undefined ? 'Matmul ceiling: not measured (no torch results).' : `Matmul ceiling: ${ceiling.toFixed(0)} TFLOP/s (torch, 8192^3 bf16 matmul, same run).`);
+  lines.push(ceiling === undefined ? 'Matmul ceiling: not measured (it needs the torch reference on a CUDA device).' : `Matmul ceiling: ${ceiling.toFixed(0)} TFLOP/s (torch, 8192^3 bf16 matmul, same run).`);
   lines.push('');
-  lines.push('## DiT, one transformer call (one CFG branch of one 21-latent-frame window)', '');
+  lines.push('## DiT, one transformer call (one CFG branch of one window; the real shapes are 21 latent frames = 81 video frames)', '');
   lines.push('ms: median wall time of one call, inputs uploaded and output read back. TFLOP/s: analytic matmul + attention FLOPs (ditFlops) / ms.');
   lines.push('ratio to torch: our ms / the torch reference\'s ms at the same shape (lower is better; > 1 = slower than torch).', '');
   lines.push('| shape | tokens | provider | precision | ms | TFLOP/s | % of ceiling | ratio to torch | max error vs fp32 |');
