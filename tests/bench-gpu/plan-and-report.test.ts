@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/gpu/args.ts';
 import { benchDitConfig, DIT_SHAPES, ditCallFlops, ditShapeDims, tflops, vaeFrameFlops, benchVaeConfig } from '../../bench/gpu/plan.ts';
 import { chooseBenchProvider } from '../../bench/gpu/provider.ts';
+import { probeProvider } from '../../server/ml/device.ts';
 import { median, relativeErrors, renderResultsMarkdown } from '../../bench/gpu/results.ts';
 import type { BenchResults } from '../../bench/gpu/results.ts';
 
@@ -71,6 +72,16 @@ describe('GPU bench provider choice', () => {
 
   it('without a GPU provider it refuses rather than benchmark the CPU, naming the Vulkan loader', async () => {
     await expect(chooseBenchProvider('webgpu', false, missing('libvulkan.so.1: cannot open shared object file'))).rejects.toThrow(/webgpu unavailable: libvulkan\.so\.1.*Vulkan loader/);
+  });
+
+  it('with the real probes on a machine without a GPU: the refusal names the CUDA library, its install step and the Vulkan loader', async () => {
+    if ((await probeProvider('webgpu')).ok || (await probeProvider('cuda')).ok) {
+      console.info('[gpu bench] a GPU provider starts on this machine: the refusal is not exercised');
+      return;
+    }
+    const refusal = chooseBenchProvider('cuda', false);
+    await expect(refusal).rejects.toThrow(/cuda unavailable: libonnxruntime_providers_cuda\.so .*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    await expect(refusal).rejects.toThrow(/webgpu unavailable: .*libvulkan\.so\.1/);
   });
 
   it('--allow-cpu lets it fall through to the CPU', async () => {
