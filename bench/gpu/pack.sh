@@ -13,6 +13,7 @@ CARRY_LIMIT_MIB=${CARRY_LIMIT_MIB:-60}
 [ "$(uname -m)" = x86_64 ] || { echo "pack.sh: this machine is $(uname -m); the GPU machine is x86-64: pack on an x86-64 machine" >&2; exit 1; }
 
 mkdir -p .gpu-carry
+rm -rf .gpu-carry/node_modules # left by an older run.sh: must not travel
 node_version=$(node --version)
 if [ "$(cat .gpu-carry/node.version 2>/dev/null)" != "$node_version" ]; then
   echo "node $node_version: compressing $(command -v node) (about a minute)"

@@ -58,13 +58,15 @@ fi
 # FLASHGRAPH_BENCH_FROM_SOURCE=1 skips the bundle (tests: a bundle made earlier may be stale).
 if [ "${FLASHGRAPH_BENCH_FROM_SOURCE:-0}" != 1 ] && [ -f .gpu-carry/node.xz ] && [ -f .gpu-carry/bench.mjs ]; then
   FLASHGRAPH_SOURCE_REV="bundle of $(cat .gpu-carry/source.rev 2> /dev/null || echo '?')"
+  # Unpacked under $WORK, never into the tree (the tree travels with the next call: 64 MiB limit).
   NODE=$WORK/bin/node
   if [ ! -x "$NODE" ]; then
-    mkdir -p "$WORK/bin" && xz -dc .gpu-carry/node.xz > "$NODE" && chmod +x "$NODE"
+    mkdir -p "$WORK/bin" && xz -dc .gpu-carry/node.xz > "$NODE.tmp" && chmod +x "$NODE.tmp" && mv "$NODE.tmp" "$NODE"
   fi
-  mkdir -p .gpu-carry/node_modules
-  [ -d .gpu-carry/node_modules/onnxruntime-node ] || tar -xJf .gpu-carry/ort.tar.xz -C .gpu-carry/node_modules
-  BENCH=("$NODE" .gpu-carry/bench.mjs)
+  mkdir -p "$WORK/node_modules"
+  [ -d "$WORK/node_modules/onnxruntime-node" ] || tar -xJf .gpu-carry/ort.tar.xz -C "$WORK/node_modules"
+  cp .gpu-carry/bench.mjs "$WORK/bench.mjs" # resolves onnxruntime-node from $WORK/node_modules
+  BENCH=("$NODE" "$WORK/bench.mjs")
 elif command -v node > /dev/null && [ -d node_modules/tsx ]; then
   BENCH=(node --import tsx bench/gpu/main.ts)
   FLASHGRAPH_SOURCE_REV="source $(git describe --always --dirty 2> /dev/null || echo '?')"

@@ -388,20 +388,31 @@ def write_weights(c, raw, folder, seed, layers_per_shard=4):
 
 
 def load_weights(folder, device, only_layers=None):
+    """Every tensor of the folder's safetensors on `device`; with only_layers, blocks >= it are not read."""
     import torch
-    files = sorted(f for f in os.listdir(folder) if f.endswith(".safetensors"))
+    wanted = lambda k: only_layers is None or not k.startswith("blocks.") or int(k.split(".")[1]) < only_layers
     out = {}
-    for f in files:
+    for f in sorted(f for f in os.listdir(folder) if f.endswith(".safetensors")):
         path = os.path.join(folder, f)
         try:
-            from safetensors.torch import load_file
-            part = load_file(path, device=str(device))
+            from safetensors import safe_open
         except ImportError:
-            part = {k: torch.from_numpy(v.copy()).to(device) for k, v in read_safetensors(path).items()}
-        for k, v in part.items():
-            if only_layers is None or not k.startswith("blocks.") or int(k.split(".")[1]) < only_layers:
-                out[k] = v
+            out.update({k: torch.from_numpy(v.copy()).to(device) for k, v in read_safetensors(path).items() if wanted(k)})
+            continue
+        with safe_open(path, framework="pt", device=str(device)) as fh:
+            for k in fh.keys():
+                if wanted(k):
+                    out[k] = fh.get_tensor(k)
     return out
+
+
+def prepare_in_place(weights, cd):
+    """prepare() one tensor at a time: the 40-layer model never exists twice on the card."""
+    import torch
+    shapes = {k: list(v.shape) for k, v in weights.items()}
+    for k in list(weights):
+        weights[k] = weights[k].to(torch.float32 if keeps_float32(k, shapes) else cd)
+    return weights
 
 
 def cuda_ms(fn, warmup, runs):
@@ -479,7 +490,7 @@ def bench(args, size, c):
         for precision, cd in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
             if precision not in args.precisions:
                 continue
-            W = prepare(W, cd)  # replaces the previous copy: one set of weights on the card at a time
+            W = prepare_in_place(W, cd)
             for shape in SHAPES[size]:
                 if shape["name"] not in args.shapes:
                     continue
