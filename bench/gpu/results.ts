@@ -110,7 +110,7 @@ export function renderResultsMarkdown(onnx: readonly BenchResults[], torch: Benc
     const ratio = r.ms !== undefined && peer?.ms !== undefined ? (r.ms / peer.ms).toFixed(2) : '–';
     const pct = t !== undefined && ceiling ? `${((100 * t) / ceiling).toFixed(0)}%` : '–';
     const ms = r.ms === undefined ? `failed: ${r.error ?? 'no time'}` : fmt(r.ms, 1);
-    return `| ${r.shape} | ${r.tokens ?? '–'} | ${r.provider} | ${r.precision} | ${ms} | ${fmt(t, 1)} | ${pct} | ${results.source === 'torch' ? '1.00' : ratio} | ${accuracyFor(results, r.precision)} |`;
+    return `| ${r.shape} | ${r.tokens ?? '–'} | ${r.provider} | ${r.precision} | ${ms} | ${fmt(t, 1)} | ${pct} | ${results.source === 'torch' ? (r.ms === undefined ? '–' : '1.00') : ratio} | ${accuracyFor(results, r.precision)} |`;
   };
   for (const results of onnx) for (const r of results.dit) lines.push(ditRow(r, results, torchPeer(r, torch)));
   if (torch) for (const r of torch.dit) lines.push(ditRow(r, torch, undefined));

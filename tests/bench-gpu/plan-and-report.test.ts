@@ -112,7 +112,10 @@ describe('GPU bench results', () => {
     };
     const torch: BenchResults = {
       source: 'torch', date: '2026-11-25', device: 'NVIDIA H100 80GB HBM3', size: 'real', notes: [], matmulCeilingTflops: 800,
-      dit: [{ shape: '480x832', tokens: 32760, provider: 'torch-cuda', precision: 'fp16', ms: 4000, flops: 1.6e15, runs: 2 }],
+      dit: [
+        { shape: '480x832', tokens: 32760, provider: 'torch-cuda', precision: 'fp16', ms: 4000, flops: 1.6e15, runs: 2 },
+        { shape: '720x1280', tokens: 75600, provider: 'torch-cuda', precision: 'fp16', flops: 6.5e15, runs: 2, error: 'CUDA out of memory' },
+      ],
       vae: [],
       accuracy: [{ what: '2 of 40 layers, 480x832 x 3', provider: 'torch-cuda', precision: 'bf16', maxRelError: 0.2, rmsRelError: 0.01, budget: 8e-2 }],
     };
@@ -121,6 +124,7 @@ describe('GPU bench results', () => {
     expect(md).toContain('| 480x832 | 32760 | webgpu | fp16 | 8000.0 | 200.0 | 25% | 2.00 | 2.0e-3 |');
     expect(md).toContain('| 720x1280 | 75600 | webgpu | fp16 | failed: out of memory | – | – | – | 2.0e-3 |');
     expect(md).toContain('| 480x832 | 32760 | torch-cuda | fp16 | 4000.0 | 400.0 | 50% | 1.00 | – |');
+    expect(md).toContain('| 720x1280 | 75600 | torch-cuda | fp16 | failed: CUDA out of memory | – | – | – | – |');
     expect(md).toContain('| 480x832 | webgpu | fp32 | 50.0 | 100.0 |');
     expect(md).toContain('| torch | 2 of 40 layers, 480x832 x 3 | torch-cuda | bf16 | 2.0e-1 | 1.0e-2 | 8.0e-2 | NO |');
   });

@@ -26,6 +26,11 @@ describe('bench/gpu/run.sh --tiny', () => {
     expect(md).toMatch(/code: source [0-9a-f]+/);
     expect(md).toMatch(/\| 48x64 \| 24 \| cpu \| fp16 \| [\d.]+ \|/);
     expect(md).toMatch(/\| onnx \| 2 of 2 layers, 32x48 x 2 \| cpu \| fp16 \| [\d.e-]+ \| [\d.e-]+ \| 1\.0e-2 \| yes \|/);
+    // render.ts joins the JSON of several calls into the committed report
+    const joined = join(tmp, 'joined.md');
+    const render = spawnSync(process.execPath, ['--import', 'tsx', 'bench/gpu/render.ts', joined, ...files.filter((f) => f.endsWith('.json')).map((f) => join(out, f))], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(render.status, render.stderr).toBe(0);
+    expect(readFileSync(joined, 'utf8')).toBe(md);
   }, 60_000);
 
   it('refuses unknown arguments', () => {
