@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { GOLDEN_ROOT } from '../tests/helpers/golden.ts';
 import { readGoldenCase } from '../tests/helpers/golden-io.ts';
-import { parseDitConfig } from '../nodes/flashportrait/models/dit/config.ts';
+import { benchDitConfig } from './gpu/plan.ts';
 import { ditFlops } from '../nodes/flashportrait/models/dit/flops.ts';
 import { DitModel } from '../nodes/flashportrait/models/dit/model.ts';
 import { loadDitWeights } from '../nodes/flashportrait/models/dit/weights.ts';
@@ -13,7 +13,7 @@ import { windowCall } from '../tests/flashportrait/dit/window-call.ts';
 const WARMUP = 5;
 const RUNS = 50;
 
-const real = parseDitConfig({ dim: 5120, eps: 1e-6, ffn_dim: 13824, freq_dim: 256, in_dim: 36, model_type: 'i2v', num_heads: 40, num_layers: 40, out_dim: 16, text_len: 512 });
+const real = benchDitConfig('real');
 const flops = ditFlops(real, { frames: 21, height: 90, width: 160 });
 console.log(`real config, 720x1280 x 21 latent frames (75,600 tokens): ${(flops / 1e15).toFixed(2)} PFLOP per transformer call`);
 

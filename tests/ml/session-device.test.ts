@@ -53,7 +53,8 @@ describe('execution provider selection', () => {
     const session = await createSession(tinyModel(), { provider, log: (m) => messages.push(m) });
     expect(session.provider).toBe('cpu');
     expect(session.message).toMatch(new RegExp(`^execution provider cpu, computing in float32: fallback: ${provider} unavailable: .+`));
-    if (provider === 'cuda') expect(session.message).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    if (provider === 'cuda') expect(session.message).toMatch(/libonnxruntime_providers_cuda\.so is not in .*ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+    if (provider === 'webgpu') expect(session.message).toMatch(/WebGPU needs a GPU adapter and libvulkan\.so\.1/);
     expect(messages).toEqual([session.message]);
     const { y } = await session.run({ x: createTensor('float32', [2], [1, -2]) });
     expect(Array.from(y!.data as Float32Array)).toEqual([3, -6]);

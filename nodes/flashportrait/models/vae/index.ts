@@ -11,3 +11,4 @@ export type { CacheSlot, StepGraph } from './history.ts';
 export { buildWanEncoder, buildWanEncoderStep } from './wan-encoder.ts';
 export { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
 export { buildTaehvDecoder } from './taehv-decoder.ts';
+export { wanDecoderParameterShapes } from './parameter-shapes.ts';
