@@ -90,7 +90,7 @@ export function probeProvider(provider: ExecutionProviderName): Promise<ProbeRes
         return { ok: false, reason: `libonnxruntime_providers_cuda.so is not in ${ORT_BINARIES}${installHint(provider)}` };
       }
       if (provider === 'webgpu' && process.platform === 'linux' && !linuxGpuDeviceNode()) {
-        return { ok: false, reason: 'no GPU device on this machine (none of /dev/nvidia0, /dev/dri/renderD*, /dev/dxg)' };
+        return { ok: false, reason: `no GPU device on this machine (none of /dev/nvidia0, /dev/dri/renderD*, /dev/dxg)${installHint(provider)}` };
       }
       try {
         const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [provider], logSeverityLevel: 4 });

@@ -52,15 +52,22 @@ export class LazySession {
 export class StepSessions {
   readonly first: LazySession;
   readonly next: LazySession;
-  /** The later graph's caches: a superset of what the first graph writes. */
-  readonly caches: readonly CacheSlot[];
+  private nextGraph: StepGraph | undefined;
 
-  constructor(build: (first: boolean) => StepGraph, options: VaeSessionOptions) {
-    const first = build(true);
-    const next = build(false);
-    this.caches = next.caches;
-    this.first = new LazySession(() => openGraphSession(first.graph, options));
-    this.next = new LazySession(() => openGraphSession(next.graph, options));
+  // Graphs are built on first use: a VAE used only to decode may hold no encoder weights at all.
+  constructor(private readonly build: (first: boolean) => StepGraph, options: VaeSessionOptions) {
+    this.first = new LazySession(() => openGraphSession(build(true).graph, options));
+    this.next = new LazySession(() => openGraphSession(this.laterGraph().graph, options));
+  }
+
+  /** The later graph's caches: a superset of what the first graph writes. */
+  get caches(): readonly CacheSlot[] {
+    return this.laterGraph().caches;
+  }
+
+  private laterGraph(): StepGraph {
+    this.nextGraph ??= this.build(false);
+    return this.nextGraph;
   }
 
   /**
