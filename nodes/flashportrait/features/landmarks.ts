@@ -101,11 +101,18 @@ export function pointsCropMatrix(points: Float32Array, degrees: number): Affine 
   return m;
 }
 
+// Byte -> float32 v / 255 (the crop's network input), as a table.
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/** The crop (HWC BGR bytes) as the network's planar (3,128,128) float32 input in 0..1. */
 function cropInput(crop: PixelImage): Float32Array {
   const plane = CROP * CROP;
   const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[c * plane + i] = Math.fround(crop.data[i * 3 + c]! / 255);
+  const d = crop.data;
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[i] = UNIT[d[p]!]!;
+    out[plane + i] = UNIT[d[p + 1]!]!;
+    out[2 * plane + i] = UNIT[d[p + 2]!]!;
   }
   return out;
 }

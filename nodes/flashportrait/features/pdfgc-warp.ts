@@ -33,6 +33,9 @@ export function similarityTransform(src: ReadonlyArray<readonly [number, number]
   return [a, -b, dx - (a * sx - b * sy), b, a, dy - (b * sx + a * sy)];
 }
 
+// Byte -> (v / 255) * 2 - 1 in float64, stored as float32 (the encoder input), as a table.
+const SIGNED_UNIT = Float32Array.from({ length: 256 }, (_, v) => (v / 255) * 2 - 1);
+
 /** The PD-FGC warp matrix for 222 interleaved landmarks. */
 export function pdfgcMatrix(landmarks: Float32Array): Affine {
   const src = PDFGC_POINTS.map((i) => [landmarks[i * 2]!, landmarks[i * 2 + 1]!] as const);
@@ -49,8 +52,12 @@ export function pdfgcInput(frameBgr: PixelImage, landmarks: Float32Array): { mat
   const face = warpAffine(frameBgr, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
   const plane = PDFGC_SIZE * PDFGC_SIZE;
   const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) input[c * plane + i] = (face.data[i * 3 + (2 - c)]! / 255) * 2 - 1;
+  const d = face.data;
+  // BGR bytes to planar RGB: R from byte 2, G from 1, B from 0.
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    input[i] = SIGNED_UNIT[d[p + 2]!]!;
+    input[plane + i] = SIGNED_UNIT[d[p + 1]!]!;
+    input[2 * plane + i] = SIGNED_UNIT[d[p]!]!;
   }
   return { matrix, face, input };
 }
