@@ -28,6 +28,7 @@ export type AlignStart = { readonly box: Box } | { readonly rect: Box } | { read
 
 export interface AlignRound {
   readonly matrix: Affine;
+  /** The 128x128 crop in BGR, as the network (and the original) takes it. */
   readonly crop: PixelImage;
   readonly rawLandmark: Float32Array;
   readonly rawEuler: Float32Array;
@@ -128,7 +129,8 @@ export class FaceAligner {
     let prob = 0;
     for (let k = 0; k < ITERATIONS; k++) {
       const matrix = points ? pointsCropMatrix(points, degrees) : 'box' in start ? boxCropMatrix(start.box) : boxCropMatrix((start as { rect: Box }).rect, true);
-      const crop = timed(this.timer, 'warp', () => warpAffine(frame, matrix, CROP, CROP, 'linear'));
+      // The network (and the original's crop) is BGR: the warp writes the RGB frame's channels reversed.
+      const crop = timed(this.timer, 'warp', () => warpAffine(frame, matrix, CROP, CROP, 'linear', { reverseChannels: true }));
       const input = timed(this.timer, 'warp', () => createTensor('float32', [1, 3, CROP, CROP], cropInput(crop)));
       const result = await timedAsync(this.timer, 'landmarks', () => this.session.run({ [this.session.inputNames[0]!]: input }));
       const [landmarkName, eulerName, probName] = this.session.outputNames;

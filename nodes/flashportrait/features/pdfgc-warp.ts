@@ -44,20 +44,19 @@ export function pdfgcMatrix(landmarks: Float32Array): Affine {
 }
 
 /**
- * The encoder input (3,224,224) float32 RGB in [-1, 1] for a BGR frame and its landmarks, with the
- * warped 224x224 BGR face.
+ * The encoder input (3,224,224) float32 RGB in [-1, 1] for an RGB frame and its landmarks, with the
+ * warped 224x224 RGB face.
  */
-export function pdfgcInput(frameBgr: PixelImage, landmarks: Float32Array): { matrix: Affine; face: PixelImage; input: Float32Array } {
+export function pdfgcInput(frame: PixelImage, landmarks: Float32Array): { matrix: Affine; face: PixelImage; input: Float32Array } {
   const matrix = pdfgcMatrix(landmarks);
-  const face = warpAffine(frameBgr, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
+  const face = warpAffine(frame, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
   const plane = PDFGC_SIZE * PDFGC_SIZE;
   const input = new Float32Array(3 * plane);
   const d = face.data;
-  // BGR bytes to planar RGB: R from byte 2, G from 1, B from 0.
   for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    input[i] = SIGNED_UNIT[d[p + 2]!]!;
+    input[i] = SIGNED_UNIT[d[p]!]!;
     input[plane + i] = SIGNED_UNIT[d[p + 1]!]!;
-    input[2 * plane + i] = SIGNED_UNIT[d[p]!]!;
+    input[2 * plane + i] = SIGNED_UNIT[d[p + 2]!]!;
   }
   return { matrix, face, input };
 }

@@ -87,21 +87,31 @@ function weightTable(kind: Interpolation): Int32Array {
 
 /**
  * Options for the warps. `out`: a buffer of at least width*height*channels bytes to write into
- * (every byte is written), instead of a fresh one. `interiorFastPath: false` sends every pixel
- * through the general border-aware sampler (tests use it to check the fast path against it).
+ * (every byte is written), instead of a fresh one. `reverseChannels`: write each pixel's channels
+ * in reverse order (RGB in, BGR out), so a frame needs no separate conversion pass.
+ * `interiorFastPath: false` sends every pixel through the general border-aware sampler (tests use
+ * it to check the fast path against it).
  */
 export interface WarpOptions {
   readonly out?: Uint8Array;
+  readonly reverseChannels?: boolean;
   readonly interiorFastPath?: boolean;
+}
+
+/** How a row is written: fast interior path on or off, channels in reverse order or not. */
+interface RowMode {
+  readonly fast: boolean;
+  readonly reverse: boolean;
 }
 
 const ROUND_HALF = 1 << (COEF_BITS - 1);
 
 /**
  * The general sampler: any channel count, taps outside the source count as 0 (constant border).
- * `X`, `Y`: fixed-point source position in 1/32 px; writes dst[o..o+channels).
+ * `X`, `Y`: fixed-point source position in 1/32 px; writes dst[o..o+channels), in reverse order
+ * when `reverse`.
  */
-function sampleGeneral(src: PixelImage, X: number, Y: number, ksize: number, tab: Int32Array, dst: Uint8Array, o: number): void {
+function sampleGeneral(src: PixelImage, X: number, Y: number, ksize: number, tab: Int32Array, dst: Uint8Array, o: number, reverse: boolean): void {
   const sx0 = (X >> INTER_BITS) - (ksize >> 1) + 1;
   const sy0 = (Y >> INTER_BITS) - (ksize >> 1) + 1;
   const { width, height, channels: cn, data } = src;
@@ -123,7 +133,7 @@ function sampleGeneral(src: PixelImage, X: number, Y: number, ksize: number, tab
       }
     }
     const v = (sum + ROUND_HALF) >> COEF_BITS;
-    dst[o + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    dst[o + (reverse ? cn - 1 - c : c)] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
 }
 
@@ -132,24 +142,26 @@ function sampleGeneral(src: PixelImage, X: number, Y: number, ksize: number, tab
  * pixel whose 2x2 block lies inside the source takes the unrolled path (no bounds checks; the
  * weights are non-negative and sum to 2^15, so no clamping either); any other pixel the general one.
  */
-function linearRow(src: PixelImage, xs: Int32Array, ys: Int32Array, count: number, tab: Int32Array, dst: Uint8Array, o: number, fast: boolean): void {
+function linearRow(src: PixelImage, xs: Int32Array, ys: Int32Array, count: number, tab: Int32Array, dst: Uint8Array, o: number, mode: RowMode): void {
   const { width, height, data } = src;
   const cn = src.channels;
   const stride = width * 3;
-  const interior = fast && cn === 3;
+  const interior = mode.fast && cn === 3;
+  const reverse = mode.reverse;
+  const first = reverse ? 2 : 0; const last = 2 - first;
   for (let x = 0; x < count; x++, o += cn) {
     const X = xs[x]!; const Y = ys[x]!;
     const sx = X >> INTER_BITS; const sy = Y >> INTER_BITS;
     if (!interior || sx < 0 || sy < 0 || sx >= width - 1 || sy >= height - 1) {
-      sampleGeneral(src, X, Y, 2, tab, dst, o);
+      sampleGeneral(src, X, Y, 2, tab, dst, o, reverse);
       continue;
     }
     const w = ((Y & (TAB_SIZE - 1)) * TAB_SIZE + (X & (TAB_SIZE - 1))) * 4;
     const w0 = tab[w]!; const w1 = tab[w + 1]!; const w2 = tab[w + 2]!; const w3 = tab[w + 3]!;
     const p = (sy * width + sx) * 3; const q = p + stride;
-    dst[o] = (data[p]! * w0 + data[p + 3]! * w1 + data[q]! * w2 + data[q + 3]! * w3 + ROUND_HALF) >> COEF_BITS;
+    dst[o + first] = (data[p]! * w0 + data[p + 3]! * w1 + data[q]! * w2 + data[q + 3]! * w3 + ROUND_HALF) >> COEF_BITS;
     dst[o + 1] = (data[p + 1]! * w0 + data[p + 4]! * w1 + data[q + 1]! * w2 + data[q + 4]! * w3 + ROUND_HALF) >> COEF_BITS;
-    dst[o + 2] = (data[p + 2]! * w0 + data[p + 5]! * w1 + data[q + 2]! * w2 + data[q + 5]! * w3 + ROUND_HALF) >> COEF_BITS;
+    dst[o + last] = (data[p + 2]! * w0 + data[p + 5]! * w1 + data[q + 2]! * w2 + data[q + 5]! * w3 + ROUND_HALF) >> COEF_BITS;
   }
 }
 
@@ -160,16 +172,18 @@ function toByte(sum: number): number {
 }
 
 /** One destination row, bicubic; like linearRow with a 4x4 block starting one pixel up-left. */
-function cubicRow(src: PixelImage, xs: Int32Array, ys: Int32Array, count: number, tab: Int32Array, dst: Uint8Array, o: number, fast: boolean): void {
+function cubicRow(src: PixelImage, xs: Int32Array, ys: Int32Array, count: number, tab: Int32Array, dst: Uint8Array, o: number, mode: RowMode): void {
   const { width, height, data } = src;
   const cn = src.channels;
   const stride = width * 3;
-  const interior = fast && cn === 3;
+  const interior = mode.fast && cn === 3;
+  const reverse = mode.reverse;
+  const first = reverse ? 2 : 0; const last = 2 - first;
   for (let x = 0; x < count; x++, o += cn) {
     const X = xs[x]!; const Y = ys[x]!;
     const sx = (X >> INTER_BITS) - 1; const sy = (Y >> INTER_BITS) - 1;
     if (!interior || sx < 0 || sy < 0 || sx > width - 4 || sy > height - 4) {
-      sampleGeneral(src, X, Y, 4, tab, dst, o);
+      sampleGeneral(src, X, Y, 4, tab, dst, o, reverse);
       continue;
     }
     let w = ((Y & (TAB_SIZE - 1)) * TAB_SIZE + (X & (TAB_SIZE - 1))) * 16;
@@ -181,7 +195,7 @@ function cubicRow(src: PixelImage, xs: Int32Array, ys: Int32Array, count: number
       s1 += data[p + 1]! * w0 + data[p + 4]! * w1 + data[p + 7]! * w2 + data[p + 10]! * w3;
       s2 += data[p + 2]! * w0 + data[p + 5]! * w1 + data[p + 8]! * w2 + data[p + 11]! * w3;
     }
-    dst[o] = toByte(s0); dst[o + 1] = toByte(s1); dst[o + 2] = toByte(s2);
+    dst[o + first] = toByte(s0); dst[o + 1] = toByte(s1); dst[o + last] = toByte(s2);
   }
 }
 
@@ -201,7 +215,7 @@ export function warpAffine(src: PixelImage, m: Affine, width: number, height: nu
   const tab = weightTable(kind);
   const cn = src.channels;
   const out = outputBuffer(width * height * cn, options);
-  const fast = options.interiorFastPath ?? true;
+  const mode: RowMode = { fast: options.interiorFastPath ?? true, reverse: options.reverseChannels ?? false };
   const row = kind === 'linear' ? linearRow : cubicRow;
   // As OpenCV: the x terms of the source position in 1/1024 px once per call, the y terms per row.
   const adelta = new Int32Array(width);
@@ -219,7 +233,7 @@ export function warpAffine(src: PixelImage, m: Affine, width: number, height: nu
       xs[x] = (X0 + adelta[x]!) >> (AB_BITS - INTER_BITS);
       ys[x] = (Y0 + bdelta[x]!) >> (AB_BITS - INTER_BITS);
     }
-    row(src, xs, ys, width, tab, out, y * width * cn, fast);
+    row(src, xs, ys, width, tab, out, y * width * cn, mode);
   }
   return { data: out, width, height, channels: cn };
 }
@@ -235,7 +249,7 @@ export function warpPerspective(src: PixelImage, m: readonly number[], width: nu
   const tab = weightTable('linear');
   const cn = src.channels;
   const out = outputBuffer(width * height * cn, options);
-  const fast = options.interiorFastPath ?? true;
+  const mode: RowMode = { fast: options.interiorFastPath ?? true, reverse: options.reverseChannels ?? false };
   const xs = new Int32Array(width);
   const ys = new Int32Array(width);
   for (let y = 0; y < height; y++) {
@@ -248,7 +262,7 @@ export function warpPerspective(src: PixelImage, m: readonly number[], width: nu
       xs[x] = saturateRound((X0 + m0 * x) * W);
       ys[x] = saturateRound((Y0 + m3 * x) * W);
     }
-    linearRow(src, xs, ys, width, tab, out, y * width * cn, fast);
+    linearRow(src, xs, ys, width, tab, out, y * width * cn, mode);
   }
   return { data: out, width, height, channels: cn };
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Affine } from '../../../nodes/flashportrait/features/affine.ts';
 import type { Interpolation, PixelImage } from '../../../nodes/flashportrait/features/warp.ts';
 import { warpAffine, warpPerspective } from '../../../nodes/flashportrait/features/warp.ts';
+import { swapRedBlue } from '../../../nodes/flashportrait/features/frames.ts';
 import { prng } from '../../helpers/prng.ts';
 
 function randomImage(next: () => number, width: number, height: number, channels: number): PixelImage {
@@ -105,6 +106,21 @@ describe('warp fast interior path = general path', () => {
     const rgb = { ...grey, channels: 3, data: Uint8Array.from({ length: grey.data.length * 3 }, (_, i) => grey.data[Math.floor(i / 3)]!) };
     const thrice = warpAffine(rgb, m, 16, 16, 'cubic');
     expect(firstDifference(once.data, Uint8Array.from({ length: 256 }, (_, i) => thrice.data[i * 3]!))).toBe(-1);
+  });
+
+  it('reverseChannels writes the channels of every pixel in reverse order, on both paths', () => {
+    const next = prng(9);
+    for (let t = 0; t < 40; t++) {
+      const src = randomImage(next, 2 + Math.floor(next() * 40), 2 + Math.floor(next() * 40), 3);
+      const m = randomAffine(next, src.width, src.height);
+      const kind: Interpolation = t % 2 === 0 ? 'linear' : 'cubic';
+      const swapped = swapRedBlue(warpAffine(src, m, 30, 30, kind)).data;
+      for (const interiorFastPath of [true, false]) {
+        expect(firstDifference(warpAffine(src, m, 30, 30, kind, { reverseChannels: true, interiorFastPath }).data, swapped), `case ${t}`).toBe(-1);
+      }
+      const p = [...m, (next() - 0.5) * 0.02, 0, 1];
+      expect(firstDifference(warpPerspective(src, p, 30, 30, { reverseChannels: true }).data, swapRedBlue(warpPerspective(src, p, 30, 30)).data)).toBe(-1);
+    }
   });
 
   it('writes into a given output buffer, every byte', () => {
