@@ -166,8 +166,8 @@ export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModel
   for await (const [index, frame] of stream(new Set(byFrame.keys()))) {
     options.signal?.throwIfAborted();
     for (const p of byFrame.get(index)!) {
-      const { input } = timed(options.timer, 'warp', () => pdfgcInput(frame, pairs[p]!.landmarks));
-      batch.set(input, batchRows.length * faceSize);
+      const slot = batch.subarray(batchRows.length * faceSize, (batchRows.length + 1) * faceSize);
+      timed(options.timer, 'warp', () => pdfgcInput(frame, pairs[p]!.landmarks, slot));
       batchRows.push(p);
       if (batchRows.length === batchSize) await flush();
     }

@@ -45,13 +45,13 @@ export function pdfgcMatrix(landmarks: Float32Array): Affine {
 
 /**
  * The encoder input (3,224,224) float32 RGB in [-1, 1] for an RGB frame and its landmarks, with the
- * warped 224x224 RGB face.
+ * warped 224x224 RGB face. `input`: where to write it (e.g. the face's slot in an encoder batch).
  */
-export function pdfgcInput(frame: PixelImage, landmarks: Float32Array): { matrix: Affine; face: PixelImage; input: Float32Array } {
+export function pdfgcInput(frame: PixelImage, landmarks: Float32Array, input = new Float32Array(3 * PDFGC_SIZE * PDFGC_SIZE)): { matrix: Affine; face: PixelImage; input: Float32Array } {
+  const plane = PDFGC_SIZE * PDFGC_SIZE;
+  if (input.length !== 3 * plane) throw new Error(`pdfgcInput: the input buffer has ${input.length} values, ${3 * plane} needed`);
   const matrix = pdfgcMatrix(landmarks);
   const face = warpAffine(frame, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
-  const plane = PDFGC_SIZE * PDFGC_SIZE;
-  const input = new Float32Array(3 * plane);
   const d = face.data;
   for (let i = 0, p = 0; i < plane; i++, p += 3) {
     input[i] = SIGNED_UNIT[d[p]!]!;
