@@ -97,6 +97,15 @@ describe('warp fast interior path = general path', () => {
     }
   });
 
+  it('warpPerspective rounds source positions half to even, as cvRound', () => {
+    // A shift of 1/64 px puts every source position exactly half way between two 1/32 px steps:
+    // half to even lands on the pixel itself (weight 1), half up would blend in 1/32 of a neighbour.
+    const src = randomImage(prng(4), 24, 24, 3);
+    const shift = 1 / 64;
+    const out = warpPerspective(src, [1, 0, -shift, 0, 1, -shift, 0, 0, 1], 24, 24).data;
+    expect(firstDifference(out, src.data)).toBe(-1);
+  });
+
   it('other channel counts take the general path and keep their layout', () => {
     const next = prng(5);
     const grey = randomImage(next, 20, 20, 1);
