@@ -1,12 +1,11 @@
 // Driving video -> head_emo features (1, frames, 554) for FlashPortrait: face tracking, PD-FGC
 // face warp, FanEncoder, and the node's frame-count / padding rules.
 import type { Image } from '../../../types/data.ts';
-import type { BgrFrameStream } from './face-track.ts';
+import type { FrameStream } from './face-track.ts';
 import { trackFaces } from './face-track.ts';
 import type { FramePlan } from './frame-count.ts';
 import { outputRowSources, planFrames } from './frame-count.ts';
 import { HEAD_EMO_WIDTH } from './fan-encoder.ts';
-import { swapRedBlue } from './frames.ts';
 import { PDFGC_SIZE, pdfgcInput } from './pdfgc-warp.ts';
 import type { StageTimer } from './timing.ts';
 import { timed, timedAsync } from './timing.ts';
@@ -82,8 +81,12 @@ export function overallProgress(p: HeadEmoProgress, frames: number): [value: num
   return [stage * frames + Math.round((p.done / Math.max(1, p.total)) * frames), STAGES.length * frames];
 }
 
-/** The first `count` frames of an IMAGE as BGR, optionally only some of them. */
-function bgrFrames(image: Image, count: number, signal: AbortSignal | undefined): BgrFrameStream {
+/**
+ * The first `count` frames of an IMAGE, optionally only some of them: views of the chunks' RGB
+ * bytes. Nothing is converted per frame (the warps reorder channels as they write), so reading
+ * the video three times costs no more than the reads.
+ */
+function rgbFrames(image: Image, count: number, signal: AbortSignal | undefined): FrameStream {
   const bytes = image.width * image.height * 3;
   return async function* (only) {
     for await (const chunk of image.frames({ signal })) {
@@ -91,8 +94,8 @@ function bgrFrames(image: Image, count: number, signal: AbortSignal | undefined)
         const index = chunk.start + k;
         if (index >= count) return;
         if (only && !only.has(index)) continue;
-        const rgb: PixelImage = { data: chunk.data.subarray(k * bytes, (k + 1) * bytes), width: image.width, height: image.height, channels: 3 };
-        yield [index, swapRedBlue(rgb)] as const;
+        const frame: PixelImage = { data: chunk.data.subarray(k * bytes, (k + 1) * bytes), width: image.width, height: image.height, channels: 3 };
+        yield [index, frame] as const;
       }
     }
   };
@@ -112,7 +115,7 @@ export function nearestFaceFrame(count: number, faceFrames: readonly number[]): 
 export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModels, options: ExtractOptions = {}): Promise<HeadEmoFeatures> {
   const compat = options.compatOriginalPairing ?? false;
   const plan = planFrames(frames.count, options.contextSize ?? 51, options.contextOverlap ?? 30, { compat });
-  const stream = bgrFrames(frames, plan.usedFrames, options.signal);
+  const stream = rgbFrames(frames, plan.usedFrames, options.signal);
   const progress = options.onProgress;
   const track = await trackFaces(stream, models.detector, models.aligner, {
     signal: options.signal,
@@ -163,8 +166,8 @@ export async function extractHeadEmoFeatures(frames: Image, models: HeadEmoModel
   for await (const [index, frame] of stream(new Set(byFrame.keys()))) {
     options.signal?.throwIfAborted();
     for (const p of byFrame.get(index)!) {
-      const { input } = timed(options.timer, 'warp', () => pdfgcInput(frame, pairs[p]!.landmarks));
-      batch.set(input, batchRows.length * faceSize);
+      const slot = batch.subarray(batchRows.length * faceSize, (batchRows.length + 1) * faceSize);
+      timed(options.timer, 'warp', () => pdfgcInput(frame, pairs[p]!.landmarks, slot));
       batchRows.push(p);
       if (batchRows.length === batchSize) await flush();
     }

@@ -6,8 +6,11 @@ import { FaceTracker, largestFace } from './tracker.ts';
 import type { FaceAlignerLike, FaceDetectorLike, TrackerStep } from './tracker.ts';
 import type { PixelImage } from './warp.ts';
 
-/** Frames in order as BGR images; `only` restricts which indices are produced (others are skipped). */
-export type BgrFrameStream = (only?: ReadonlySet<number>) => AsyncIterable<readonly [number, PixelImage]>;
+/**
+ * Frames in order as RGB images (the IMAGE's own bytes, no conversion); `only` restricts which
+ * indices are produced (others are skipped). A frame is only used until the next one is requested.
+ */
+export type FrameStream = (only?: ReadonlySet<number>) => AsyncIterable<readonly [number, PixelImage]>;
 
 export interface FaceTrackResult {
   /** Frames whose face survived pass 2, ascending. */
@@ -27,7 +30,7 @@ export interface FaceTrackOptions {
   readonly compatSmoother?: boolean;
 }
 
-export async function trackFaces(frames: BgrFrameStream, detector: FaceDetectorLike, aligner: FaceAlignerLike, options: FaceTrackOptions = {}): Promise<FaceTrackResult> {
+export async function trackFaces(frames: FrameStream, detector: FaceDetectorLike, aligner: FaceAlignerLike, options: FaceTrackOptions = {}): Promise<FaceTrackResult> {
   const tracker = new FaceTracker(detector, aligner, { compatSmoother: options.compatSmoother });
   const stage1 = new Map<number, Box>();
   const log = { stage1: [] as TrackerStep[], stage2: [] as TrackerStep[] };

@@ -1,4 +1,6 @@
-// Frame conversions between FlashGraph's IMAGE (RGB uint8) and the BGR frames the face models take.
+// Frame conversions: ComfyUI float IMAGE -> uint8, and RGB <-> BGR. The extractor itself passes RGB
+// frames as they are (the warps write BGR where a network wants it); the tests use the swap to turn
+// the original's BGR golden frames into RGB ones.
 import type { PixelImage } from './warp.ts';
 
 /** RGB <-> BGR (the same swap both ways); returns a new image. */

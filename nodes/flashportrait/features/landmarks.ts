@@ -28,6 +28,7 @@ export type AlignStart = { readonly box: Box } | { readonly rect: Box } | { read
 
 export interface AlignRound {
   readonly matrix: Affine;
+  /** The 128x128 crop in BGR, as the network (and the original) takes it. */
   readonly crop: PixelImage;
   readonly rawLandmark: Float32Array;
   readonly rawEuler: Float32Array;
@@ -101,11 +102,18 @@ export function pointsCropMatrix(points: Float32Array, degrees: number): Affine 
   return m;
 }
 
+// Byte -> float32 v / 255 (the crop's network input), as a table.
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/** The crop (HWC BGR bytes) as the network's planar (3,128,128) float32 input in 0..1. */
 function cropInput(crop: PixelImage): Float32Array {
   const plane = CROP * CROP;
   const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) out[c * plane + i] = Math.fround(crop.data[i * 3 + c]! / 255);
+  const d = crop.data;
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[i] = UNIT[d[p]!]!;
+    out[plane + i] = UNIT[d[p + 1]!]!;
+    out[2 * plane + i] = UNIT[d[p + 2]!]!;
   }
   return out;
 }
@@ -121,7 +129,8 @@ export class FaceAligner {
     let prob = 0;
     for (let k = 0; k < ITERATIONS; k++) {
       const matrix = points ? pointsCropMatrix(points, degrees) : 'box' in start ? boxCropMatrix(start.box) : boxCropMatrix((start as { rect: Box }).rect, true);
-      const crop = timed(this.timer, 'warp', () => warpAffine(frame, matrix, CROP, CROP, 'linear'));
+      // The network (and the original's crop) is BGR: the warp writes the RGB frame's channels reversed.
+      const crop = timed(this.timer, 'warp', () => warpAffine(frame, matrix, CROP, CROP, 'linear', { reverseChannels: true }));
       const input = timed(this.timer, 'warp', () => createTensor('float32', [1, 3, CROP, CROP], cropInput(crop)));
       const result = await timedAsync(this.timer, 'landmarks', () => this.session.run({ [this.session.inputNames[0]!]: input }));
       const [landmarkName, eulerName, probName] = this.session.outputNames;

@@ -33,6 +33,9 @@ export function similarityTransform(src: ReadonlyArray<readonly [number, number]
   return [a, -b, dx - (a * sx - b * sy), b, a, dy - (b * sx + a * sy)];
 }
 
+// Byte -> (v / 255) * 2 - 1 in float64, stored as float32 (the encoder input), as a table.
+const SIGNED_UNIT = Float32Array.from({ length: 256 }, (_, v) => (v / 255) * 2 - 1);
+
 /** The PD-FGC warp matrix for 222 interleaved landmarks. */
 export function pdfgcMatrix(landmarks: Float32Array): Affine {
   const src = PDFGC_POINTS.map((i) => [landmarks[i * 2]!, landmarks[i * 2 + 1]!] as const);
@@ -41,16 +44,19 @@ export function pdfgcMatrix(landmarks: Float32Array): Affine {
 }
 
 /**
- * The encoder input (3,224,224) float32 RGB in [-1, 1] for a BGR frame and its landmarks, with the
- * warped 224x224 BGR face.
+ * The encoder input (3,224,224) float32 RGB in [-1, 1] for an RGB frame and its landmarks, with the
+ * warped 224x224 RGB face. `input`: where to write it (e.g. the face's slot in an encoder batch).
  */
-export function pdfgcInput(frameBgr: PixelImage, landmarks: Float32Array): { matrix: Affine; face: PixelImage; input: Float32Array } {
-  const matrix = pdfgcMatrix(landmarks);
-  const face = warpAffine(frameBgr, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
+export function pdfgcInput(frame: PixelImage, landmarks: Float32Array, input = new Float32Array(3 * PDFGC_SIZE * PDFGC_SIZE)): { matrix: Affine; face: PixelImage; input: Float32Array } {
   const plane = PDFGC_SIZE * PDFGC_SIZE;
-  const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) input[c * plane + i] = (face.data[i * 3 + (2 - c)]! / 255) * 2 - 1;
+  if (input.length !== 3 * plane) throw new Error(`pdfgcInput: the input buffer has ${input.length} values, ${3 * plane} needed`);
+  const matrix = pdfgcMatrix(landmarks);
+  const face = warpAffine(frame, matrix, PDFGC_SIZE, PDFGC_SIZE, 'cubic');
+  const d = face.data;
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    input[i] = SIGNED_UNIT[d[p]!]!;
+    input[plane + i] = SIGNED_UNIT[d[p + 1]!]!;
+    input[2 * plane + i] = SIGNED_UNIT[d[p + 2]!]!;
   }
   return { matrix, face, input };
 }

@@ -13,6 +13,7 @@ const OVERLAP_IOU = 0.12;
 const JAW_LEFT = 0;
 const JAW_RIGHT = 32;
 
+/** Frames are RGB (the IMAGE's order); each model reorders channels itself where it needs BGR. */
 export interface FaceDetectorLike {
   detect(frame: PixelImage): Promise<Detection[]>;
 }

@@ -3,7 +3,7 @@ import { readGoldenCase } from '../../helpers/golden-io.ts';
 import { FaceAligner } from '../../../nodes/flashportrait/features/landmarks.ts';
 import type { Box } from '../../../nodes/flashportrait/features/landmarks.ts';
 import { loadOnnxFile } from '../../../nodes/flashportrait/features/onnx-file.ts';
-import { FACE, e2eFrameBgr, faceModelPath, floats, maxAbsDiff } from './golden-frames.ts';
+import { FACE, e2eFrame, faceModelPath, floats, maxAbsDiff } from './golden-frames.ts';
 
 const align = readGoldenCase(FACE, 'align');
 const e2e = readGoldenCase(FACE, 'e2e_node');
@@ -11,7 +11,7 @@ const e2e = readGoldenCase(FACE, 'e2e_node');
 describe.skipIf(!align || !e2e)('landmark alignment (golden align)', () => {
   it.each(['a', 'b'] as const)('mode %s: every round and the result', async (mode) => {
     const aligner = new FaceAligner(await loadOnnxFile(faceModelPath('face_landmark.onnx')!));
-    const frame = e2eFrameBgr(e2e!.inputs.images!, Number(floats(align!.inputs[`frame_${mode}_index`]!)[0]));
+    const frame = e2eFrame(e2e!.inputs.images!, Number(floats(align!.inputs[`frame_${mode}_index`]!)[0]));
     const start = mode === 'a' ? { box: [...floats(align!.inputs.face_box!)] as unknown as Box } : { points: floats(align!.inputs.pre_pts!) };
     const result = await aligner.align(frame, start);
     const out = align!.outputs;

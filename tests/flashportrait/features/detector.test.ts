@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../../helpers/golden-io.ts';
 import { FaceDetector, decodeCandidates, detectorInput, hardNms, letterboxMatrix, postprocessDetections, projectBoxes } from '../../../nodes/flashportrait/features/detector.ts';
 import { loadOnnxFile } from '../../../nodes/flashportrait/features/onnx-file.ts';
-import { FACE, faceModelPath, floats, maxAbsDiff, meanAbsDiff, pixelsOf } from './golden-frames.ts';
+import { FACE, faceModelPath, floats, maxAbsDiff, meanAbsDiff, pixelsOf, rgbFrameOf } from './golden-frames.ts';
 
 const det = readGoldenCase(FACE, 'det');
 const synth = readGoldenCase(FACE, 'det_post_synth');
@@ -21,7 +21,7 @@ describe.skipIf(!det)('face detector (golden det)', () => {
   });
 
   it('model input of frame 0 (OpenCV fixed-point warpPerspective)', () => {
-    const { input } = detectorInput(pixelsOf(det!.inputs.frame_0!));
+    const { input } = detectorInput(rgbFrameOf(det!.inputs.frame_0!));
     const expected = floats(det!.outputs.det_input_0!);
     const actual = input.data as Float32Array;
     console.info(`det_input_0: max ${maxAbsDiff(actual, expected)}, mean ${meanAbsDiff(actual, expected)}`);
@@ -47,7 +47,7 @@ describe.skipIf(!det)('face detector (golden det)', () => {
   it('end to end through onnxruntime', async () => {
     const detector = new FaceDetector(await loadOnnxFile(faceModelPath('face_det.onnx')!));
     for (let i = 0; i < 4; i++) {
-      const frame = pixelsOf(det!.inputs[`frame_${i}`]!);
+      const frame = rgbFrameOf(det!.inputs[`frame_${i}`]!);
       const raw = await detector.runRaw(detectorInput(frame).input);
       raw.forEach((t, k) => expect(maxAbsDiff(t.data as Float32Array, floats(det!.outputs[`raw_${LEVELS[k]}_${i}`]!))).toBeLessThan(1e-5));
       const dets = await detector.detect(frame);

@@ -10,7 +10,7 @@ import { extractHeadEmoFeatures, nearestFaceFrame } from '../../../nodes/flashpo
 import { comfyFloatToUint8 } from '../../../nodes/flashportrait/features/frames.ts';
 import { loadHeadEmoModels } from '../../../nodes/flashportrait/features/models.ts';
 import type { LoadedHeadEmoModels } from '../../../nodes/flashportrait/features/models.ts';
-import { FACE, e2eFrameBgr, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
+import { FACE, e2eFrame, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
 import { trackFaces } from '../../../nodes/flashportrait/features/face-track.ts';
 
 const e2e = readGoldenCase(FACE, 'e2e_node');
@@ -77,9 +77,9 @@ describe.skipIf(!e2e)('whole feature extractor (golden e2e_node)', () => {
   });
 
   it('tracker decisions per frame match the original log (detector runs, seeds, survivors)', async () => {
-    const bgr = [0, 1, 2, 3, 4].map((i) => e2eFrameBgr(e2e!.inputs.images!, i));
+    const rgb = [0, 1, 2, 3, 4].map((i) => e2eFrame(e2e!.inputs.images!, i));
     const track = await trackFaces(async function* (only) {
-      for (let i = 0; i < bgr.length; i++) if (!only || only.has(i)) yield [i, bgr[i]!] as const;
+      for (let i = 0; i < rgb.length; i++) if (!only || only.has(i)) yield [i, rgb[i]!] as const;
     }, models.detector, models.aligner);
     type Logged = { detector_ran: boolean; used_pre_rect: boolean; survivors: Array<{ kind: string; face_rect: number[] }> };
     const json = e2e!.caseJson as { stage1: Logged[]; stage2: Logged[] };

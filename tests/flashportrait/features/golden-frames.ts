@@ -21,6 +21,11 @@ export function pixelsOf(t: Tensor): PixelImage {
   return { data: Uint8Array.from(src), width, height, channels };
 }
 
+/** A stored frame of the original (OpenCV's BGR order) as the RGB frame the extractor takes. */
+export function rgbFrameOf(t: Tensor): PixelImage {
+  return swapRedBlue(pixelsOf(t));
+}
+
 export function floats(t: Tensor): Float32Array {
   return toFloat32(t).data as Float32Array;
 }
@@ -38,10 +43,9 @@ export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return s / a.length;
 }
 
-/** Frame `index` of e2e_node's ComfyUI float IMAGE batch, converted as the node does (BGR uint8). */
-export function e2eFrameBgr(images: Tensor, index: number): PixelImage {
+/** Frame `index` of e2e_node's ComfyUI float IMAGE batch, converted as the node does (RGB uint8). */
+export function e2eFrame(images: Tensor, index: number): PixelImage {
   const [, height, width] = images.shape as [number, number, number, number];
   const size = height * width * 3;
-  const rgb = comfyFloatToUint8(floats(images).subarray(index * size, (index + 1) * size));
-  return swapRedBlue({ data: rgb, width, height, channels: 3 });
+  return { data: comfyFloatToUint8(floats(images).subarray(index * size, (index + 1) * size)), width, height, channels: 3 };
 }

@@ -8,7 +8,7 @@ import { buildZip, stateDictPickle } from '../../ml/torch-fixtures.ts';
 import type { FixtureTensor, ZipInput } from '../../ml/torch-fixtures.ts';
 import { FAN_INTERMEDIATES, FAN_OUTPUTS, FanEncoder, buildFanEncoderGraph } from '../../../nodes/flashportrait/features/fan-encoder.ts';
 import { pdfgcInput, similarityTransform } from '../../../nodes/flashportrait/features/pdfgc-warp.ts';
-import { FACE, e2eFrameBgr, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
+import { FACE, e2eFrame, faceModelPath, floats, maxAbsDiff, meanAbsDiff } from './golden-frames.ts';
 
 const pdfgc = readGoldenCase(FACE, 'pdfgc');
 const e2e = readGoldenCase(FACE, 'e2e_node');
@@ -17,7 +17,7 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 describe.skipIf(!pdfgc || !e2e)('PD-FGC warp and FanEncoder (golden pdfgc)', () => {
   it('similarity matrix (closed form) and the encoder input (float-exact OpenCV bicubic)', () => {
-    const frame = e2eFrameBgr(e2e!.inputs.images!, Number(floats(pdfgc!.inputs.frame_index!)[0]));
+    const frame = e2eFrame(e2e!.inputs.images!, Number(floats(pdfgc!.inputs.frame_index!)[0]));
     const { matrix, input } = pdfgcInput(frame, floats(pdfgc!.inputs.landmarks!));
     const T = [...matrix, 0, 0, 1];
     expect(compareTensor('umeyama_T', createTensor('float32', [3, 3], T), pdfgc!.outputs.umeyama_T!, 1e-5).pass).toBe(true);
@@ -42,7 +42,7 @@ describe.skipIf(!pdfgc || !e2e)('PD-FGC warp and FanEncoder (golden pdfgc)', () 
     const row = await fan.headEmo(floats(pdfgc!.outputs.x!));
     expect(compareTensor('head_emo', createTensor('float32', [1, 554], row), pdfgc!.outputs.head_emo!, 1e-3).pass).toBe(true);
     // From the frame: our warp's few one-level pixels are the only difference.
-    const frame = e2eFrameBgr(e2e!.inputs.images!, Number(floats(pdfgc!.inputs.frame_index!)[0]));
+    const frame = e2eFrame(e2e!.inputs.images!, Number(floats(pdfgc!.inputs.frame_index!)[0]));
     const own = await fan.headEmo(pdfgcInput(frame, floats(pdfgc!.inputs.landmarks!)).input);
     const fromFrame = maxAbsDiff(own, floats(pdfgc!.outputs.head_emo!));
     console.info(`head_emo from the frame: max abs ${fromFrame.toExponential(2)}`);
