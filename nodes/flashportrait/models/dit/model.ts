@@ -4,7 +4,7 @@ import { buildModel, createSession, createTensor, GraphBuilder, mergeWeightIndex
 import type { DType, ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
 import type { DitConfig } from './config.ts';
 import { buildDitGraph, DIT_OUTPUT } from './graph.ts';
-import type { AttentionImpl } from './graph.ts';
+import type { AttentionImpl, AttentionTiling } from './graph.ts';
 import type { DitLora } from './lora.ts';
 import { ropeTables, timestepSinusoid } from './host-inputs.ts';
 import { isEmotionProjection } from './parameter-shapes.ts';
@@ -45,6 +45,12 @@ export interface DitModelOptions {
   readonly lora?: DitLora;
   /** 8: the linears' weights in 8 bits (MatMulNBits; quantised once into `cacheDir`, which is then required). */
   readonly weightBits?: 8;
+  /** Self-attention in tiles of this many query tokens (bounded scores memory; see DitGraphOptions). */
+  readonly attentionQueryChunk?: number;
+  /** 'loop' (default) or 'unrolled' (needs attentionTokens; the model then serves that token count only). */
+  readonly attentionTiling?: AttentionTiling;
+  /** The token count an 'unrolled' model is built for. */
+  readonly attentionTokens?: number;
 }
 
 export interface DitBuildStats {
@@ -69,7 +75,9 @@ export class DitModel {
     const index = options.lora ? mergeWeightIndexes([weights.weights, options.lora.weights]) : weights.weights;
     const g = new GraphBuilder({ weights: index, name: 'flashportrait_dit', computeDtype });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
-    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits });
+    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits,
+      attentionQueryChunk: options.attentionQueryChunk, attentionTiling: options.attentionTiling, attentionTokens: options.attentionTokens,
+    });
     const built = buildModel(g, { cacheDir: options.cacheDir });
     const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes, weightBits: options.weightBits };
     return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
