@@ -98,6 +98,15 @@ describe.skipIf(!dir)('DiT self-attention in query tiles (window/ golden case)',
     expect(model.graph!.node!.filter((n) => n.opType === 'Softmax')).toHaveLength(3 * weights.config.numLayers);
   });
 
+  it('a model with unrolled tiles refuses a call with another token count', async () => {
+    const m = await DitModel.create(weights, { attentionQueryChunk: 4, attentionTiling: 'unrolled', attentionTokens: 20, session: { provider: 'cpu', log } });
+    try {
+      await expect(m.predict(windowCall(golden!.inputs, 1))).rejects.toThrow(/built for 20 tokens, the call has 18/);
+    } finally {
+      await m.release();
+    }
+  });
+
   it('unrolled tiles need the token count; a bad chunk is refused', () => {
     const g = new GraphBuilder({ weights: weights.weights });
     expect(() => buildDitGraph(g, weights.config, { attentionQueryChunk: 4, attentionTiling: 'unrolled' })).toThrow(/attentionTokens/);

@@ -66,7 +66,7 @@ export interface DitBuildStats {
 }
 
 export class DitModel {
-  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession) {}
+  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession, private readonly fixedTokens?: number) {}
 
   static async create(weights: DitWeights, options: DitModelOptions = {}): Promise<DitModel> {
     const requested = options.session ?? { provider: 'cpu' as const };
@@ -80,7 +80,8 @@ export class DitModel {
     });
     const built = buildModel(g, { cacheDir: options.cacheDir });
     const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes, weightBits: options.weightBits };
-    return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
+    const fixedTokens = options.attentionQueryChunk !== undefined && options.attentionTiling === 'unrolled' ? options.attentionTokens : undefined;
+    return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }), fixedTokens);
   }
 
   /** Graph feeds of one call (exposed for tests and benches). */
@@ -92,6 +93,8 @@ export class DitModel {
     if (frames! % pt || height! % ph || width! % pw) throw new Error(`DiT: latent size [${frames}, ${height}, ${width}] is not a multiple of the patch size [${c.patchSize}]`);
     if (call.emoProj.shape[1] !== frames) throw new Error(`DiT: emo_proj has ${call.emoProj.shape[1]} latent frames, x has ${frames}`);
     if (call.context.shape[1]! > c.textLen) throw new Error(`DiT: ${call.context.shape[1]} text tokens exceed text_len ${c.textLen}`);
+    const tokens = (frames! / pt) * (height! / ph) * (width! / pw);
+    if (this.fixedTokens !== undefined && tokens !== this.fixedTokens) throw new Error(`DiT: this model's unrolled attention tiles were built for ${this.fixedTokens} tokens, the call has ${tokens}`);
     const rope = ropeTables(c, frames! / pt, height! / ph, width! / pw);
     return {
       x: call.x,
