@@ -6,6 +6,7 @@ import type { BenchSize } from './plan.ts';
 export type BenchDevice = 'webgpu' | 'cuda' | 'cpu';
 export type BenchPhase = 'check' | 'dit' | 'vae';
 export type BenchPrecision = 'fp16' | 'fp32';
+export type BenchAttentionTiling = 'loop' | 'unrolled';
 
 export interface BenchArgs {
   readonly size: BenchSize;
@@ -27,15 +28,21 @@ export interface BenchArgs {
   readonly torchJson?: string;
   /** Let a real-size run proceed on the CPU (hours); refused otherwise. */
   readonly allowCpu: boolean;
+  /** DiT self-attention in tiles of this many query tokens (DitModelOptions.attentionQueryChunk); undefined: untiled. */
+  readonly attentionChunk?: number;
+  /** How the tiles are built: 'loop' (one graph for every shape) or 'unrolled' (one model per shape). */
+  readonly attentionTiling: BenchAttentionTiling;
 }
 
 export const USAGE = `usage: main.mjs [--tiny | --size real|tiny] [--device webgpu|cuda|cpu] [--out DIR] [--work DIR]
   [--weights DIR] [--phases check,dit,vae] [--shapes 480x832,720x1280] [--precisions fp16,fp32]
-  [--check-layers N] [--warmup N] [--runs N] [--vae-latent-frames N] [--torch-json FILE] [--allow-cpu]`;
+  [--check-layers N] [--warmup N] [--runs N] [--vae-latent-frames N] [--torch-json FILE] [--allow-cpu]
+  [--attention-chunk N] [--attention-tiling loop|unrolled]`;
 
 const PHASES: readonly BenchPhase[] = ['check', 'dit', 'vae'];
 const PRECISIONS: readonly BenchPrecision[] = ['fp16', 'fp32'];
 const DEVICES: readonly BenchDevice[] = ['webgpu', 'cuda', 'cpu'];
+const TILINGS: readonly BenchAttentionTiling[] = ['loop', 'unrolled'];
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new Error(`${flag}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
@@ -67,7 +74,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (value === undefined) throw new Error(`${name} needs a value\n${USAGE}`);
     flags.set(name, value);
   }
-  const known = new Set(['--size', '--device', '--out', '--work', '--weights', '--phases', '--shapes', '--precisions', '--check-layers', '--warmup', '--runs', '--vae-latent-frames', '--torch-json']);
+  const known = new Set(['--size', '--device', '--out', '--work', '--weights', '--phases', '--shapes', '--precisions', '--check-layers', '--warmup', '--runs', '--vae-latent-frames', '--torch-json', '--attention-chunk', '--attention-tiling']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option ${name}\n${USAGE}`);
 
   const size: BenchSize = switches.has('--tiny') ? 'tiny' : oneOf('--size', flags.get('--size') ?? 'real', ['real', 'tiny'] as const);
@@ -76,6 +83,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const shapes = flags.has('--shapes') ? list(flags.get('--shapes')!) : known_shapes;
   for (const s of shapes) if (!known_shapes.includes(s)) throw new Error(`--shapes: ${s} is not a ${size} shape (${known_shapes.join(', ')})`);
   const torchJson = flags.get('--torch-json');
+  const attentionChunk = flags.get('--attention-chunk');
   return {
     size,
     device: oneOf('--device', flags.get('--device') ?? (size === 'tiny' ? 'cpu' : 'webgpu'), DEVICES),
@@ -91,5 +99,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     vaeLatentFrames: count('--vae-latent-frames', flags.get('--vae-latent-frames') ?? '3', 2),
     ...(torchJson === undefined ? {} : { torchJson }),
     allowCpu: switches.has('--allow-cpu'),
+    ...(attentionChunk === undefined ? {} : { attentionChunk: count('--attention-chunk', attentionChunk, 1) }),
+    attentionTiling: oneOf('--attention-tiling', flags.get('--attention-tiling') ?? 'loop', TILINGS),
   };
 }

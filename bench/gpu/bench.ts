@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createTensor, openWeights, writeSafetensors } from '../../server/ml/index.ts';
 import { ditParameterShapes } from '../../nodes/flashportrait/models/dit/parameter-shapes.ts';
 import { DitModel } from '../../nodes/flashportrait/models/dit/model.ts';
-import type { DitComputeDtype } from '../../nodes/flashportrait/models/dit/model.ts';
+import type { DitComputeDtype, DitModelOptions } from '../../nodes/flashportrait/models/dit/model.ts';
 import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import { WanVae } from '../../nodes/flashportrait/models/vae/wan-vae.ts';
@@ -86,6 +86,10 @@ export async function runGpuBench(args: BenchArgs, log: (m: string) => void = co
   const needsDit = args.phases.includes('check') || args.phases.includes('dit');
   if (needsDit) ensureDitWeights(args, log);
   const full = needsDit ? loadDitWeights(args.weights, undefined) : undefined;
+  // Query-tiled self-attention (--attention-chunk): 'unrolled' tiles fix the token count, so each shape gets its own model.
+  const attention = (tokens: number): Pick<DitModelOptions, 'attentionQueryChunk' | 'attentionTiling' | 'attentionTokens'> =>
+    args.attentionChunk === undefined ? {} : { attentionQueryChunk: args.attentionChunk, attentionTiling: args.attentionTiling, ...(args.attentionTiling === 'unrolled' ? { attentionTokens: tokens } : {}) };
+  if (args.attentionChunk !== undefined) notes.push(`DiT self-attention in tiles of ${args.attentionChunk} query tokens (${args.attentionTiling})`);
 
   if (full && args.phases.includes('check')) {
     const weights = withLayers(full, args.checkLayers);
@@ -96,7 +100,7 @@ export async function runGpuBench(args: BenchArgs, log: (m: string) => void = co
     for (const precision of ['fp32', 'fp16'] as const) {
       try {
         const t0 = performance.now();
-        const model = await DitModel.create(weights, { session, computeDtype: COMPUTE[precision], cacheDir });
+        const model = await DitModel.create(weights, { session, computeDtype: COMPUTE[precision], cacheDir, ...attention(ditShapeDims(weights.config, shape).tokens) });
         outputs.set(precision, (await model.predict(call)).data as Float32Array);
         await model.release();
         log(`check ${precision}: ${(performance.now() - t0).toFixed(0)} ms (build + one call)`);
@@ -116,34 +120,38 @@ export async function runGpuBench(args: BenchArgs, log: (m: string) => void = co
   }
 
   if (full && args.phases.includes('dit')) {
+    const unrolled = args.attentionChunk !== undefined && args.attentionTiling === 'unrolled';
+    // One model for every shape, or (unrolled tiles) one per shape.
+    const groups = unrolled ? args.shapes.map((name) => [name]) : [args.shapes];
     for (const precision of args.precisions) {
-      let model: DitModel | undefined;
-      try {
-        const t0 = performance.now();
-        model = await DitModel.create(full, { session, computeDtype: COMPUTE[precision], cacheDir });
-        notes.push(`DiT ${precision}: graph build + session creation ${(performance.now() - t0).toFixed(0)} ms (${model.build.zeroCopyWeights} weights in place, ${model.build.convertedWeights} converted)`);
-      } catch (err) {
-        for (const name of args.shapes) {
-          const shape = DIT_SHAPES[args.size].find((s) => s.name === name)!;
-          results.dit.push({ shape: name, tokens: ditShapeDims(full.config, shape).tokens, provider: ep, precision, flops: ditCallFlops(full.config, shape), runs: 0, error: `session: ${errorText(err)}` });
-        }
-        save();
-        continue;
-      }
-      for (const name of args.shapes) {
-        const shape = DIT_SHAPES[args.size].find((s) => s.name === name)!;
-        const row = { shape: name, tokens: ditShapeDims(full.config, shape).tokens, provider: ep, precision, flops: ditCallFlops(full.config, shape), runs: args.runs };
+      for (const names of groups) {
+        const shapes = names.map((name) => DIT_SHAPES[args.size].find((s) => s.name === name)!);
+        let model: DitModel | undefined;
         try {
-          const call = benchCallInputs(full.config, shape);
-          const ms = await timeCalls(args.warmup, args.runs, () => model.predict(call));
-          results.dit.push({ ...row, ms });
+          const t0 = performance.now();
+          model = await DitModel.create(full, { session, computeDtype: COMPUTE[precision], cacheDir, ...attention(ditShapeDims(full.config, shapes[0]!).tokens) });
+          notes.push(`DiT ${precision}${unrolled ? ` ${names[0]}` : ''}: graph build + session creation ${(performance.now() - t0).toFixed(0)} ms (${model.build.zeroCopyWeights} weights in place, ${model.build.convertedWeights} converted)`);
         } catch (err) {
-          results.dit.push({ ...row, error: errorText(err) });
+          for (const shape of shapes) {
+            results.dit.push({ shape: shape.name, tokens: ditShapeDims(full.config, shape).tokens, provider: ep, precision, flops: ditCallFlops(full.config, shape), runs: 0, error: `session: ${errorText(err)}` });
+          }
+          save();
+          continue;
         }
-        log(`dit: ${JSON.stringify(results.dit.at(-1))}`);
-        save();
+        for (const shape of shapes) {
+          const row = { shape: shape.name, tokens: ditShapeDims(full.config, shape).tokens, provider: ep, precision, flops: ditCallFlops(full.config, shape), runs: args.runs };
+          try {
+            const call = benchCallInputs(full.config, shape);
+            const ms = await timeCalls(args.warmup, args.runs, () => model.predict(call));
+            results.dit.push({ ...row, ms });
+          } catch (err) {
+            results.dit.push({ ...row, error: errorText(err) });
+          }
+          log(`dit: ${JSON.stringify(results.dit.at(-1))}`);
+          save();
+        }
+        await model.release();
       }
-      await model.release();
     }
   }
 

@@ -6,7 +6,7 @@
 #
 #   bash bench/gpu/run.sh [--tiny] [--device webgpu|cuda|cpu] [--phases torch,check,dit,vae]
 #                         [--shapes 480x832,720x1280] [--runs N] [--warmup N] [--check-layers N]
-#                         [--out DIR] [--work DIR]
+#                         [--attention-chunk N] [--attention-tiling loop|unrolled] [--out DIR] [--work DIR]
 # Phases: torch = the PyTorch reference (matmul ceiling, fp16/bf16 check, timed calls); check, dit,
 # vae = ours (bench/gpu/main.ts). Each step's failure is reported and the next still runs.
 set -uo pipefail
@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 
 SIZE=real DEVICE='' PHASES=torch,check,dit,vae OUTDIR=${OUT:-bench-out} WORK=/tmp/flashgraph-gpu PYTHON=${PYTHON:-python3}
 COMMON=()
+ONNX_ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --tiny) SIZE=tiny ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --out) OUTDIR=$2; shift ;;
     --work) WORK=$2; shift ;;
     --shapes|--runs|--warmup|--check-layers) COMMON+=("$1" "$2"); shift ;;
+    --attention-chunk|--attention-tiling) ONNX_ONLY+=("$1" "$2"); shift ;; # ours only: torch uses SDPA
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -110,7 +112,7 @@ if [ -n "$ONNX_PHASES" ]; then
   TORCH_JSON=$(ls -t "$OUTDIR"/torch-*-$SIZE.json 2> /dev/null | head -1)
   step "onnx: $ONNX_PHASES on $DEVICE"
   "${BENCH[@]}" --size $SIZE --device "$DEVICE" --out "$OUTDIR" --work "$WORK" --weights "$WEIGHTS" --phases "$ONNX_PHASES" \
-    ${TORCH_JSON:+--torch-json "$TORCH_JSON"} "${COMMON[@]}" || echo "run.sh: the onnx bench failed"
+    ${TORCH_JSON:+--torch-json "$TORCH_JSON"} "${COMMON[@]}" "${ONNX_ONLY[@]}" || echo "run.sh: the onnx bench failed"
 fi
 
 step "done in $((SECONDS - started)) s; results in $OUTDIR:"

@@ -5,7 +5,7 @@ export type { Tensor, TensorData } from './tensor.ts';
 export { castFloat, concatAxis, createTensor, fromOrtTensor, reshape, sliceAxis, toFloat32, toOrtTensor } from './tensor.ts';
 export * from './weights/index.ts';
 export { GraphBuilder, MS_DOMAIN, quantBlockSize } from './onnx/graph-builder.ts';
-export type { AttrValue, Dim, GraphBuilderOptions, QuantPart, Value, WeightRef } from './onnx/graph-builder.ts';
+export type { AttentionOptions, AttrValue, Dim, GraphBuilderOptions, QuantPart, Value, WeightRef } from './onnx/graph-builder.ts';
 export { buildModel } from './onnx/build-model.ts';
 export type { BuildOptions, BuiltModel } from './onnx/build-model.ts';
 export { WeightConversionCache } from './onnx/weight-cache.ts';

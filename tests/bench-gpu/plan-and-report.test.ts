@@ -45,6 +45,8 @@ describe('GPU bench arguments', () => {
     const a = parseBenchArgs([]);
     expect([a.size, a.device, a.precisions, a.shapes, a.phases, a.checkLayers, a.runs]).toEqual(['real', 'webgpu', ['fp16'], ['480x832', '720x1280'], ['check', 'dit', 'vae'], 2, 2]);
     expect(a.weights).toBe('/tmp/flashgraph-gpu/dit-real');
+    expect([a.attentionChunk, a.attentionTiling]).toEqual([undefined, 'loop']);
+    expect(parseBenchArgs(['--attention-chunk', '256']).attentionChunk).toBe(256);
   });
 
   it('--tiny runs on the CPU; flags take = or a separate value', () => {
@@ -58,6 +60,8 @@ describe('GPU bench arguments', () => {
     expect(() => parseBenchArgs(['--runs', '0'])).toThrow(/--runs: expected an integer >= 1/);
     expect(() => parseBenchArgs(['--frobnicate', '1'])).toThrow(/unknown option --frobnicate/);
     expect(() => parseBenchArgs(['--out'])).toThrow(/--out needs a value/);
+    expect(() => parseBenchArgs(['--attention-chunk', '0'])).toThrow(/--attention-chunk: expected an integer >= 1/);
+    expect(() => parseBenchArgs(['--attention-tiling', 'scan'])).toThrow(/--attention-tiling: "scan" is not one of loop, unrolled/);
   });
 });
 

@@ -33,4 +33,18 @@ describe('GPU bench, tiny config on the CPU', () => {
     expect(md).toMatch(/\| 32x48 \| 18 \| cpu \| fp16 \| [\d.]+ \|/);
     expect(md).toContain('| onnx | 2 of 2 layers, 32x48 x 2 | cpu | fp16 |');
   }, 60_000);
+
+  it.each(['loop', 'unrolled'] as const)('--attention-chunk 5 --attention-tiling %s: the DiT and the fp16 check run with query tiles', async (tiling) => {
+    const out = join(tmp, `out-${tiling}`);
+    const args = parseBenchArgs(['--tiny', '--out', out, '--work', join(tmp, 'work'), '--runs', '1', '--warmup', '0', '--phases', 'check,dit', '--attention-chunk', '5', '--attention-tiling', tiling]);
+    expect([args.attentionChunk, args.attentionTiling]).toEqual([5, tiling]);
+    const run = await runGpuBench(args, () => {});
+    const r = run.results;
+    expect(r.dit.map((d) => [d.shape, d.error])).toEqual([['32x48', undefined], ['48x64', undefined]]);
+    expect(r.accuracy[0]!.error).toBeUndefined();
+    expect(r.accuracy[0]!.maxRelError).toBeLessThan(r.accuracy[0]!.budget);
+    expect(r.notes.join('\n')).toContain(`DiT self-attention in tiles of 5 query tokens (${tiling})`);
+    // unrolled tiles: one model per shape
+    expect(r.notes.filter((n) => n.startsWith('DiT fp16')).length).toBe(tiling === 'unrolled' ? 2 : 1);
+  }, 60_000);
 });

@@ -19,7 +19,8 @@ export interface Value {
 
 export type AttrValue =
   | { readonly int: number } | { readonly float: number } | { readonly string: string }
-  | { readonly ints: readonly number[] } | { readonly floats: readonly number[] } | { readonly tensor: Tensor };
+  | { readonly ints: readonly number[] } | { readonly floats: readonly number[] } | { readonly tensor: Tensor }
+  | { readonly graph: OnnxTypes.IGraphProto };
 
 export interface OpOptions {
   readonly domain?: string;
@@ -75,6 +76,22 @@ export interface GraphBuilderOptions {
 
 export const MS_DOMAIN = 'com.microsoft';
 
+export interface AttentionOptions {
+  readonly numHeads: number;
+  readonly headDim: number;
+  /** Default 1 / sqrt(headDim). */
+  readonly scale?: number;
+  readonly impl?: 'mha' | 'plain';
+  /** 'plain': the dtype of the scaled scores and the softmax (default: the inputs'). */
+  readonly softmaxDtype?: DType;
+}
+
+/** Value names in use and the counter for fresh ones: shared by a graph and its subgraphs (ONNX forbids shadowing). */
+interface NameScope {
+  readonly used: Set<string>;
+  counter: number;
+}
+
 export class GraphBuilder {
   readonly computeDtype: DType;
   readonly opset: number;
@@ -84,9 +101,10 @@ export class GraphBuilder {
   private readonly inputs: Value[] = [];
   private readonly outputs: Value[] = [];
   private readonly constants = new Map<string, Tensor>();
-  private readonly weightRefs = new Map<string, WeightRef>();
-  private readonly usedNames = new Set<string>();
-  private counter = 0;
+  private weightRefs = new Map<string, WeightRef>();
+  private names: NameScope = { used: new Set<string>(), counter: 0 };
+  /** Operator domains used inside subgraphs (they need an opset import on the model too). */
+  private readonly subgraphDomains = new Set<string>();
 
   constructor(options: GraphBuilderOptions = {}) {
     this.weights = options.weights;
@@ -97,15 +115,38 @@ export class GraphBuilder {
 
   private fresh(hint: string): string {
     let name: string;
-    do name = `${hint}_${this.counter++}`; while (this.usedNames.has(name));
-    this.usedNames.add(name);
+    do name = `${hint}_${this.names.counter++}`; while (this.names.used.has(name));
+    this.names.used.add(name);
     return name;
   }
 
   private claim(name: string): string {
-    if (this.usedNames.has(name)) throw new Error(`graph already has a value named ${name}`);
-    this.usedNames.add(name);
+    if (this.names.used.has(name)) throw new Error(`graph already has a value named ${name}`);
+    this.names.used.add(name);
     return name;
+  }
+
+  /**
+   * A subgraph (the body of a Loop / Scan / If) recorded with its own builder. It shares this graph's
+   * names (no shadowing), weight references (weights become initializers of the outer graph, which
+   * the body may read as outer-scope values) and compute dtype; its small constants stay inside it.
+   * `build` gets the body's inputs (declared from `inputs`) and returns its outputs, in order.
+   */
+  subgraph(name: string, inputs: ReadonlyArray<{ readonly hint: string; readonly dtype: DType; readonly shape?: readonly Dim[] }>, build: (body: GraphBuilder, inputs: Value[]) => Value[]): OnnxTypes.IGraphProto {
+    const body = new GraphBuilder({ weights: this.weights, computeDtype: this.computeDtype, opset: this.opset, name });
+    body.names = this.names;
+    body.weightRefs = this.weightRefs;
+    const declared = inputs.map((i): Value => ({ name: body.fresh(i.hint), dtype: i.dtype, ...(i.shape ? { shape: [...i.shape] } : {}) }));
+    body.inputs.push(...declared);
+    for (const out of build(body, declared)) body.output(out);
+    for (const d of body.domains()) this.subgraphDomains.add(d);
+    return onnx.GraphProto.create({
+      name,
+      node: body.nodes,
+      initializer: [...body.constants].map(([n, t]) => embeddedTensor(n, t)),
+      input: body.inputs.map(valueInfo),
+      output: body.outputs.map(valueInfo),
+    });
   }
 
   // ---- graph interface ----
@@ -311,7 +352,7 @@ export class GraphBuilder {
    * Scaled dot-product attention over [B, S, heads*d] inputs, result [B, S, heads*d].
    * 'mha' = com.microsoft MultiHeadAttention (fused kernels on CPU/CUDA/WebGPU); 'plain' = MatMul/Softmax.
    */
-  attention(q: Value, k: Value, v: Value, o: { numHeads: number; headDim: number; scale?: number; impl?: 'mha' | 'plain'; softmaxDtype?: DType }): Value {
+  attention(q: Value, k: Value, v: Value, o: AttentionOptions): Value {
     const scale = o.scale ?? 1 / Math.sqrt(o.headDim);
     if ((o.impl ?? 'mha') === 'mha') {
       // The fused kernels keep the softmax in float32 whatever the input dtype.
@@ -323,6 +364,43 @@ export class GraphBuilder {
     const scores = this.mul(this.as(this.matmul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), sd), this.scalar(scale, sd));
     const ctx = this.matmul(this.as(this.softmax(scores, -1), v.dtype), heads(v, [0, 2, 1, 3]));
     return this.reshape(this.transpose(ctx, [0, 2, 1, 3]), [0, 0, o.numHeads * o.headDim]);
+  }
+
+  /**
+   * attention() computed in tiles of `chunk` query rows, each against all keys, the tiles'
+   * results concatenated: the scores held at once are [B, heads, chunk, S_k] instead of
+   * [B, heads, S_q, S_k]. Same numerics per row as attention() (each row's softmax sees all keys).
+   * - 'loop': one ONNX Loop over ceil(S_q / chunk) tiles; the body slices Q (zero-padded to a whole
+   *   number of tiles, the padded rows dropped afterwards) and runs attention(). S_q may be symbolic;
+   *   the graph has one body whatever S_q is.
+   * - 'unrolled': one attention() per tile as plain nodes; needs S_q known here (`queryTokens`), the
+   *   graph grows with S_q / chunk.
+   */
+  tiledAttention(q: Value, k: Value, v: Value, o: AttentionOptions & { chunk: number; tiling?: 'loop' | 'unrolled'; queryTokens?: number }): Value {
+    const chunk = o.chunk;
+    if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`tiled attention: chunk must be an integer >= 1, got ${chunk}`);
+    const width = o.numHeads * o.headDim;
+    if ((o.tiling ?? 'loop') === 'unrolled') {
+      const L = o.queryTokens;
+      if (L === undefined || !Number.isInteger(L) || L < 1) throw new Error('tiled attention: unrolled tiles need the query token count (queryTokens)');
+      if (chunk >= L) return this.attention(q, k, v, o);
+      const tiles: Value[] = [];
+      for (let start = 0; start < L; start += chunk) tiles.push(this.attention(this.slice(q, [start], [Math.min(L, start + chunk)], [1]), k, v, o));
+      return this.concat(tiles, 1);
+    }
+    const tokens = this.op1('Shape', [q], { start: { int: 1 }, end: { int: 2 } }, { dtype: 'int64' });
+    const tileCount = this.div(this.add(tokens, this.ints([chunk - 1])), this.ints([chunk]));
+    const padRows = this.sub(this.mul(tileCount, this.ints([chunk])), tokens);
+    const padded = this.op1('Pad', [q, this.concat([this.ints([0, 0, 0, 0]), padRows, this.ints([0])], 0)]);
+    const body = this.subgraph('attention_tile', [{ hint: 'tile', dtype: 'int64', shape: [] }, { hint: 'cond', dtype: 'bool', shape: [] }], (b, [tile, cond]) => {
+      const start = b.unsqueeze(b.mul(tile!, b.scalar(chunk, 'int64')), [0]);
+      const rows = b.op1('Slice', [padded, start, b.add(start, b.ints([chunk])), b.ints([1])]);
+      return [b.op1('Identity', [cond!]), b.attention(rows, k, v, o)];
+    });
+    const always = this.constant(createTensor('bool', [], [1]), 'loop_cond');
+    const stacked = this.op1('Loop', [this.squeeze(tileCount, [0]), always], { body: { graph: body } }, { dtype: v.dtype }); // [tiles, B, chunk, width]
+    const merged = this.reshape(this.transpose(stacked, [1, 0, 2, 3]), [0, -1, width]);
+    return this.op1('Slice', [merged, this.ints([0]), tokens, this.ints([1])]);
   }
 
   /**
@@ -363,6 +441,11 @@ export class GraphBuilder {
   }
 
   get graphInputs(): readonly Value[] { return this.inputs; }
+
+  /** Operator domains of this graph's nodes and its subgraphs'. */
+  private domains(): Set<string> {
+    return new Set([...this.nodes.map((n) => n.domain ?? ''), ...this.subgraphDomains]);
+  }
   get graphOutputs(): readonly Value[] { return this.outputs; }
 
   /**
@@ -374,7 +457,7 @@ export class GraphBuilder {
     const initializer: OnnxTypes.ITensorProto[] = [];
     for (const [name, t] of this.constants) initializer.push(embeddedTensor(name, t));
     for (const ref of this.weightRefs.values()) initializer.push(weightInitializer(ref));
-    const domains = new Set(this.nodes.map((n) => n.domain ?? ''));
+    const domains = this.domains();
     const opsetImport = [{ domain: '', version: this.opset }];
     if (domains.has(MS_DOMAIN)) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
     return onnx.ModelProto.create({
@@ -405,6 +488,7 @@ function encodeAttr(name: string, a: AttrValue): OnnxTypes.IAttributeProto {
   if ('string' in a) return { name, type: ATTR.STRING, s: new TextEncoder().encode(a.string) };
   if ('ints' in a) return { name, type: ATTR.INTS, ints: [...a.ints] };
   if ('floats' in a) return { name, type: ATTR.FLOATS, floats: [...a.floats] };
+  if ('graph' in a) return { name, type: ATTR.GRAPH, g: a.graph };
   return { name, type: ATTR.TENSOR, t: embeddedTensor(name, a.tensor) };
 }
 

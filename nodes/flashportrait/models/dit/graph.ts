@@ -2,7 +2,7 @@
 // graph. One builder for every size: widths, heads and depth come from the config, weights are
 // referenced by their checkpoint keys. Batch is 1 (the pipeline runs each CFG branch as its own call).
 import { createTensor } from '../../../../server/ml/index.ts';
-import type { DType, GraphBuilder, Value } from '../../../../server/ml/index.ts';
+import type { AttentionOptions, DType, GraphBuilder, Value } from '../../../../server/ml/index.ts';
 import { headDim } from './config.ts';
 import type { DitConfig } from './config.ts';
 import type { LoraBranch } from './lora.ts';
@@ -29,7 +29,25 @@ export interface DitGraphOptions {
    * embedding / projection, the patch-embedding conv and LoRA branches stay float. Default: off.
    */
   readonly weightBits?: 8;
+  /**
+   * Self-attention in tiles of this many query tokens, each against all keys (scores held at once:
+   * heads x chunk x L instead of heads x L x L), the tiles concatenated. Same numerics as untiled
+   * (each row's softmax sees every key; 'plain' keeps scores and softmax in float32); RoPE is applied
+   * before tiling. Cross-attention (text / image / emotion keys: <= 512) is never tiled. Default: off.
+   */
+  readonly attentionQueryChunk?: number;
+  /**
+   * How the tiles are built (with attentionQueryChunk). 'loop' (default): one ONNX Loop per layer
+   * over ceil(L / chunk) tiles, works for any (symbolic) token count, graph size independent of L.
+   * 'unrolled': one attention node set per tile, needs `attentionTokens` (the graph then serves only
+   * that token count), graph size grows with L / chunk.
+   */
+  readonly attentionTiling?: AttentionTiling;
+  /** The window's token count, fixed at build time: required by attentionTiling 'unrolled'. */
+  readonly attentionTokens?: number;
 }
+
+export type AttentionTiling = 'loop' | 'unrolled';
 
 /** Graph input names, in one place for the model wrapper. */
 export const DIT_INPUTS = ['x', 'y', 'timestep_sinusoid', 'rope_cos', 'rope_sin', 'context', 'clip_fea', 'emo_proj', 'ip_scale'] as const;
@@ -57,6 +75,9 @@ class DitGraph {
   private readonly debug: boolean;
 
   constructor(private readonly g: GraphBuilder, private readonly c: DitConfig, private readonly o: DitGraphOptions) {
+    const chunk = o.attentionQueryChunk;
+    if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1)) throw new Error(`DiT: attentionQueryChunk must be an integer >= 1, got ${chunk}`);
+    if (o.attentionTiling === 'unrolled' && chunk !== undefined && o.attentionTokens === undefined) throw new Error("DiT: attentionTiling 'unrolled' needs attentionTokens (the window's token count)");
     this.D = c.dim;
     this.heads = c.numHeads;
     this.hd = headDim(c);
@@ -126,7 +147,18 @@ class DitGraph {
 
   /** Attention in the compute dtype (softmax in float32), result in the compute dtype. */
   private attend(q: Value, k: Value, v: Value): Value {
-    return this.g.attention(this.lo(q), this.lo(k), this.lo(v), { numHeads: this.heads, headDim: this.hd, impl: this.impl === 'fused' ? 'mha' : 'plain', softmaxDtype: F32 });
+    return this.g.attention(this.lo(q), this.lo(k), this.lo(v), this.attentionOptions());
+  }
+
+  private attentionOptions(): AttentionOptions {
+    return { numHeads: this.heads, headDim: this.hd, impl: this.impl === 'fused' ? 'mha' : 'plain', softmaxDtype: F32 };
+  }
+
+  /** Self-attention over the window's tokens: attend(), or in query tiles with attentionQueryChunk. */
+  private selfAttend(q: Value, k: Value, v: Value): Value {
+    const chunk = this.o.attentionQueryChunk;
+    if (chunk === undefined) return this.attend(q, k, v);
+    return this.g.tiledAttention(this.lo(q), this.lo(k), this.lo(v), { ...this.attentionOptions(), chunk, tiling: this.o.attentionTiling ?? 'loop', queryTokens: this.o.attentionTokens });
   }
 
   /** Non-affine LayerNorm then adaLN modulation, all float32: LN(x) * (1 + scale) + shift. */
@@ -207,7 +239,7 @@ class DitGraph {
     const q = rope(this.rms(this.lin(h, `${b}.self_attn.q`), `${b}.self_attn.norm_q.weight`));
     const k = rope(this.rms(this.lin(h, `${b}.self_attn.k`), `${b}.self_attn.norm_k.weight`));
     const v = this.lin(h, `${b}.self_attn.v`);
-    const sa = this.hi(this.lin(this.attend(q, k, v), `${b}.self_attn.o`));
+    const sa = this.hi(this.lin(this.selfAttend(q, k, v), `${b}.self_attn.o`));
     this.dbg(sa, `block${i}.self_attn`);
     const x1 = g.add(x0, g.mul(sa, this.chunk(m, 2)));
 

@@ -4,7 +4,7 @@ import { buildModel, createSession, createTensor, GraphBuilder, mergeWeightIndex
 import type { DType, ModelSession, SessionConfig, Tensor } from '../../../../server/ml/index.ts';
 import type { DitConfig } from './config.ts';
 import { buildDitGraph, DIT_OUTPUT } from './graph.ts';
-import type { AttentionImpl } from './graph.ts';
+import type { AttentionImpl, AttentionTiling } from './graph.ts';
 import type { DitLora } from './lora.ts';
 import { ropeTables, timestepSinusoid } from './host-inputs.ts';
 import { isEmotionProjection } from './parameter-shapes.ts';
@@ -45,6 +45,12 @@ export interface DitModelOptions {
   readonly lora?: DitLora;
   /** 8: the linears' weights in 8 bits (MatMulNBits; quantised once into `cacheDir`, which is then required). */
   readonly weightBits?: 8;
+  /** Self-attention in tiles of this many query tokens (bounded scores memory; see DitGraphOptions). */
+  readonly attentionQueryChunk?: number;
+  /** 'loop' (default) or 'unrolled' (needs attentionTokens; the model then serves that token count only). */
+  readonly attentionTiling?: AttentionTiling;
+  /** The token count an 'unrolled' model is built for. */
+  readonly attentionTokens?: number;
 }
 
 export interface DitBuildStats {
@@ -60,7 +66,7 @@ export interface DitBuildStats {
 }
 
 export class DitModel {
-  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession) {}
+  private constructor(readonly config: DitConfig, readonly build: DitBuildStats, private readonly session: ModelSession, private readonly fixedTokens?: number) {}
 
   static async create(weights: DitWeights, options: DitModelOptions = {}): Promise<DitModel> {
     const requested = options.session ?? { provider: 'cpu' as const };
@@ -69,10 +75,13 @@ export class DitModel {
     const index = options.lora ? mergeWeightIndexes([weights.weights, options.lora.weights]) : weights.weights;
     const g = new GraphBuilder({ weights: index, name: 'flashportrait_dit', computeDtype });
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
-    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits });
+    buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits,
+      attentionQueryChunk: options.attentionQueryChunk, attentionTiling: options.attentionTiling, attentionTokens: options.attentionTokens,
+    });
     const built = buildModel(g, { cacheDir: options.cacheDir });
     const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes, weightBits: options.weightBits };
-    return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }));
+    const fixedTokens = options.attentionQueryChunk !== undefined && options.attentionTiling === 'unrolled' ? options.attentionTokens : undefined;
+    return new DitModel(weights.config, stats, await createSession(built, { ...requested, provider: choice }), fixedTokens);
   }
 
   /** Graph feeds of one call (exposed for tests and benches). */
@@ -84,6 +93,8 @@ export class DitModel {
     if (frames! % pt || height! % ph || width! % pw) throw new Error(`DiT: latent size [${frames}, ${height}, ${width}] is not a multiple of the patch size [${c.patchSize}]`);
     if (call.emoProj.shape[1] !== frames) throw new Error(`DiT: emo_proj has ${call.emoProj.shape[1]} latent frames, x has ${frames}`);
     if (call.context.shape[1]! > c.textLen) throw new Error(`DiT: ${call.context.shape[1]} text tokens exceed text_len ${c.textLen}`);
+    const tokens = (frames! / pt) * (height! / ph) * (width! / pw);
+    if (this.fixedTokens !== undefined && tokens !== this.fixedTokens) throw new Error(`DiT: this model's unrolled attention tiles were built for ${this.fixedTokens} tokens, the call has ${tokens}`);
     const rope = ropeTables(c, frames! / pt, height! / ph, width! / pw);
     return {
       x: call.x,
