@@ -22,6 +22,7 @@ export const FlashPortraitLoader: NodeDefinition = {
   type: 'FlashPortraitLoader',
   displayName: 'FlashPortrait Model Loader',
   category: 'FlashPortrait',
+  loadsModels: true,
   description: 'Finds (and with download_missing, downloads) the Wan2.1-I2V-14B-720P and FlashPortrait weights under models/flash_portrait/.',
   inputs: {
     required: {

@@ -180,6 +180,11 @@ export interface NodeDefinition {
   /** The node fails with a timeout error when one call takes longer than this. */
   timeoutMs?: number;
   /**
+   * The node loads models chosen by its literal inputs: with several workers, prompts go to the
+   * worker that last ran the same class with the same inputs (it still holds those models).
+   */
+  loadsModels?: boolean;
+  /**
    * Names the lazy inputs the node needs, given what is available so far (unevaluated lazy
    * inputs are null). Called before each run attempt until it asks for nothing new.
    */

@@ -121,14 +121,19 @@ export type RelayedEvent =
 export type ControlMessage = { kind: 'interrupt'; promptId?: string } | { kind: 'free'; unloadModels: boolean; freeMemory: boolean };
 
 /**
- * Model names in a prompt: string literals of inputs that ComfyUI names `*_name` (ckpt_name,
- * unet_name, lora_name, ...) or `model`, which loaders take. A heuristic, but one every loader
- * node of ComfyUI and of our packs follows.
+ * What models a prompt loads, as keys to match workers by. A node class declared `loadsModels`
+ * contributes its class and literal inputs; other nodes their string inputs that ComfyUI's loaders
+ * name `*_name` (ckpt_name, lora_name, ...), `model` or `model_path`, a heuristic every ComfyUI loader follows.
  */
-export function modelKeysOf(prompt: ApiPrompt): string[] {
+export function modelKeysOf(prompt: ApiPrompt, loadsModels: (classType: string) => boolean = () => false): string[] {
   const keys = new Set<string>();
   for (const node of Object.values(prompt)) {
-    for (const [name, value] of Object.entries(node.inputs ?? {})) {
+    const literals = Object.entries(node.inputs ?? {}).filter(([, value]) => !Array.isArray(value)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (loadsModels(node.class_type)) {
+      keys.add(`${node.class_type}${JSON.stringify(Object.fromEntries(literals))}`);
+      continue;
+    }
+    for (const [name, value] of literals) {
       if (typeof value === 'string' && value !== '' && (name.endsWith('_name') || name === 'model' || name === 'model_path')) keys.add(`${name}=${value}`);
     }
   }

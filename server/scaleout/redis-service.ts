@@ -143,7 +143,7 @@ export class RedisPromptService implements PromptService {
       const counter = (await this.#redis.incr(this.#keys.counter)) - 1;
       number = request.front ? -counter : counter;
     }
-    const data: JobData = { promptId, number, prompt: validation.prompt, outputs: validation.outputs, extraData, secrets, modelKeys: modelKeysOf(validation.prompt) };
+    const data: JobData = { promptId, number, prompt: validation.prompt, outputs: validation.outputs, extraData, secrets, modelKeys: modelKeysOf(validation.prompt, (type) => this.#options.registry.get(type)?.loadsModels === true) };
     await this.#redis.multi().hset(this.#keys.prompts, promptId, JSON.stringify(data)).zadd(this.#keys.pending, number, promptId).exec();
     await this.#refresh();
     this.#wake();
