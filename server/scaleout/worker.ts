@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { posix } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExecutionErrorData, HistoryEntry, UiOutput } from '../../types/api.ts';
@@ -18,6 +18,8 @@ import { uploadFile, type StoredFile } from './file-transfer.ts';
 import { QUEUE_NAME, redisKeys, type ControlMessage, type JobData, type JobResult, type RedisQueueConfig, type RelayedEvent, type WorkerState } from './redis-queue.ts';
 
 const WARM_MODELS = 8;
+/** Uploaded output files remembered, for cached nodes that report them again. */
+const UPLOADS_REMEMBERED = 4096;
 const SERVER_WAIT_MS = 60_000;
 
 export interface GraphWorkerOptions {
@@ -45,6 +47,8 @@ export class GraphWorker {
   readonly #slots: Slot[] = [];
   readonly #runs = new Set<Promise<void>>();
   #models: string[] = [];
+  /** Output files this worker moved to the server: local file key -> the server's name for it. */
+  readonly #uploaded = new Map<string, StoredFile>();
   #redis: Redis | undefined;
   #subscriber: Redis | undefined;
   #bull: Worker<JobData, JobResult> | undefined;
@@ -276,14 +280,31 @@ export class GraphWorker {
         continue;
       }
       const fullPath = this.#options.storage.resolve(file.type, file.subfolder === '' ? file.filename : posix.join(file.subfolder, file.filename));
-      stored.set(key, await this.#uploadWithRetry(file, fullPath));
+      // A cached node reports the file of an earlier run again: that one is on the server already.
+      // (A file that is here is new, even under a name used before: save counters restart once
+      // the worker's copies are gone.)
+      const earlier = this.#uploaded.get(key);
+      if (earlier && !(await fileExists(fullPath))) {
+        stored.set(key, earlier);
+        continue;
+      }
+      const uploaded = await this.#uploadWithRetry(file, fullPath);
+      stored.set(key, uploaded);
+      this.#remember(key, uploaded);
       // The server holds the file now; the worker's copy would only fill its disk.
       await rm(fullPath, { force: true });
     }
   }
 
+  #remember(key: string, file: StoredFile): void {
+    this.#uploaded.delete(key);
+    this.#uploaded.set(key, file);
+    if (this.#uploaded.size > UPLOADS_REMEMBERED) this.#uploaded.delete(this.#uploaded.keys().next().value!);
+  }
+
   /** The server may be restarting: wait for it (its address and token are in Redis) rather than lose the output. */
   async #uploadWithRetry(file: StoredFile, fullPath: string): Promise<StoredFile> {
+    if (!(await fileExists(fullPath))) throw new Error(`output file ${fullPath} is missing on worker ${this.id}`);
     const deadline = Date.now() + SERVER_WAIT_MS;
     for (;;) {
       const server = await this.#redis!.hgetall(this.#keys.server);
@@ -332,4 +353,8 @@ function renameUi(ui: UiOutput, stored: Map<string, StoredFile>): UiOutput {
 
 function renameOutputs(outputs: HistoryEntry['outputs'], stored: Map<string, StoredFile>): HistoryEntry['outputs'] {
   return Object.fromEntries(Object.entries(outputs).map(([node, ui]) => [node, renameUi(ui, stored)]));
+}
+
+function fileExists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
 }

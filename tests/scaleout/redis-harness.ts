@@ -81,6 +81,8 @@ export async function startWorker(queueUrl: string, name: string, options: { cus
   let text = '';
   child.stderr!.on('data', (chunk) => (text += String(chunk)));
   await waitForLine(child, /FlashGraph worker/, 20_000);
+  // Keep reading: a worker writing to a full pipe would block (stdout to a pipe is synchronous).
+  child.stdout!.on('data', (chunk) => (text += String(chunk)));
   return {
     child,
     id: name,

@@ -107,6 +107,48 @@ describe.skipIf(!hasRedis)('Redis queue with graph worker processes', () => {
     await waitUntil(() => ['r1', 'r2', 'r3'].every((id) => second.runner.history.get(id)?.status.status_str === 'success'));
   });
 
+  it('an identical prompt queued again on the same worker reports its cached outputs, the files already on the server', async () => {
+    const front = await server();
+    await worker('again-w');
+    const client = await WsClient.open(front.url, { path: '/ws?clientId=cagain' });
+    const started = Date.now();
+    for (const id of ['first', 'again']) {
+      await front.post('/prompt', { prompt: workPrompt('same'), client_id: 'cagain', prompt_id: id });
+      await client.finished(id, 20_000);
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const files = ['first', 'again'].map((id) => {
+      const entry = front.runner.history.get(id)!;
+      expect(entry.status.status_str).toBe('success');
+      return (entry.outputs['1']!.images as { filename: string; subfolder: string }[])[0]!;
+    });
+    expect(files[1]).toEqual(files[0]);
+    expect(client.forPrompt('again').find((m) => m.type === 'execution_cached')?.data.nodes).toEqual(['1']);
+    const view = await front.get(`/view?${new URLSearchParams({ filename: files[0]!.filename, subfolder: files[0]!.subfolder, type: 'output' })}`);
+    expect(view.status).toBe(200);
+    await client.close();
+  });
+
+  it('finishes a prompt that was running while Redis restarted, exactly once, and runs the next one', async () => {
+    const front = await server();
+    await worker('rr-w');
+    const client = await WsClient.open(front.url, { path: '/ws?clientId=crr' });
+    await front.post('/prompt', { prompt: workPrompt('during', { steps: 20, delay_ms: 100 }), client_id: 'crr', prompt_id: 'during' });
+    await client.waitFor((m) => m.type === 'progress' && m.data.prompt_id === 'during');
+    await redis.restart();
+    await waitUntil(() => front.runner.history.get('during')?.status.status_str !== undefined, 30_000);
+    const entry = front.runner.history.get('during')!;
+    expect(entry.status.status_str).toBe('success');
+    expect((entry.outputs['1']!.text as string[])[0]).toMatch(/^during:\d+:0$/);
+    // Queued after the restart: the worker and the server reconnected.
+    expect((await front.post('/prompt', { prompt: workPrompt('after'), prompt_id: 'after' })).status).toBe(200);
+    await waitUntil(() => front.runner.history.get('after')?.status.status_str === 'success', 20_000);
+    await sleep(300);
+    expect(Object.keys((await (await front.get('/history')).json()) as object).sort()).toEqual(['after', 'during']);
+    expect(front.runner.remaining()).toBe(0);
+    await client.close();
+  }, 60_000);
+
   it('fails a prompt with the reason when the worker lacks its node pack, without retrying it', async () => {
     const front = await server();
     await worker('bare', { customNodes: tempDir('flashgraph-no-packs-') });
