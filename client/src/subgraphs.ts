@@ -1,0 +1,89 @@
+// Subgraphs in the editor. Litegraph keeps the definitions (`graph.subgraphs`) and draws a
+// subgraph's inside; like ComfyUI's frontend, the editor registers one node class per
+// definition (type = the definition's id) so that `graph.configure` and "Convert to Subgraph"
+// can create its instances.
+import { LGraph, LiteGraph, SubgraphNode, type ExportedSubgraphInstance, type Subgraph } from '@comfyorg/litegraph';
+import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisation';
+import type { UiSubgraphDefinition, UiWorkflow } from '../../types/workflow.ts';
+
+/** A subgraph's instance on its parent graph, with the run-state decorations FlashNodes have. */
+export class FlashSubgraphNode extends SubgraphNode {
+  /** One of the nodes inside (at any depth) is running. */
+  running = false;
+  errorMessage: string | undefined = undefined;
+
+  constructor(graph: LGraph, subgraph: Subgraph, instanceData: ExportedSubgraphInstance) {
+    super(graph, subgraph, instanceData);
+    // Promoted widgets keep their values in the instance's widgets_values, as in ComfyUI's files.
+    this.serialize_widgets = true;
+    this.strokeStyles.running = () => (this.running ? { color: '#22e07a', lineWidth: 3, padding: 7 } : undefined);
+  }
+
+  /** The promoted widgets' own values, before a file's widgets_values are laid over them. */
+  private promotedDefaults: unknown[] = [];
+
+  override _internalConfigureAfterSlots(): void {
+    super._internalConfigureAfterSlots();
+    this.promotedDefaults = this.widgets.map((widget) => widget.value);
+  }
+
+  /**
+   * Litegraph gives `widgets_values` to the promoted widgets by position. Files that mark fewer
+   * inputs as widgets than there are promoted widgets (hand-written ones, older frontends: a
+   * widget input fed from outside left unmarked) mean the marked inputs, in order, as the
+   * server's converter reads them: match by name instead.
+   */
+  override onConfigure(info: ISerialisedNode): void {
+    const values = info.widgets_values;
+    const marked = (info.inputs ?? []).filter((input) => input.widget).map((input) => input.widget?.name ?? input.name);
+    if (!Array.isArray(values) || marked.length === this.widgets.length) return;
+    for (const [i, widget] of this.widgets.entries()) widget.value = this.promotedDefaults[i] as never;
+    for (const [i, name] of marked.entries()) {
+      const widget = this.widgets.find((w) => w.name === name);
+      if (widget && i < values.length) widget.value = values[i] as never;
+    }
+  }
+
+  clearRunState(): void {
+    this.running = false;
+    this.progress = undefined;
+    this.errorMessage = undefined;
+    this.has_errors = false;
+  }
+}
+
+/** Registers (or re-registers, after the definition was configured anew) the class of a subgraph's instances. */
+export function registerSubgraphType(root: LGraph, subgraph: Subgraph): void {
+  const instanceData = { id: -1, type: subgraph.id, pos: [0, 0], size: [100, 100], inputs: [], outputs: [], flags: {}, order: 0, mode: 0 } as unknown as ExportedSubgraphInstance;
+  const nodeClass = class extends FlashSubgraphNode {
+    static override title = subgraph.name;
+    constructor() {
+      super(root, subgraph, instanceData);
+    }
+  };
+  LiteGraph.registerNodeType(subgraph.id, nodeClass);
+  // Instances are made by conversion or by files, not from the node menus.
+  Object.assign(nodeClass, { category: 'subgraphs', skip_list: true });
+}
+
+/** Every subgraph definition a file holds (nested `definitions` included). */
+export function subgraphDefinitions(workflow: Pick<UiWorkflow, 'definitions'>): UiSubgraphDefinition[] {
+  const found: UiSubgraphDefinition[] = [];
+  const visit = (definitions: { subgraphs?: UiSubgraphDefinition[] } | undefined, depth: number) => {
+    if (depth > 16 || !Array.isArray(definitions?.subgraphs)) return;
+    for (const def of definitions.subgraphs) {
+      found.push(def);
+      visit(def.definitions, depth + 1);
+    }
+  };
+  visit(workflow.definitions, 0);
+  return found;
+}
+
+/** Node types a file uses that this editor cannot create: neither a server class, a subgraph of the file, nor frontend-only. */
+export function missingNodeTypes(workflow: UiWorkflow, known: (type: string) => boolean): string[] {
+  const definitions = subgraphDefinitions(workflow);
+  const subgraphIds = new Set(definitions.map((def) => def.id));
+  const types = [...workflow.nodes, ...definitions.flatMap((def) => (Array.isArray(def.nodes) ? def.nodes : []))].map((node) => String(node.type));
+  return [...new Set(types.filter((type) => !subgraphIds.has(type) && !known(type)))];
+}
