@@ -9,9 +9,9 @@ import { detectWorkflow } from '../../server/workflow/detect.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
-import { controlTarget, resolveExecutionId } from './execution-ids.ts';
+import { controlTarget, missingNodeTypes, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
-import { FlashSubgraphNode, missingNodeTypes, registerSubgraphType } from './subgraphs.ts';
+import { FlashSubgraphNode, registerSubgraphType } from './subgraphs.ts';
 
 const AUTOSAVE_KEY = 'flashgraph.workflow';
 const UNDO_LIMIT = 50;
@@ -352,13 +352,27 @@ export class Editor extends EventTarget {
   /** Records the graph when it differs from the last record (called after every user action). */
   checkpoint(): void {
     if (this.restoring) return;
-    const snapshot = JSON.stringify(this.graph.serialize());
+    const snapshot = this.snapshot();
     if (this.undoStack.at(-1) !== snapshot) {
       this.undoStack.push(snapshot);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
     }
     this.autosave();
+  }
+
+  /**
+   * The graph for undo, without what drawing changes: the view litegraph adds while the root is
+   * shown (and not while a subgraph is), and the places of subgraph input and output slots, laid
+   * out when a subgraph is drawn. Opening a subgraph or going back is no edit.
+   */
+  private snapshot(): string {
+    const graph = this.graph.serialize() as unknown as UiWorkflow;
+    if (graph.extra) delete graph.extra.ds;
+    for (const definition of graph.definitions?.subgraphs ?? []) {
+      for (const slot of [...(definition.inputs ?? []), ...(definition.outputs ?? [])]) delete slot.pos;
+    }
+    return JSON.stringify(graph);
   }
 
   autosave(): void {

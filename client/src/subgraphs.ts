@@ -4,7 +4,6 @@
 // can create its instances.
 import { LGraph, LiteGraph, SubgraphNode, type ExportedSubgraphInstance, type Subgraph } from '@comfyorg/litegraph';
 import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisation';
-import type { UiSubgraphDefinition, UiWorkflow } from '../../types/workflow.ts';
 
 /** A subgraph's instance on its parent graph, with the run-state decorations FlashNodes have. */
 export class FlashSubgraphNode extends SubgraphNode {
@@ -17,6 +16,8 @@ export class FlashSubgraphNode extends SubgraphNode {
     // Promoted widgets keep their values in the instance's widgets_values, as in ComfyUI's files.
     this.serialize_widgets = true;
     this.strokeStyles.running = () => (this.running ? { color: '#22e07a', lineWidth: 3, padding: 7 } : undefined);
+    // Litegraph's "open" title button draws a PrimeIcons glyph, a font the editor does not load.
+    for (const button of this.title_buttons) if (button.name === 'enter_subgraph') button.text = '↗';
   }
 
   /** The promoted widgets' own values, before a file's widgets_values are laid over them. */
@@ -64,26 +65,4 @@ export function registerSubgraphType(root: LGraph, subgraph: Subgraph): void {
   LiteGraph.registerNodeType(subgraph.id, nodeClass);
   // Instances are made by conversion or by files, not from the node menus.
   Object.assign(nodeClass, { category: 'subgraphs', skip_list: true });
-}
-
-/** Every subgraph definition a file holds (nested `definitions` included). */
-export function subgraphDefinitions(workflow: Pick<UiWorkflow, 'definitions'>): UiSubgraphDefinition[] {
-  const found: UiSubgraphDefinition[] = [];
-  const visit = (definitions: { subgraphs?: UiSubgraphDefinition[] } | undefined, depth: number) => {
-    if (depth > 16 || !Array.isArray(definitions?.subgraphs)) return;
-    for (const def of definitions.subgraphs) {
-      found.push(def);
-      visit(def.definitions, depth + 1);
-    }
-  };
-  visit(workflow.definitions, 0);
-  return found;
-}
-
-/** Node types a file uses that this editor cannot create: neither a server class, a subgraph of the file, nor frontend-only. */
-export function missingNodeTypes(workflow: UiWorkflow, known: (type: string) => boolean): string[] {
-  const definitions = subgraphDefinitions(workflow);
-  const subgraphIds = new Set(definitions.map((def) => def.id));
-  const types = [...workflow.nodes, ...definitions.flatMap((def) => (Array.isArray(def.nodes) ? def.nodes : []))].map((node) => String(node.type));
-  return [...new Set(types.filter((type) => !subgraphIds.has(type) && !known(type)))];
 }

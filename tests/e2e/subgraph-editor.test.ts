@@ -193,6 +193,14 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     await clickArrow(page, slow.id, 'steps', 1);
     expect(widgetValue(byType(await pageNodes(page), 'EditorSlowSteps'), 'steps')).toBe(5);
     await session.screenshot('33-edited-inside');
+    // Undo and redo inside: the canvas stays in the subgraph.
+    await page.locator('#fg-canvas').focus();
+    await page.keyboard.press('Control+z');
+    await until('the undone edit', async () => widgetValue(byType(await pageNodes(page), 'EditorSlowSteps'), 'steps') === 4);
+    expect(await breadcrumb(page)).toEqual(['Root', 'Slow swatch']);
+    await page.keyboard.press('Control+y');
+    await until('the redone edit', async () => widgetValue(byType(await pageNodes(page), 'EditorSlowSteps'), 'steps') === 5);
+    expect(await breadcrumb(page)).toEqual(['Root', 'Slow swatch']);
     // Back to the root with the breadcrumb.
     await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();
     await until('the root graph', async () => ((await pageNodes(page)).length === 3 && (await breadcrumb(page)).length === 0 ? true : undefined));

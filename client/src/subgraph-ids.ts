@@ -1,7 +1,10 @@
+// Pure helpers for subgraphs in the editor (no litegraph, no DOM: unit-tested in tests/editor).
+//
 // Execution ids name a node in the flattened prompt: `<id>` at the root, and
 // `<subgraph node id>:<inner id>` (nested: `a:b:c`) inside subgraphs, as ComfyUI's frontend and
 // the server's UI->API conversion write them. These helpers find the canvas nodes such an id
-// stands for. Pure: they see graphs only through the small interfaces below.
+// stands for, seeing graphs only through the small interface below.
+import type { UiSubgraphDefinition, UiWorkflow } from '../../types/workflow.ts';
 
 /** What the resolver needs of a graph: its nodes by id. */
 export interface NodeLookup<N> {
@@ -46,4 +49,26 @@ export function controlTarget(node: string): { subgraph?: string; node: string }
 
 function numericOr(part: string): string | number {
   return /^-?\d+$/.test(part) ? Number(part) : part;
+}
+
+/** Every subgraph definition a file holds (nested `definitions` included). */
+export function subgraphDefinitions(workflow: Pick<UiWorkflow, 'definitions'>): UiSubgraphDefinition[] {
+  const found: UiSubgraphDefinition[] = [];
+  const visit = (definitions: { subgraphs?: UiSubgraphDefinition[] } | undefined, depth: number) => {
+    if (depth > 16 || !Array.isArray(definitions?.subgraphs)) return;
+    for (const def of definitions.subgraphs) {
+      found.push(def);
+      visit(def.definitions, depth + 1);
+    }
+  };
+  visit(workflow.definitions, 0);
+  return found;
+}
+
+/** Node types a file uses that this editor cannot create: neither a server class, a subgraph of the file, nor frontend-only. */
+export function missingNodeTypes(workflow: UiWorkflow, known: (type: string) => boolean): string[] {
+  const definitions = subgraphDefinitions(workflow);
+  const subgraphIds = new Set(definitions.map((def) => def.id));
+  const types = [...workflow.nodes, ...definitions.flatMap((def) => (Array.isArray(def.nodes) ? def.nodes : []))].map((node) => String(node.type));
+  return [...new Set(types.filter((type) => !subgraphIds.has(type) && !known(type)))];
 }
