@@ -78,7 +78,13 @@ export class Editor extends EventTarget {
     // One node class per subgraph definition, registered as definitions appear (file loads,
     // undo, "Convert to Subgraph"), as ComfyUI's frontend does.
     this.graph.events.addEventListener('subgraph-created', (event) => registerSubgraphType(this.graph, event.detail.subgraph));
-    this.graph.events.addEventListener('convert-to-subgraph', later);
+    // Dispatched before the new node exists: tidy up and record once the conversion is done.
+    this.graph.events.addEventListener('convert-to-subgraph', () =>
+      setTimeout(() => {
+        for (const node of this.subgraphNodes()) if (!node.widgetsConsistent()) node.relayout();
+        this.checkpoint();
+      }, 0),
+    );
     canvasElement.addEventListener('litegraph:set-graph', (event) => {
       const { newGraph, oldGraph } = (event as CustomEvent<{ newGraph: LGraph | Subgraph; oldGraph: LGraph | Subgraph | null | undefined }>).detail;
       this.onGraphShown(newGraph, oldGraph ?? undefined);
@@ -362,9 +368,10 @@ export class Editor extends EventTarget {
   }
 
   /**
-   * The graph for undo, without what drawing changes: the view litegraph adds while the root is
-   * shown (and not while a subgraph is), and the places of subgraph input and output slots, laid
-   * out when a subgraph is drawn. Opening a subgraph or going back is no edit.
+   * The graph for undo, without what litegraph derives while drawing or configuring: the view it
+   * adds while the root is shown (and not while a subgraph is), the places of subgraph input and
+   * output slots, the execution order. Opening a subgraph or going back is no edit, and an undo
+   * leaves the redo stack as it was.
    */
   private snapshot(): string {
     const graph = this.graph.serialize() as unknown as UiWorkflow;
@@ -372,6 +379,8 @@ export class Editor extends EventTarget {
     for (const definition of graph.definitions?.subgraphs ?? []) {
       for (const slot of [...(definition.inputs ?? []), ...(definition.outputs ?? [])]) delete slot.pos;
     }
+    // The execution order litegraph computes anew on every configure.
+    for (const node of [...graph.nodes, ...(graph.definitions?.subgraphs ?? []).flatMap((definition) => definition.nodes)]) delete node.order;
     return JSON.stringify(graph);
   }
 

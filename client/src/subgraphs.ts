@@ -20,6 +20,18 @@ export class FlashSubgraphNode extends SubgraphNode {
     for (const button of this.title_buttons) if (button.name === 'enter_subgraph') button.text = '↗';
   }
 
+  /**
+   * "Convert to Subgraph" creates the node with plain input and output objects (createNode's
+   * options, the definition's slots as saved): lay it out from the definition instead, as a file
+   * load does, so that its slots are real ones and inputs feeding widgets inside carry their
+   * promoted widgets (greyed while linked).
+   */
+  override onNodeCreated(): void {
+    const plain = [...this.inputs, ...this.outputs].some((slot) => 'linkIds' in slot);
+    if (!plain) return;
+    this.configure({ id: this.id, type: this.type, pos: [this.pos[0], this.pos[1]], size: [this.size[0], this.size[1]], flags: {}, order: 0, mode: this.mode } as unknown as ExportedSubgraphInstance);
+  }
+
   /** The promoted widgets' own values, before a file's widgets_values are laid over them. */
   private promotedDefaults: unknown[] = [];
 
@@ -43,6 +55,24 @@ export class FlashSubgraphNode extends SubgraphNode {
       const widget = this.widgets.find((w) => w.name === name);
       if (widget && i < values.length) widget.value = values[i] as never;
     }
+  }
+
+  /**
+   * Whether the promoted widgets match the inputs: one per input marked as a widget input, no
+   * duplicates. Converting nodes inside a subgraph into a nested one disconnects and reconnects
+   * the subgraph's inputs, and litegraph's promotion bookkeeping can leave duplicates or
+   * unmarked widgets behind on the instances outside.
+   */
+  widgetsConsistent(): boolean {
+    const names = this.widgets.map((widget) => widget.name);
+    const marked = this.inputs.filter((input) => input.widget).map((input) => input.widget!.name);
+    return new Set(names).size === names.length && names.length === marked.length && marked.every((name) => names.includes(name));
+  }
+
+  /** Lays the node out again from its definition (slots and promoted widgets), keeping its links and values. */
+  relayout(): void {
+    this.configure(this.serialize() as unknown as ExportedSubgraphInstance);
+    this.setDirtyCanvas(true, true);
   }
 
   clearRunState(): void {

@@ -114,6 +114,22 @@ async function clickArrow(page: Page, nodeId: number, widget: string, times: num
   }
 }
 
+/** Selects nodes by their titles (shift-click adds to the selection), then "Convert to Subgraph" from the right-click menu. */
+async function convertSelection(page: Page, nodes: PageNode[], session: EditorSession, screenshot?: string): Promise<void> {
+  const titles = await Promise.all(nodes.map((node) => toClient(page, [node.pos[0] + 50, node.pos[1] - 15])));
+  await page.mouse.click(...titles[0]!);
+  await page.keyboard.down('Shift');
+  for (const title of titles.slice(1)) await page.mouse.click(...title);
+  await page.keyboard.up('Shift');
+  expect(await page.evaluate(() => (globalThis as unknown as { flashgraph: { canvas: { selectedItems: Set<unknown> } } }).flashgraph.canvas.selectedItems.size)).toBe(nodes.length);
+  const last = titles.at(-1)!;
+  await page.mouse.click(last[0] + 10, last[1], { button: 'right' });
+  const entry = page.locator('.litecontextmenu .litemenu-entry', { hasText: 'Convert to Subgraph' });
+  await entry.first().waitFor({ timeout: 5000 });
+  if (screenshot) await session.screenshot(screenshot);
+  await entry.first().click();
+}
+
 describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)', () => {
   let session: EditorSession;
   let page: Page;
@@ -254,24 +270,20 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
 
     // Select the two IntMath nodes by their titles (shift-click adds to the selection) and convert.
     const [add, multiply] = nodes.filter((n) => n.type === 'IntMath').sort((a, b) => Number(a.id) - Number(b.id)) as [PageNode, PageNode];
-    const first = await toClient(page, [add.pos[0] + 50, add.pos[1] - 15]);
-    const second = await toClient(page, [multiply.pos[0] + 50, multiply.pos[1] - 15]);
-    await page.mouse.click(...first);
-    await page.keyboard.down('Shift');
-    await page.mouse.click(...second);
-    await page.keyboard.up('Shift');
-    expect(await page.evaluate(() => (globalThis as unknown as { flashgraph: { canvas: { selectedItems: Set<unknown> } } }).flashgraph.canvas.selectedItems.size)).toBe(2);
-    await page.mouse.click(second[0] + 10, second[1], { button: 'right' });
-    const entry = page.locator('.litecontextmenu .litemenu-entry', { hasText: 'Convert to Subgraph' });
-    await entry.first().waitFor({ timeout: 5000 });
-    await session.screenshot('34-convert-context-menu');
-    await entry.first().click();
+    await convertSelection(page, [add, multiply], session, '34-convert-context-menu');
     const converted = await until('the new subgraph node', async () => {
       const list = await pageNodes(page);
       return list.length === 3 && list.some((n) => !['PrimitiveInt', 'PreviewAny'].includes(n.type)) ? list : undefined;
     });
     const subgraphNode = converted.find((n) => !['PrimitiveInt', 'PreviewAny'].includes(n.type))!;
     await session.screenshot('35-converted-to-subgraph');
+    // Its input "a" feeds a widget inside: promoted, and greyed since it is linked, as after a file load.
+    const slots = await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): { inputs: { name: string; link: number | null; widget?: { name: string } }[]; outputs: { links: number[] | null }[] } } } }).flashgraph;
+      const node = editor.graph.getNodeById(id);
+      return { inputs: node.inputs.map((i) => [i.name, i.link !== null, i.widget?.name]), outputs: node.outputs.map((o) => (o.links ?? []).length) };
+    }, subgraphNode.id);
+    expect(slots).toEqual({ inputs: [['a', true, 'a']], outputs: [1] });
 
     const after = await queueAndWait(page, 'the converted run');
     expect(after.status).toBe('success');
@@ -289,14 +301,39 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(file.definitions?.subgraphs.map((s) => s.id)).toEqual([subgraphNode.type]);
     expect(runCli(exported).outputs['4']?.text).toEqual(['16']);
 
-    // Undo brings the four flat nodes back.
+    // Nested: open the new subgraph, convert its two nodes into a subgraph inside it, run from the root.
+    await doubleClickBody(page, subgraphNode);
+    const insideNodes = (await pageNodes(page)).filter((n) => n.type === 'IntMath');
+    expect(insideNodes).toHaveLength(2);
+    await convertSelection(page, insideNodes, session);
+    const nested = await until('the nested subgraph node', async () => {
+      const list = await pageNodes(page);
+      return list.length === 1 && list[0]!.type !== 'IntMath' ? list[0] : undefined;
+    });
+    await session.screenshot('36-nested-subgraph');
+    await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();
+    await until('the root graph', async () => ((await breadcrumb(page)).length === 0 ? true : undefined));
+    const deep = await queueAndWait(page, 'the nested run');
+    expect(deep.status).toBe('success');
+    expect(deep.outputs['4']?.text).toEqual(['16']);
+    expect(Object.keys(deep.prompt).filter((id) => id.startsWith(`${subgraphNode.id}:${nested.id}:`))).toHaveLength(2);
+
+    // Undo takes the nested conversion back, then the first one: the four flat nodes again.
     await page.locator('#fg-canvas').focus();
+    await page.keyboard.press('Control+z');
+    await until('the first conversion only', async () => {
+      const types = (await innerNodes(page)).map((n) => n.type);
+      return types.length === 2 && types.every((t) => t === 'IntMath') ? true : undefined;
+    });
     await page.keyboard.press('Control+z');
     const undone = await until('the unconverted graph', async () => {
       const list = await pageNodes(page);
       return list.length === 4 ? list : undefined;
     });
     expect(undone.map((n) => n.type).sort()).toEqual(['IntMath', 'IntMath', 'PreviewAny', 'PrimitiveInt']);
-    expect(session.pageErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    // Litegraph 0.17.2 itself logs "Link not found <id>" when it converts nodes fed by a subgraph's
+    // input into a nested subgraph (its promoted-widget bookkeeping reads the link it just
+    // removed); the conversion and the run are right. Nothing else may have been logged.
+    expect(session.pageErrors.filter((e) => !/status of 400/.test(e) && !/^Link not found \d+$/.test(e))).toEqual([]);
   });
 });
