@@ -59,6 +59,8 @@ export class Editor extends EventTarget {
   private openPath: string[] = [];
   /** Each graph's view (scale, offset) while the canvas shows another one: 'root' or a definition id. */
   private views = new Map<string, { scale: number; offset: [number, number] }>();
+  /** node_errors of a prompt the server accepted with some outputs left out. */
+  private partialErrors: { promptId: string; nodeErrors: NodeErrors } | undefined;
 
   constructor(
     readonly api: ServerApi,
@@ -433,7 +435,13 @@ export class Editor extends EventTarget {
     }
     this.clearValidationErrors();
     try {
-      await this.api.queuePrompt(prompt, workflow);
+      const accepted = await this.api.queuePrompt(prompt, workflow);
+      // As ComfyUI, the server runs the outputs that passed validation and names the others.
+      if (accepted.node_errors && Object.keys(accepted.node_errors).length > 0) {
+        this.partialErrors = { promptId: accepted.prompt_id, nodeErrors: accepted.node_errors };
+        const lines = this.markNodeErrors(accepted.node_errors);
+        this.notify({ kind: 'error', title: 'Some outputs failed validation and were left out of the run', lines });
+      }
     } catch (error) {
       if (error instanceof PromptRejected) this.showValidationErrors(error);
       else this.notify({ kind: 'error', title: 'Queueing failed', lines: [(error as Error).message] });
@@ -461,8 +469,14 @@ export class Editor extends EventTarget {
   }
 
   private showValidationErrors(rejection: PromptRejected): void {
+    const lines = this.markNodeErrors(rejection.nodeErrors);
+    this.notify({ kind: 'error', title: rejection.message, lines });
+  }
+
+  /** Marks the nodes (and the subgraph nodes around them) that node_errors name; returns a line per error. */
+  private markNodeErrors(nodeErrors: NodeErrors): string[] {
     const lines: string[] = [];
-    for (const [id, entry] of Object.entries(rejection.nodeErrors as NodeErrors)) {
+    for (const [id, entry] of Object.entries(nodeErrors)) {
       const node = this.nodeById(id);
       this.markSubgraphNodes(id, (outer) => (outer.has_errors = true));
       for (const error of entry.errors) {
@@ -477,7 +491,7 @@ export class Editor extends EventTarget {
       }
     }
     this.canvas.setDirty(true, true);
-    this.notify({ kind: 'error', title: rejection.message, lines });
+    return lines;
   }
 
   async refreshQueue(): Promise<void> {
@@ -540,6 +554,8 @@ export class Editor extends EventTarget {
     api.on('status', () => void this.refreshQueue());
     api.on('execution_start', ({ prompt_id }) => {
       this.clearRunState();
+      // The errors of outputs left out of this run stay shown while it runs.
+      if (this.partialErrors?.promptId === prompt_id) this.markNodeErrors(this.partialErrors.nodeErrors);
       this.run = { promptId: prompt_id, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
       this.canvas.setDirty(true, false);
       this.changed();

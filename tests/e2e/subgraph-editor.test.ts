@@ -252,10 +252,38 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(await page.locator('.fg-notice.error').count()).toBe(0);
   });
 
+  it('flags a validation error inside a subgraph on the inner node and on the subgraph node around it', { timeout: 60_000 }, async () => {
+    // The promoted "size" above the inner node's maximum of 512.
+    const invalid = JSON.parse(readFileSync(join(FIXTURES, 'subgraph-workflow.json'), 'utf8')) as { nodes: { id: number; widgets_values?: unknown[] }[] };
+    invalid.nodes.find((n) => n.id === 2)!.widgets_values = [9999];
+    await dropFile(page, 'invalid-subgraph.json', JSON.stringify(invalid));
+    await until('the invalid workflow', async () => widgetValue(byType(await pageNodes(page), SUBGRAPH_ID), 'size') === 9999);
+    await page.locator('#fg-canvas').focus();
+    await page.keyboard.press('Control+Enter');
+    const flagged = await until('the error on the subgraph node', async () => {
+      const node = byType(await pageNodes(page), SUBGRAPH_ID);
+      return node?.hasErrors ? node : undefined;
+    });
+    // As in ComfyUI, the server runs the valid outputs (the preview) and names the one it left out.
+    const notice = await page.locator('.fg-notice.error').first().textContent();
+    expect(notice).toContain('failed validation');
+    expect(notice).toContain('#2:2 Save Swatch · size');
+    await until('the preview of the valid output', async () => (byType(await pageNodes(page), 'PreviewAny')?.texts[0] === '7' ? true : undefined));
+    expect(byType(await pageNodes(page), SUBGRAPH_ID)?.hasErrors).toBe(true);
+    await session.screenshot('37-subgraph-validation-error');
+    // Inside, the inner node shows which input is wrong.
+    await doubleClickBody(page, flagged);
+    const swatch = byType(await pageNodes(page), 'EditorSaveSwatch')!;
+    expect(swatch.hasErrors).toBe(true);
+    expect(swatch.inputErrors.map(([name]) => name)).toEqual(['size']);
+    await session.screenshot('38-inner-node-validation-error');
+    await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();
+  });
+
   it('converts selected nodes to a subgraph from the context menu; the result equals the unconverted graph; undo takes it back', { timeout: 120_000 }, async () => {
     // Int 5 -> (+3) -> (x2) -> Preview: 16.
     const flat = {
-      '1': { class_type: 'PrimitiveInt', inputs: { value: 5, control_after_generate: 'fixed' } },
+      '1': { class_type: 'PrimitiveInt', inputs: { value: 5 } },
       '2': { class_type: 'IntMath', inputs: { a: ['1', 0], b: 3, operation: 'add' } },
       '3': { class_type: 'IntMath', inputs: { a: ['2', 0], b: 2, operation: 'multiply' } },
       '4': { class_type: 'PreviewAny', inputs: { source: ['3', 0] } },
