@@ -117,11 +117,16 @@ async function clickArrow(page: Page, nodeId: number, widget: string, times: num
 /** Selects nodes by their titles (shift-click adds to the selection), then "Convert to Subgraph" from the right-click menu. */
 async function convertSelection(page: Page, nodes: PageNode[], session: EditorSession, screenshot?: string): Promise<void> {
   const titles = await Promise.all(nodes.map((node) => toClient(page, [node.pos[0] + 50, node.pos[1] - 15])));
-  await page.mouse.click(...titles[0]!);
-  await page.keyboard.down('Shift');
-  for (const title of titles.slice(1)) await page.mouse.click(...title);
-  await page.keyboard.up('Shift');
-  expect(await page.evaluate(() => (globalThis as unknown as { flashgraph: { canvas: { selectedItems: Set<unknown> } } }).flashgraph.canvas.selectedItems.size)).toBe(nodes.length);
+  const selected = () => page.evaluate(() => (globalThis as unknown as { flashgraph: { canvas: { selectedItems: Set<unknown> } } }).flashgraph.canvas.selectedItems.size);
+  // A busy machine can turn a slow click into a drag that selects nothing new: select again.
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.click(...titles[0]!, { delay: 20 });
+    await page.keyboard.down('Shift');
+    for (const title of titles.slice(1)) await page.mouse.click(...title, { delay: 20 });
+    await page.keyboard.up('Shift');
+    if ((await selected()) === nodes.length || attempt === 3) break;
+  }
+  expect(await selected()).toBe(nodes.length);
   const last = titles.at(-1)!;
   await page.mouse.click(last[0] + 10, last[1], { button: 'right' });
   const entry = page.locator('.litecontextmenu .litemenu-entry', { hasText: 'Convert to Subgraph' });
