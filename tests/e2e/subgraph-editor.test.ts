@@ -206,7 +206,9 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     await doubleClickBody(page, byType(await pageNodes(page), SUBGRAPH_ID)!);
     expect(await breadcrumb(page)).toEqual(['Root', 'Slow swatch']);
     const inside = await pageNodes(page);
-    expect(inside.map((n) => n.type).sort()).toEqual(['EditorSaveSwatch', 'EditorSlowSteps']);
+    expect(inside.map((n) => n.type).sort()).toEqual(['EditorSaveSwatch', 'EditorSlowSteps', 'PrimitiveInt']);
+    // Control after generate moved the counter inside the subgraph on (10, "increment").
+    expect(widgetValue(byType(inside, 'PrimitiveInt'), 'value')).toBe(11);
     expect(byType(inside, 'EditorSaveSwatch')!.media.length).toBe(1);
     await session.screenshot('32-inside-subgraph');
     // Edit a widget inside (steps 4 -> 5), with the same arrow clicks as on the root.
@@ -231,6 +233,7 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(run.status).toBe('success');
     expect(run.prompt['2:1']).toMatchObject({ class_type: 'EditorSlowSteps', inputs: { steps: 5, value: ['1', 0] } });
     expect(run.prompt['2:2']!.inputs.size).toBe(42);
+    expect(run.prompt['2:3']!.inputs.value).toBe(11);
     expect(run.outputs['3']?.text).toEqual(['7']);
 
     // 5. Save keeps the definitions, with both edits; the CLI runs the file.
