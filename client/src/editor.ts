@@ -11,7 +11,7 @@ import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { controlTarget, missingNodeTypes, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
-import { FlashSubgraphNode, registerSubgraphType } from './subgraphs.ts';
+import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 
 const AUTOSAVE_KEY = 'flashgraph.workflow';
 const UNDO_LIMIT = 50;
@@ -287,6 +287,7 @@ export class Editor extends EventTarget {
   }
 
   loadUiWorkflow(workflow: UiWorkflow, name: string): void {
+    forgetSubgraphTypes();
     const missing = missingNodeTypes(workflow, (type) => Boolean(LiteGraph.registered_node_types[type]) || isFrontendOnly(type));
     // A new file opens at its root.
     if (this.canvas.graph !== this.graph) this.canvas.setGraph(this.graph);
@@ -410,6 +411,7 @@ export class Editor extends EventTarget {
 
   private restore(snapshot: string): void {
     this.restoring = true;
+    forgetSubgraphTypes();
     try {
       this.graph.configure(JSON.parse(snapshot) as never);
     } finally {

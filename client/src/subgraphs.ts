@@ -83,8 +83,21 @@ export class FlashSubgraphNode extends SubgraphNode {
   }
 }
 
+/** The node types registered for subgraph definitions so far. */
+const subgraphTypes = new Set<string>();
+
+/**
+ * Unregisters every subgraph node class: before a workflow is configured anew, so that a file can
+ * only make instances of the definitions it holds (not of a previous file's).
+ */
+export function forgetSubgraphTypes(): void {
+  for (const type of subgraphTypes) if (LiteGraph.registered_node_types[type]) LiteGraph.unregisterNodeType(type);
+  subgraphTypes.clear();
+}
+
 /** Registers (or re-registers, after the definition was configured anew) the class of a subgraph's instances. */
 export function registerSubgraphType(root: LGraph, subgraph: Subgraph): void {
+  subgraphTypes.add(subgraph.id);
   const instanceData = { id: -1, type: subgraph.id, pos: [0, 0], size: [100, 100], inputs: [], outputs: [], flags: {}, order: 0, mode: 0 } as unknown as ExportedSubgraphInstance;
   const nodeClass = class extends FlashSubgraphNode {
     static override title = subgraph.name;

@@ -285,7 +285,18 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(swatch.hasErrors).toBe(true);
     expect(swatch.inputErrors.map(([name]) => name)).toEqual(['size']);
     await session.screenshot('38-inner-node-validation-error');
-    await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();
+
+    // A file that uses the subgraph without defining it opens at the root and names it as missing,
+    // although the previous file defined it.
+    const undefinedSubgraph = { ...invalid, definitions: { subgraphs: [] } };
+    await dropFile(page, 'no-definitions.json', JSON.stringify(undefinedSubgraph));
+    await until('the root graph', async () => ((await breadcrumb(page)).length === 0 ? true : undefined));
+    const missing = await until('the missing-type notice', async () => {
+      const texts = await page.locator('.fg-notice.error').allTextContents();
+      return texts.find((text) => text.includes('Node types missing'));
+    });
+    expect(missing).toContain(SUBGRAPH_ID);
+    expect(byType(await pageNodes(page), SUBGRAPH_ID)?.hasErrors).toBe(true);
   });
 
   it('converts selected nodes to a subgraph from the context menu; the result equals the unconverted graph; undo takes it back', { timeout: 120_000 }, async () => {
