@@ -299,6 +299,33 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(byType(await pageNodes(page), SUBGRAPH_ID)?.hasErrors).toBe(true);
   });
 
+  it('puts an execution error inside a subgraph on the inner node and on the subgraph node', { timeout: 60_000 }, async () => {
+    await dropFile(page, 'fail.json', JSON.stringify({ '1': { class_type: 'EditorFail', inputs: { message: 'failed inside a subgraph' } } }));
+    const [fail] = await until('the failing node', async () => {
+      const list = await pageNodes(page);
+      return list.length === 1 && list[0]!.type === 'EditorFail' ? list : undefined;
+    });
+    // One node converts too (the node's own right-click menu).
+    await convertSelection(page, [fail!], session);
+    const instance = await until('the subgraph node', async () => {
+      const list = await pageNodes(page);
+      return list.length === 1 && list[0]!.type !== 'EditorFail' ? list[0] : undefined;
+    });
+    await page.locator('#fg-canvas').focus();
+    await page.keyboard.press('Control+Enter');
+    const failed = await until('the error on the subgraph node', async () => {
+      const node = (await pageNodes(page))[0];
+      return node?.hasErrors ? node : undefined;
+    });
+    expect(failed.running).toBe(false);
+    expect(await page.locator('.fg-notice.error').last().textContent()).toContain(`Node #${instance.id}:1 (EditorFail) failed`);
+    await doubleClickBody(page, instance);
+    const inner = (await pageNodes(page))[0]!;
+    expect(inner.errorMessage).toContain('failed inside a subgraph');
+    await session.screenshot('39-execution-error-inside-subgraph');
+    await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();
+  });
+
   it('converts selected nodes to a subgraph from the context menu; the result equals the unconverted graph; undo takes it back', { timeout: 120_000 }, async () => {
     // Int 5 -> (+3) -> (x2) -> Preview: 16.
     const flat = {
