@@ -319,7 +319,16 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     });
     expect(failed.running).toBe(false);
     expect(await page.locator('.fg-notice.error').last().textContent()).toContain(`Node #${instance.id}:1 (EditorFail) failed`);
-    await doubleClickBody(page, instance);
+    // This time the node's ↗ title button opens it.
+    const button = await page.evaluate((id) => {
+      type Button = { name: string; _last_area: ArrayLike<number> };
+      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): { pos: number[]; title_buttons: Button[] } } } }).flashgraph;
+      const node = editor.graph.getNodeById(id);
+      const area = node.title_buttons.find((b) => b.name === 'enter_subgraph')!._last_area;
+      return [node.pos[0]! + area[0]! + area[2]! / 2, node.pos[1]! + area[1]! + area[3]! / 2] as [number, number];
+    }, instance.id);
+    await page.mouse.click(...(await toClient(page, button)));
+    await until('the subgraph to open', async () => ((await breadcrumb(page)).length === 2 ? true : undefined));
     const inner = (await pageNodes(page))[0]!;
     expect(inner.errorMessage).toContain('failed inside a subgraph');
     await session.screenshot('39-execution-error-inside-subgraph');
