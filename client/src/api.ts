@@ -95,7 +95,7 @@ export class ServerApi {
   }
 
   /** Queues a prompt exactly as ComfyUI's frontend does; a 400 becomes PromptRejected. */
-  async queuePrompt(prompt: ApiPrompt, workflow: unknown): Promise<{ prompt_id: string; number: number }> {
+  async queuePrompt(prompt: ApiPrompt, workflow: unknown): Promise<{ prompt_id: string; number: number; node_errors?: NodeErrors }> {
     const response = await fetch(this.url('/prompt'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

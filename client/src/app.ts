@@ -211,7 +211,7 @@ export class FlashGraphApp extends LightElement {
         <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
-        <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas></div>
+        <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
         <aside class="fg-side">
           <nav class="fg-tabs">
             ${(['queue', 'history', 'gallery'] as Tab[]).map(
@@ -310,6 +310,24 @@ function renderItem(item: GalleryItem) {
   return html`<pre class="fg-thumb fg-text" title=${title}>${item.text}</pre>`;
 }
 
+/** Where the canvas is: Root › Subgraph › Nested subgraph, each a button back to that level. Hidden at the root. */
+export class Breadcrumb extends EditorView {
+  override render() {
+    const editor = this.editor;
+    const path = editor?.graphPath() ?? [];
+    if (!editor || path.length < 2) return nothing;
+    return html`<nav class="fg-breadcrumb" aria-label="subgraph path">
+      ${path.map((entry, depth) =>
+        depth === path.length - 1
+          ? html`<span class="fg-crumb current" data-depth=${depth}>${entry.name}</span>`
+          : html`<button class="fg-crumb" data-depth=${depth} title=${depth === 0 ? 'Back to the root graph' : `Back to ${entry.name}`} @click=${() => editor.navigateTo(depth)}>
+                ${entry.name}</button
+              ><span class="fg-crumb-sep">›</span>`,
+      )}
+    </nav>`;
+  }
+}
+
 export class StatusBar extends EditorView {
   override render() {
     const editor = this.editor;
@@ -357,4 +375,5 @@ customElements.define('fg-queue-panel', QueuePanel);
 customElements.define('fg-history-panel', HistoryPanel);
 customElements.define('fg-gallery', Gallery);
 customElements.define('fg-status-bar', StatusBar);
+customElements.define('fg-breadcrumb', Breadcrumb);
 customElements.define('fg-notices', Notices);

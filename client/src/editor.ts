@@ -1,7 +1,7 @@
 // The editing session: the litegraph graph and canvas, the workflow files going in and out, the
 // run state the server reports, undo/redo and autosave. Panels read its state and listen for
 // its 'change' events.
-import { LGraph, LGraphCanvas, LGraphEventMode, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
+import { LGraph, LGraphCanvas, LGraphEventMode, LGraphNode, LiteGraph, Subgraph } from '@comfyorg/litegraph';
 import type { ExecutionEventMap, FileRef, HistoryEntry, NodeErrors, ObjectInfo, UiOutput } from '../../types/api.ts';
 import type { UiWorkflow } from '../../types/workflow.ts';
 import { applyControlAfterGenerate } from '../../server/workflow/control.ts';
@@ -9,7 +9,9 @@ import { detectWorkflow } from '../../server/workflow/detect.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
+import { controlTarget, missingNodeTypes, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
+import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 
 const AUTOSAVE_KEY = 'flashgraph.workflow';
 const UNDO_LIMIT = 50;
@@ -53,6 +55,12 @@ export class Editor extends EventTarget {
   private undoStack: string[] = [];
   private redoStack: string[] = [];
   private restoring = false;
+  /** The subgraphs the canvas is inside, outermost first (definition ids); empty at the root. */
+  private openPath: string[] = [];
+  /** Each graph's view (scale, offset) while the canvas shows another one: 'root' or a definition id. */
+  private views = new Map<string, { scale: number; offset: [number, number] }>();
+  /** node_errors of a prompt the server accepted with some outputs left out. */
+  private partialErrors: { promptId: string; nodeErrors: NodeErrors } | undefined;
 
   constructor(
     readonly api: ServerApi,
@@ -69,6 +77,20 @@ export class Editor extends EventTarget {
     this.graph.onNodeAdded = later;
     this.graph.onNodeRemoved = later;
     this.graph.onAfterChange = later;
+    // One node class per subgraph definition, registered as definitions appear (file loads,
+    // undo, "Convert to Subgraph"), as ComfyUI's frontend does.
+    this.graph.events.addEventListener('subgraph-created', (event) => registerSubgraphType(this.graph, event.detail.subgraph));
+    // Dispatched before the new node exists: tidy up and record once the conversion is done.
+    this.graph.events.addEventListener('convert-to-subgraph', () =>
+      setTimeout(() => {
+        for (const node of this.subgraphNodes()) if (!node.widgetsConsistent()) node.relayout();
+        this.checkpoint();
+      }, 0),
+    );
+    canvasElement.addEventListener('litegraph:set-graph', (event) => {
+      const { newGraph, oldGraph } = (event as CustomEvent<{ newGraph: LGraph | Subgraph; oldGraph: LGraph | Subgraph | null | undefined }>).detail;
+      this.onGraphShown(newGraph, oldGraph ?? undefined);
+    });
   }
 
   async start(): Promise<void> {
@@ -128,13 +150,81 @@ export class Editor extends EventTarget {
     return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, 50).map(([, name]) => name);
   }
 
+  /** The node an execution id names: `7` on the root graph, `5:2` node 2 inside subgraph node 5. */
   nodeById(id: string | number): FlashNode | undefined {
-    const node = this.graph.getNodeById(id as never);
+    const node = this.executionChain(id)?.at(-1);
     return node instanceof FlashNode ? node : undefined;
   }
 
+  /** The nodes an execution id passes through, outermost first (subgraph nodes, then the node itself). */
+  executionChain(id: string | number): LGraphNode[] | undefined {
+    return resolveExecutionId<LGraphNode>(this.graph as never, id, (node) => (node instanceof FlashSubgraphNode ? (node.subgraph as never) : undefined));
+  }
+
+  /** Every node of the root graph and of every subgraph definition. */
+  private allNodes(): LGraphNode[] {
+    return [...this.graph._nodes, ...[...this.graph.subgraphs.values()].flatMap((subgraph) => subgraph._nodes)];
+  }
+
   private flashNodes(): FlashNode[] {
-    return this.graph._nodes.filter((node): node is FlashNode => node instanceof FlashNode);
+    return this.allNodes().filter((node): node is FlashNode => node instanceof FlashNode);
+  }
+
+  private subgraphNodes(): FlashSubgraphNode[] {
+    return this.allNodes().filter((node): node is FlashSubgraphNode => node instanceof FlashSubgraphNode);
+  }
+
+  /** The graph the canvas shows: the root or a subgraph. */
+  get shownGraph(): LGraph {
+    return (this.canvas.graph ?? this.graph) as LGraph;
+  }
+
+  // ---- subgraph navigation --------------------------------------------------------------------
+
+  /** Root first, then each subgraph the canvas is inside: the breadcrumb. */
+  graphPath(): { name: string; id: string }[] {
+    return [{ name: 'Root', id: 'root' }, ...this.openPath.map((id) => ({ id, name: this.graph.subgraphs.get(id as never)?.name ?? id }))];
+  }
+
+  /** Opens the subgraph a subgraph node stands for (double-click and the title button do the same). */
+  openSubgraphOf(node: LGraphNode): void {
+    if (node instanceof FlashSubgraphNode) this.canvas.openSubgraph(node.subgraph);
+  }
+
+  /** Shows the root graph (`depth` 0) or the subgraph at that depth of the breadcrumb. */
+  navigateTo(depth: number): void {
+    const id = depth <= 0 ? undefined : this.openPath[depth - 1];
+    const target = id === undefined ? this.graph : this.graph.subgraphs.get(id as never);
+    if (!target || target === this.canvas.graph) return;
+    this.canvas.setGraph(target);
+  }
+
+  private graphKey(graph: LGraph | Subgraph): string {
+    return graph instanceof Subgraph ? graph.id : 'root';
+  }
+
+  private onGraphShown(shown: LGraph | Subgraph, previous: LGraph | Subgraph | undefined): void {
+    const key = this.graphKey(shown);
+    if (shown instanceof Subgraph) {
+      const at = this.openPath.indexOf(key);
+      this.openPath = at >= 0 ? this.openPath.slice(0, at + 1) : [...this.openPath, key];
+    } else this.openPath = [];
+    if (previous && previous !== shown && this.graphKey(previous) !== key) {
+      this.views.set(this.graphKey(previous), { scale: this.canvas.ds.scale, offset: [this.canvas.ds.offset[0], this.canvas.ds.offset[1]] });
+      const view = this.views.get(key);
+      if (view) {
+        this.canvas.ds.scale = view.scale;
+        this.canvas.ds.offset = [...view.offset];
+      } else this.fitView();
+    }
+    this.canvas.setDirty(true, true);
+    this.changed();
+  }
+
+  /** The root graph's view, also while a subgraph is shown (saved in files as `extra.ds`). */
+  private rootView(): { scale: number; offset: [number, number] } {
+    if (this.shownGraph === this.graph) return { scale: this.canvas.ds.scale, offset: [this.canvas.ds.offset[0], this.canvas.ds.offset[1]] };
+    return this.views.get('root') ?? { scale: 1, offset: [0, 0] };
   }
 
   setModeOfSelected(mode: LGraphEventMode): void {
@@ -150,7 +240,7 @@ export class Editor extends EventTarget {
 
   serialize(): UiWorkflow {
     const workflow = this.graph.serialize() as unknown as UiWorkflow;
-    workflow.extra = { ...(workflow.extra ?? {}), ds: { scale: this.canvas.ds.scale, offset: [...this.canvas.ds.offset] }, frontendVersion: FRONTEND_VERSION };
+    workflow.extra = { ...(workflow.extra ?? {}), ds: this.rootView(), frontendVersion: FRONTEND_VERSION };
     return workflow;
   }
 
@@ -197,7 +287,11 @@ export class Editor extends EventTarget {
   }
 
   loadUiWorkflow(workflow: UiWorkflow, name: string): void {
-    const missing = [...new Set(workflow.nodes.map((node) => node.type).filter((type) => !LiteGraph.registered_node_types[type] && !isFrontendOnly(type)))];
+    forgetSubgraphTypes();
+    const missing = missingNodeTypes(workflow, (type) => Boolean(LiteGraph.registered_node_types[type]) || isFrontendOnly(type));
+    // A new file opens at its root.
+    if (this.canvas.graph !== this.graph) this.canvas.setGraph(this.graph);
+    this.views.clear();
     this.restoring = true;
     try {
       this.graph.configure(structuredClone(workflow) as never);
@@ -223,7 +317,7 @@ export class Editor extends EventTarget {
   }
 
   private fitView(): void {
-    const nodes = this.graph._nodes;
+    const nodes = this.shownGraph._nodes;
     if (nodes.length === 0) {
       this.canvas.ds.scale = 1;
       this.canvas.ds.offset = [0, 0];
@@ -267,13 +361,30 @@ export class Editor extends EventTarget {
   /** Records the graph when it differs from the last record (called after every user action). */
   checkpoint(): void {
     if (this.restoring) return;
-    const snapshot = JSON.stringify(this.graph.serialize());
+    const snapshot = this.snapshot();
     if (this.undoStack.at(-1) !== snapshot) {
       this.undoStack.push(snapshot);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
     }
     this.autosave();
+  }
+
+  /**
+   * The graph for undo, without what litegraph derives while drawing or configuring: the view it
+   * adds while the root is shown (and not while a subgraph is), the places of subgraph input and
+   * output slots, the execution order. Opening a subgraph or going back is no edit, and an undo
+   * leaves the redo stack as it was.
+   */
+  private snapshot(): string {
+    const graph = this.graph.serialize() as unknown as UiWorkflow;
+    if (graph.extra) delete graph.extra.ds;
+    for (const definition of graph.definitions?.subgraphs ?? []) {
+      for (const slot of [...(definition.inputs ?? []), ...(definition.outputs ?? [])]) delete slot.pos;
+    }
+    // The execution order litegraph computes anew on every configure.
+    for (const node of [...graph.nodes, ...(graph.definitions?.subgraphs ?? []).flatMap((definition) => definition.nodes)]) delete node.order;
+    return JSON.stringify(graph);
   }
 
   autosave(): void {
@@ -300,6 +411,7 @@ export class Editor extends EventTarget {
 
   private restore(snapshot: string): void {
     this.restoring = true;
+    forgetSubgraphTypes();
     try {
       this.graph.configure(JSON.parse(snapshot) as never);
     } finally {
@@ -325,7 +437,13 @@ export class Editor extends EventTarget {
     }
     this.clearValidationErrors();
     try {
-      await this.api.queuePrompt(prompt, workflow);
+      const accepted = await this.api.queuePrompt(prompt, workflow);
+      // As ComfyUI, the server runs the outputs that passed validation and names the others.
+      if (accepted.node_errors && Object.keys(accepted.node_errors).length > 0) {
+        this.partialErrors = { promptId: accepted.prompt_id, nodeErrors: accepted.node_errors };
+        const lines = this.markNodeErrors(accepted.node_errors);
+        this.notify({ kind: 'error', title: 'Some outputs failed validation and were left out of the run', lines });
+      }
     } catch (error) {
       if (error instanceof PromptRejected) this.showValidationErrors(error);
       else this.notify({ kind: 'error', title: 'Queueing failed', lines: [(error as Error).message] });
@@ -333,8 +451,10 @@ export class Editor extends EventTarget {
     }
     // Control after generate: the next run gets the next seed, as in ComfyUI.
     applyControlAfterGenerate(workflow, this.objectInfo, Math.random, (change) => {
-      if (change.node.includes('/')) return;
-      const widget = this.nodeById(change.node)?.widget(change.widget);
+      const target = controlTarget(change.node);
+      const graph = target.subgraph === undefined ? this.graph : this.graph.subgraphs.get(target.subgraph as never);
+      const node = graph?.getNodeById(target.node as never);
+      const widget = node instanceof FlashNode ? node.widget(change.widget) : undefined;
       if (widget) widget.value = change.to as never;
     });
     this.canvas.setDirty(true, false);
@@ -344,16 +464,23 @@ export class Editor extends EventTarget {
   }
 
   private clearValidationErrors(): void {
-    for (const node of this.flashNodes()) node.clearRunState();
+    this.clearRunState();
     this.notices = this.notices.filter((n) => n.kind !== 'error');
     this.canvas.setDirty(true, false);
     this.changed();
   }
 
   private showValidationErrors(rejection: PromptRejected): void {
+    const lines = this.markNodeErrors(rejection.nodeErrors);
+    this.notify({ kind: 'error', title: rejection.message, lines });
+  }
+
+  /** Marks the nodes (and the subgraph nodes around them) that node_errors name; returns a line per error. */
+  private markNodeErrors(nodeErrors: NodeErrors): string[] {
     const lines: string[] = [];
-    for (const [id, entry] of Object.entries(rejection.nodeErrors as NodeErrors)) {
+    for (const [id, entry] of Object.entries(nodeErrors)) {
       const node = this.nodeById(id);
+      this.markSubgraphNodes(id, (outer) => (outer.has_errors = true));
       for (const error of entry.errors) {
         const input = (error.extra_info as { input_name?: unknown }).input_name;
         // ComfyUI often puts the input's name in `details`: said once is enough.
@@ -366,7 +493,7 @@ export class Editor extends EventTarget {
       }
     }
     this.canvas.setDirty(true, true);
-    this.notify({ kind: 'error', title: rejection.message, lines });
+    return lines;
   }
 
   async refreshQueue(): Promise<void> {
@@ -428,7 +555,9 @@ export class Editor extends EventTarget {
     });
     api.on('status', () => void this.refreshQueue());
     api.on('execution_start', ({ prompt_id }) => {
-      for (const node of this.flashNodes()) node.clearRunState();
+      this.clearRunState();
+      // The errors of outputs left out of this run stay shown while it runs.
+      if (this.partialErrors?.promptId === prompt_id) this.markNodeErrors(this.partialErrors.nodeErrors);
       this.run = { promptId: prompt_id, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
       this.canvas.setDirty(true, false);
       this.changed();
@@ -436,17 +565,22 @@ export class Editor extends EventTarget {
     api.on('executing', (data) => this.onExecuting(data));
     api.on('progress', ({ node, value, max, prompt_id }) => {
       const target = this.nodeById(node);
-      if (target) {
-        target.progress = max > 0 ? value / max : undefined;
-        target.setDirtyCanvas(true, false);
-      }
-      this.run = { ...this.run, promptId: prompt_id, node, nodeTitle: target?.title ?? node, value, max };
+      const fraction = max > 0 ? value / max : undefined;
+      if (target) target.progress = fraction;
+      // The subgraph nodes around it show the inner node's progress.
+      this.markSubgraphNodes(node, (outer) => (outer.progress = fraction));
+      this.canvas.setDirty(true, false);
+      this.run = { ...this.run, promptId: prompt_id, node, nodeTitle: this.titleOf(node), value, max };
       this.changed();
     });
     api.on('executed', (data) => this.onExecuted(data));
     api.on('execution_error', (data) => {
       const node = this.nodeById(data.node_id);
       const message = `${data.exception_type}: ${data.exception_message.trim()}`;
+      this.markSubgraphNodes(data.node_id, (outer) => {
+        outer.running = false;
+        outer.has_errors = true;
+      });
       if (node) {
         node.running = false;
         node.has_errors = true;
@@ -466,8 +600,24 @@ export class Editor extends EventTarget {
     });
   }
 
+  private clearRunState(): void {
+    for (const node of this.flashNodes()) node.clearRunState();
+    for (const node of this.subgraphNodes()) node.clearRunState();
+  }
+
+  /** Applies `mark` to the subgraph nodes around the node an execution id names (none at the root). */
+  private markSubgraphNodes(id: string, mark: (node: FlashSubgraphNode) => void): void {
+    for (const node of this.executionChain(id)?.slice(0, -1) ?? []) if (node instanceof FlashSubgraphNode) mark(node);
+  }
+
+  /** "Subgraph › Inner node" for nodes inside subgraphs. */
+  private titleOf(id: string): string {
+    const chain = this.executionChain(id);
+    return chain ? chain.map((node) => node.title).join(' › ') : id;
+  }
+
   private onExecuting({ node }: ExecutionEventMap['executing']): void {
-    for (const flash of this.flashNodes()) {
+    for (const flash of [...this.flashNodes(), ...this.subgraphNodes()]) {
       if (flash.running) {
         flash.running = false;
         flash.progress = undefined;
@@ -479,7 +629,8 @@ export class Editor extends EventTarget {
     } else {
       const target = this.nodeById(node);
       if (target) target.running = true;
-      this.run = { ...this.run, node, nodeTitle: target?.title ?? node, value: 0, max: 0 };
+      this.markSubgraphNodes(node, (outer) => (outer.running = true));
+      this.run = { ...this.run, node, nodeTitle: this.titleOf(node), value: 0, max: 0 };
     }
     this.canvas.setDirty(true, false);
     this.changed();
@@ -488,6 +639,7 @@ export class Editor extends EventTarget {
   private onExecuted({ node, display_node, output, prompt_id }: ExecutionEventMap['executed']): void {
     const target = this.nodeById(display_node ?? node) ?? this.nodeById(node);
     target?.setOutputs(output, (file) => this.api.viewUrl(file));
+    this.canvas.setDirty(true, false);
     if (output) this.gallery = [...galleryItems(prompt_id, node, output, (file) => this.api.viewUrl(file)), ...this.gallery].slice(0, 60);
     this.changed();
   }

@@ -58,6 +58,7 @@ export class FlashNode extends LGraphNode {
   livePreview: HTMLImageElement | undefined = undefined;
   /** Where the media area began at the last draw (node coordinates), for clicks on it. */
   private mediaTop = Number.POSITIVE_INFINITY;
+  private laidOut = false;
 
   constructor(title?: string) {
     const info = (new.target as typeof FlashNode).nodeInfo;
@@ -312,6 +313,15 @@ export class FlashNode extends LGraphNode {
 
   override onDrawForeground(ctx: CanvasRenderingContext2D): void {
     if (this.flags.collapsed) return;
+    // Litegraph lays widgets out after this call: a node drawn for the first time (one inside a
+    // subgraph that was just opened, its outputs set while it was not shown) is laid out here
+    // first, so its outputs go below its widgets, with room made for them.
+    if (!this.laidOut) {
+      this.laidOut = true;
+      this._setConcreteSlots();
+      this.arrange();
+      if (this.media.length > 0 || this.texts.length > 0 || this.livePreview) this.ensureRoomForOutputs();
+    }
     let top = this.contentTop();
     const width = this.size[0];
     if (this.texts.length > 0) {

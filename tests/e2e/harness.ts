@@ -109,8 +109,9 @@ export interface PageNode {
 export async function pageNodes(page: Page): Promise<PageNode[]> {
   return page.evaluate(() => {
     type AnyNode = Record<string, any>;
-    const editor = (globalThis as unknown as { flashgraph: { graph: { _nodes: AnyNode[] } } }).flashgraph;
-    return editor.graph._nodes.map((node) => ({
+    // The graph the canvas shows: the root, or the subgraph the user opened.
+    const editor = (globalThis as unknown as { flashgraph: { shownGraph: { _nodes: AnyNode[] } } }).flashgraph;
+    return editor.shownGraph._nodes.map((node) => ({
       id: node.id,
       type: node.type,
       title: node.title,
@@ -141,8 +142,8 @@ export async function toClient(page: Page, graphPoint: [number, number]): Promis
 export async function socketPosition(page: Page, nodeId: number, input: boolean, slot: number): Promise<[number, number]> {
   return page.evaluate(
     ({ nodeId, input, slot }) => {
-      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): { getConnectionPos(input: boolean, slot: number): number[] } } } }).flashgraph;
-      const [x, y] = editor.graph.getNodeById(nodeId).getConnectionPos(input, slot);
+      const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { getConnectionPos(input: boolean, slot: number): number[] } } } }).flashgraph;
+      const [x, y] = editor.shownGraph.getNodeById(nodeId).getConnectionPos(input, slot);
       return [x!, y!] as [number, number];
     },
     { nodeId, input, slot },
@@ -154,8 +155,8 @@ export async function widgetBox(page: Page, nodeId: number, name: string): Promi
   return page.evaluate(
     ({ nodeId, name }) => {
       type W = { name: string; y: number; computedHeight?: number };
-      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): { pos: number[]; size: number[]; widgets: W[] } } } }).flashgraph;
-      const node = editor.graph.getNodeById(nodeId);
+      const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { pos: number[]; size: number[]; widgets: W[] } } } }).flashgraph;
+      const node = editor.shownGraph.getNodeById(nodeId);
       const widget = node.widgets.find((w) => w.name === name)!;
       const y = node.pos[1]! + widget.y + (widget.computedHeight ?? 20) / 2;
       return { left: [node.pos[0]! + 24, y], right: [node.pos[0]! + node.size[0]! - 24, y], centre: [node.pos[0]! + node.size[0]! / 2, y] } as {
@@ -200,8 +201,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
 /** Puts a node in the middle of the view, as a user panning to it would. */
 export async function centreOn(page: Page, nodeId: number): Promise<void> {
   await page.evaluate((id) => {
-    const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): unknown }; canvas: { centerOnNode(node: unknown): void; setDirty(a: boolean, b: boolean): void } } }).flashgraph;
-    editor.canvas.centerOnNode(editor.graph.getNodeById(id));
+    const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): unknown }; canvas: { centerOnNode(node: unknown): void; setDirty(a: boolean, b: boolean): void } } }).flashgraph;
+    editor.canvas.centerOnNode(editor.shownGraph.getNodeById(id));
     editor.canvas.setDirty(true, true);
     // Litegraph lays out and draws visible nodes on the next frames.
     const frame = () => new Promise((resolve) => (globalThis as unknown as { requestAnimationFrame(cb: () => void): void }).requestAnimationFrame(() => resolve(undefined)));
