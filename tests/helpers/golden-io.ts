@@ -2,6 +2,7 @@
 // on the case's inputs and every expected output is compared with the ERRATA rule
 // |actual - expected| <= tol * max(1, |expected|), NaN only where NaN is expected.
 import { existsSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { goldenDir } from './golden.ts';
 import type { ModelSession } from '../../server/ml/session.ts';
@@ -75,6 +76,12 @@ export interface GoldenReport {
   readonly pass: boolean;
   /** One line per output, for test logs. */
   readonly text: string;
+}
+
+/** Logs a report's lines and fails the test, with them, when it did not pass. */
+export function expectPass(report: Pick<GoldenReport, 'pass' | 'text'>): void {
+  console.info(report.text);
+  expect(report.pass, report.text).toBe(true);
 }
 
 export function compareOutputs(actual: Record<string, Tensor>, expected: Record<string, Tensor>, tol: number): GoldenReport {

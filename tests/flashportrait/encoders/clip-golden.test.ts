@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenDir } from '../../helpers/golden.ts';
-import { compareOutputs, compareTensor, readGoldenCase } from '../../helpers/golden-io.ts';
+import { compareOutputs, compareTensor, readGoldenCase, expectPass } from '../../helpers/golden-io.ts';
 import { buildModel, createSession, createTensor } from '../../../server/ml/index.ts';
 import type { ModelSession, Tensor } from '../../../server/ml/index.ts';
 import { openWeights } from '../../../server/ml/weights/index.ts';
@@ -15,11 +15,6 @@ import { clipPixelValues, u8HwcToSignedChw } from '../../../nodes/flashportrait/
 const dir = goldenDir('encoders');
 const TINY: ClipVisionConfig = { imageSize: 224, patchSize: 14, dim: 32, numHeads: 4, numLayers: 3, mlpRatio: 4, eps: 1e-5, embedDim: 16, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD };
 const PIXELS = [1, 3, 224, 224];
-
-function expectPass(report: { pass: boolean; text: string }): void {
-  console.info(report.text);
-  expect(report.pass, report.text).toBe(true);
-}
 
 function preprocessU8(image: Tensor): { resized_pm1: Tensor; pixel_values: Tensor } {
   const [h, w] = image.shape as [number, number, number];

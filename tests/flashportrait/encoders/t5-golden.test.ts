@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenDir } from '../../helpers/golden.ts';
-import { compareOutputs, compareTensor, readGoldenCase } from '../../helpers/golden-io.ts';
+import { compareOutputs, compareTensor, readGoldenCase, expectPass } from '../../helpers/golden-io.ts';
 import type { GoldenCase } from '../../helpers/golden-io.ts';
 import { buildModel, createSession } from '../../../server/ml/index.ts';
 import type { ModelSession, Tensor } from '../../../server/ml/index.ts';
@@ -25,11 +25,6 @@ function tokensOf(golden: GoldenCase, idsName: string, maskName: string): TokenB
   const ids = golden.inputs[idsName]!;
   const [batch, length] = ids.shape as [number, number];
   return { batch, length, inputIds: ids.data as BigInt64Array, attentionMask: golden.inputs[maskName]!.data as BigInt64Array };
-}
-
-function expectPass(report: { pass: boolean; text: string }): void {
-  console.info(report.text);
-  expect(report.pass, report.text).toBe(true);
 }
 
 describe.skipIf(!dir)('umT5 encoder vs encoders/t5 golden', () => {

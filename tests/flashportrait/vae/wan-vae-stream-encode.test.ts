@@ -3,7 +3,7 @@
 // proof that its sessions never see more than one chunk of time.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareOutputs, readGoldenCase } from '../../helpers/golden-io.ts';
+import { compareOutputs, readGoldenCase, expectPass } from '../../helpers/golden-io.ts';
 import { goldenDir } from '../../helpers/golden.ts';
 import { concatAxis, createTensor, sliceAxis } from '../../../server/ml/tensor.ts';
 import type { Tensor } from '../../../server/ml/tensor.ts';
@@ -15,11 +15,6 @@ const SAME = 1e-5; // streaming vs whole, the decoder's streaming bound
 const dir = goldenDir('vae');
 const vae = dir ? WanVae.open(join(dir, 'Wan2.1_VAE.pth'), { log: () => {} }) : undefined;
 afterAll(async () => { await vae?.release(); });
-
-function expectPass(report: { pass: boolean; text: string }): void {
-  console.info(report.text);
-  expect(report.pass, report.text).toBe(true);
-}
 
 function ramp(frames: number, h: number, w: number): Tensor {
   return createTensor('float32', [1, 3, frames, h, w], Float32Array.from({ length: 3 * frames * h * w }, (_, i) => Math.sin(i * 0.731) * 0.9));

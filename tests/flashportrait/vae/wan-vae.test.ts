@@ -2,7 +2,7 @@
 // random weights), loaded from the golden .pth through the ML foundation's readers.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareOutputs, readGoldenCase, runGoldenCase } from '../../helpers/golden-io.ts';
+import { compareOutputs, readGoldenCase, runGoldenCase, expectPass } from '../../helpers/golden-io.ts';
 import { goldenDir } from '../../helpers/golden.ts';
 import { concatAxis, createTensor, sliceAxis } from '../../../server/ml/tensor.ts';
 import { WanVae, buildWanDecoder, latentFrames } from '../../../nodes/flashportrait/models/vae/index.ts';
@@ -12,11 +12,6 @@ const TOL = 1e-4;
 const dir = goldenDir('vae');
 const vae = dir ? WanVae.open(join(dir, 'Wan2.1_VAE.pth'), { log: () => {} }) : undefined;
 afterAll(async () => { await vae?.release(); });
-
-function expectPass(report: { pass: boolean; text: string }): void {
-  console.info(report.text);
-  expect(report.pass, report.text).toBe(true);
-}
 
 describe.skipIf(!dir)('Wan2.1 VAE against the golden fixtures', () => {
   it('reads the widths from the checkpoint', () => {
