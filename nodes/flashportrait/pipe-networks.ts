@@ -160,7 +160,7 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   const loraSpec = options.lora;
   // model_cpu_offload_and_qfloat8: the offload above, plus the DiT's linears with 8-bit weights (MatMulNBits).
   const weightBits = pipe.memoryMode === 'model_cpu_offload_and_qfloat8' ? (8 as const) : undefined;
-  const transformerKey = `${loraSpec ? `${files.transformerOverlay}+lora:${loraSpec.path}@${loraSpec.strength}` : files.transformerOverlay}${weightBits ? '+q8' : ''}`;
+  const transformerKey = `${loraSpec ? `${files.transformerOverlay}+lora:${loraSpec.path}@${loraSpec.strength}` : files.transformerOverlay}${weightBits ? '+q8' : ''}${process.env.FLASHGRAPH_DIT_ATTENTION_CHUNK ? `+attn${process.env.FLASHGRAPH_DIT_ATTENTION_CHUNK}` : ''}`;
   const transformerBytes = (): number => fileBytes([...files.transformerShards, files.transformerOverlay, ...(loraSpec ? [loraSpec.path] : [])]);
   const loadTransformer = async (): Promise<{ call: FlashPortraitNetworks['transformer']; release(): Promise<void> }> => {
     const weights = loadDitWeights(files.wanDirectory, files.transformerOverlay);
@@ -178,7 +178,8 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
       computeDtype = 'float16';
       log('model_cpu_offload_and_qfloat8: the 8-bit DiT computes in fp16 (no bf16 MatMulNBits kernel)');
     }
-    const model = await DitModel.create(weights, { cacheDir, session: s, lora, weightBits, computeDtype });
+    const attentionQueryChunk = ditAttentionChunk(s.provider.provider);
+    const model = await DitModel.create(weights, { cacheDir, session: s, lora, weightBits, computeDtype, ...(attentionQueryChunk ? { attentionQueryChunk } : {}) });
     return { call: ditTransformer(model), release: () => model.release() };
   };
 
@@ -266,4 +267,20 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
 function pixelVideo(video: Tensor): PixelVideo {
   const [, , frames, height, width] = video.shape as [number, number, number, number, number];
   return { frames, height, width, data: video.data as Float32Array };
+}
+
+/**
+ * Query-tile size of the DiT's self-attention on a provider (0 = untiled). ORT's WebGPU attention
+ * holds the whole score matrix (86 GB at 480x832): tiles of 256 queries bound it to 0.7-1.6 GB.
+ * CUDA's attention kernels are memory-efficient already; the CPU runs small videos only.
+ * FLASHGRAPH_DIT_ATTENTION_CHUNK overrides it (0 turns tiling off).
+ */
+export function ditAttentionChunk(provider: string, env: NodeJS.ProcessEnv = process.env): number {
+  const forced = env.FLASHGRAPH_DIT_ATTENTION_CHUNK;
+  if (forced !== undefined && forced !== '') {
+    const n = Number(forced);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`FLASHGRAPH_DIT_ATTENTION_CHUNK must be a whole number of query tokens (0 = untiled), got "${forced}"`);
+    return n;
+  }
+  return provider === 'webgpu' ? 256 : 0;
 }

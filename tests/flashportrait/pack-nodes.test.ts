@@ -10,7 +10,7 @@ import { ModelManager } from '../../server/ml/model-manager.ts';
 import { createTensor, openWeights, writeSafetensors } from '../../server/ml/index.ts';
 import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts';
 import { modelFiles } from '../../nodes/flashportrait/model-files.ts';
-import { clipConfigFromWeights, conversionCacheDir, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
+import { clipConfigFromWeights, conversionCacheDir, ditAttentionChunk, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
 import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import { WanVae } from '../../nodes/flashportrait/models/vae/index.ts';
 import type { NetworkName } from '../../nodes/flashportrait/pipe-networks.ts';
@@ -102,6 +102,39 @@ describe('networks from the pipe (demo model set)', () => {
     expect(clipConfigFromWeights(openWeights(files.imageEncoder))).toMatchObject({ imageSize: 224, patchSize: 14, dim: 160, numHeads: 2, numLayers: 2, mlpRatio: 2, embedDim: 32 });
   });
 
+  /** One DiT call on the demo set's shapes, with the text and CLIP embeddings the encoders made. */
+  function ditCall(text: unknown, clip: unknown) {
+    const c = loadDitWeights(modelFiles(models).wanDirectory, modelFiles(models).transformerOverlay).config;
+    const shape = { channels: c.outDim, frames: 2, height: 4, width: 4 };
+    const n = shape.frames * shape.height * shape.width;
+    const noise = (count: number, seed: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37 + seed));
+    const emotion = { tokens: noise(2 * c.emoTokens * c.emoDim, 3), latentFrames: 2, width: c.emoDim, lengths: Int32Array.from([c.emoTokens, c.emoTokens]) };
+    return {
+      x: noise(c.outDim * n, 1), shape, timestep: 500, timestepDtype: 'float32' as const, prompt: 'positive' as const, text, clip,
+      y: noise((c.inDim - c.outDim) * n, 2), emotion, ipScale: 1, seqLen: n / (c.patchSize[0] * c.patchSize[1] * c.patchSize[2]), step: 0, window: 0, branch: 'posi' as const,
+    };
+  }
+
+  it('the DiT attends in query tiles where FLASHGRAPH_DIT_ATTENTION_CHUNK says (WebGPU: 256 by default), same result', async () => {
+    expect([ditAttentionChunk('webgpu', {}), ditAttentionChunk('cuda', {}), ditAttentionChunk('cpu', {})]).toEqual([256, 0, 0]);
+    expect(ditAttentionChunk('webgpu', { FLASHGRAPH_DIT_ATTENTION_CHUNK: '0' })).toBe(0);
+    expect(() => ditAttentionChunk('cpu', { FLASHGRAPH_DIT_ATTENTION_CHUNK: 'lots' })).toThrow(/whole number of query tokens/);
+    const { manager, text, clip } = await exercise('default');
+    const call = ditCall(text, clip);
+    const untiled = await networksFromPipe(pipe('default'), manager, { log: () => {} }).transformer(call as never);
+    process.env.FLASHGRAPH_DIT_ATTENTION_CHUNK = '3';
+    try {
+      const tiled = await networksFromPipe(pipe('default'), manager, { log: () => {} }).transformer(call as never);
+      expect(manager.loadedIds().filter((id) => id.startsWith('flashportrait/transformer:'))).toHaveLength(2);
+      let worst = 0;
+      for (let i = 0; i < untiled.length; i++) worst = Math.max(worst, Math.abs(untiled[i]! - tiled[i]!));
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      delete process.env.FLASHGRAPH_DIT_ATTENTION_CHUNK;
+      await manager.unloadAll();
+    }
+  });
+
   async function exercise(memoryMode: MemoryMode) {
     const manager = new ModelManager({ log: () => {} });
     const ran: NetworkName[] = [];
@@ -128,15 +161,7 @@ describe('networks from the pipe (demo model set)', () => {
   it('model_cpu_offload_and_qfloat8 offloads and runs the DiT with 8-bit weights (uint8 files in the conversion cache)', async () => {
     const { manager, ran, text, clip } = await exercise('model_cpu_offload_and_qfloat8');
     expect(manager.loadedIds()).toHaveLength(1);
-    const c = loadDitWeights(modelFiles(models).wanDirectory, modelFiles(models).transformerOverlay).config;
-    const shape = { channels: c.outDim, frames: 2, height: 4, width: 4 };
-    const n = shape.frames * shape.height * shape.width;
-    const noise = (count: number, seed: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37 + seed));
-    const emotion = { tokens: noise(2 * c.emoTokens * c.emoDim, 3), latentFrames: 2, width: c.emoDim, lengths: Int32Array.from([c.emoTokens, c.emoTokens]) };
-    const call = {
-      x: noise(c.outDim * n, 1), shape, timestep: 500, timestepDtype: 'float32' as const, prompt: 'positive' as const, text, clip,
-      y: noise((c.inDim - c.outDim) * n, 2), emotion, ipScale: 1, seqLen: n / (c.patchSize[0] * c.patchSize[1] * c.patchSize[2]), step: 0, window: 0, branch: 'posi' as const,
-    };
+    const call = ditCall(text, clip);
     const q8 = await networksFromPipe(pipe('model_cpu_offload_and_qfloat8'), manager, { log: () => {} }).transformer(call as never);
     expect(manager.loadedIds()).toHaveLength(1);
     expect(manager.loadedIds()[0]).toMatch(/^flashportrait\/transformer:.*\+q8:/);
