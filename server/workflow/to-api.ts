@@ -16,6 +16,7 @@ import {
   type NodeModel,
   type WorkflowModel,
 } from './parse.ts';
+import { applyTextReplacements, FRONTEND_SAVE_TYPES, type ReplacementNode } from './replacements.ts';
 import { mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
@@ -23,6 +24,10 @@ export const MODE_BYPASS = 4;
 
 /** Frontend-only node types: they shape the graph but never reach the server. */
 export const VIRTUAL_TYPES = new Set(['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote']);
+
+/** ComfyUI-KJNodes' Set/Get pair: a GetNode outputs whatever feeds the SetNode of the same name. */
+export const SET_NODE = 'SetNode';
+export const GET_NODE = 'GetNode';
 
 const MAX_SUBGRAPH_DEPTH = 16;
 
@@ -35,6 +40,8 @@ export interface ConversionResult {
 export interface ConvertOptions {
   /** Names the pack providing a node class the registry lacks (e.g. a list of optional packs). */
   packOf?: (type: string) => string | undefined;
+  /** The time `%date:...%` in filename prefixes expands to (default: now). */
+  now?: Date;
 }
 
 interface Scope {
@@ -67,6 +74,7 @@ class Converter {
   readonly prompt: ApiPrompt = {};
   readonly warnings: string[] = [];
   readonly unknown = new Map<string, UnknownNodeType>();
+  private replacementNodes?: ReplacementNode[];
 
   constructor(
     readonly model: WorkflowModel,
@@ -83,7 +91,7 @@ class Converter {
 
   emitScope(scope: Scope): void {
     for (const node of scope.graph.nodes.values()) {
-      if (VIRTUAL_TYPES.has(node.type) || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
+      if (VIRTUAL_TYPES.has(node.type) || node.type === SET_NODE || node.type === GET_NODE || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
       if (this.model.subgraphs.has(node.type)) {
         this.emitScope(this.childScope(scope, node));
         continue;
@@ -122,7 +130,13 @@ class Converter {
     });
     for (const widget of widgets) {
       if (!widget.slot.toPrompt || widget.value === undefined) continue;
-      put(inputs, widget.slot.name, literal(widget.value, `${where} widget "${widget.slot.name}"`));
+      let value = widget.value;
+      if (widget.slot.name === 'filename_prefix' && typeof value === 'string' && isSaveNode(node.type, info)) {
+        value = applyTextReplacements(value, this.nodesForReplacements(), this.options.now ?? new Date(), (message) =>
+          this.warnings.push(`${where} widget "filename_prefix": ${message}`),
+        );
+      }
+      put(inputs, widget.slot.name, literal(value, `${where} widget "${widget.slot.name}"`));
     }
     for (const input of node.inputs) {
       if (input.link === null) continue;
@@ -135,6 +149,45 @@ class Converter {
     }
     const entry: PromptNode = { inputs, class_type: node.type, _meta: { title: node.title ?? info.display_name ?? node.type } };
     put(this.prompt, id, entry);
+  }
+
+  /** Every node of the workflow, subgraph contents included, as `%Node.widget%` looks them up. */
+  nodesForReplacements(): ReplacementNode[] {
+    if (this.replacementNodes) return this.replacementNodes;
+    const list: ReplacementNode[] = [];
+    const visit = (graph: GraphModel, depth: number) => {
+      for (const node of graph.nodes.values()) {
+        list.push(this.replacementNode(node));
+        const inner = this.model.subgraphs.get(node.type);
+        if (inner && depth < MAX_SUBGRAPH_DEPTH) visit(inner, depth + 1);
+      }
+    };
+    visit(this.model.graph, 0);
+    this.replacementNodes = list;
+    return list;
+  }
+
+  replacementNode(node: NodeModel): ReplacementNode {
+    const info = Object.hasOwn(this.objectInfo, node.type) ? this.objectInfo[node.type] : undefined;
+    // The editor gives every node of a server class except the save nodes this property.
+    const searchName = Object.hasOwn(node.properties, 'Node name for S&R')
+      ? node.properties['Node name for S&R']
+      : info && !isSaveNode(node.type, info)
+        ? node.type
+        : undefined;
+    return {
+      title: node.title ?? info?.display_name ?? node.type,
+      searchName,
+      widget: (name) => {
+        if (node.type === 'PrimitiveNode') {
+          const values = node.widgetsValues;
+          return node.outputs[0]?.widget === name && Array.isArray(values) ? { value: values[0] } : undefined;
+        }
+        if (!info) return undefined;
+        const found = mapWidgetValues(widgetSlots(info), node.widgetsValues).find((w) => w.slot.name === name);
+        return found && { value: found.value };
+      },
+    };
   }
 
   resolveLink(scope: Scope, linkId: number, targetType: string, seen: Set<string>): Resolution {
@@ -164,6 +217,20 @@ class Converter {
       if (!input || input.link === null) return { kind: 'drop' };
       return this.resolveLink(scope, input.link, targetType, seen);
     }
+    if (origin.type === SET_NODE) {
+      // A SetNode's output passes its input on.
+      const input = origin.inputs[slot] ?? origin.inputs[0];
+      if (!input || input.link === null) return { kind: 'drop' };
+      return this.resolveLink(scope, input.link, targetType, seen);
+    }
+    if (origin.type === GET_NODE) {
+      const { scope: setScope, node: setter } = this.findSetter(scope, origin);
+      const input = setter.inputs[slot] ?? setter.inputs[0];
+      if (!input || input.link === null) {
+        return { kind: 'drop', warning: `SetNode #${setScope.prefix}${setter.key} "${constantName(setter)}" has nothing connected` };
+      }
+      return this.resolveLink(setScope, input.link, targetType, seen);
+    }
     if (origin.type === 'PrimitiveNode') {
       const values = origin.widgetsValues;
       const value = Array.isArray(values) ? values[0] : isPlainObject(values) ? values.value : undefined;
@@ -177,6 +244,29 @@ class Converter {
       return this.resolveOrigin(this.childScope(scope, origin), inner.originId, inner.originSlot, targetType, seen, inner.id);
     }
     return { kind: 'link', link: [scope.prefix + originId, slot] };
+  }
+
+  /**
+   * The SetNode a GetNode reads, as KJNodes looks it up: in the GetNode's own graph first, then in
+   * each graph containing it (a subgraph sees its parents' SetNodes, not its siblings').
+   */
+  findSetter(scope: Scope, getter: NodeModel): { scope: Scope; node: NodeModel } {
+    const where = `GetNode #${scope.prefix}${getter.key}${getter.title !== undefined ? ` "${getter.title}"` : ''}`;
+    const name = constantName(getter);
+    if (name === '') throw new WorkflowError(`${where} has no constant name selected`);
+    const found: { scope: Scope; node: NodeModel }[] = [];
+    for (let at: Scope | undefined = scope; at; at = at.parent?.scope) {
+      for (const node of at.graph.nodes.values()) {
+        if (node.type === SET_NODE && constantName(node) === name) found.push({ scope: at, node });
+      }
+      // A SetNode in the GetNode's own graph is the one used; only ancestors' names can clash.
+      if (at === scope && found.length === 1) return found[0]!;
+    }
+    if (found.length === 0) throw new WorkflowError(`${where} reads "${name}", but no SetNode is named "${name}" in its graph or a graph containing it`);
+    if (found.length > 1) {
+      throw new WorkflowError(`${where} reads "${name}", which ${found.length} SetNodes are named (${found.map((f) => `#${f.scope.prefix}${f.node.key}`).join(', ')}): rename all but one`);
+    }
+    return found[0]!;
   }
 
   /** A link from a subgraph's input: continue outside at the instance, or use its promoted value. */
@@ -222,6 +312,19 @@ export function bypassInput(node: NodeModel, slot: number, targetType: string): 
   const exact = inputs.findIndex((input) => typeName(input.type) === targetType);
   if (exact >= 0) return exact;
   return inputs.findIndex((input) => typesCompatible(typeName(input.type), targetType));
+}
+
+/** Nodes whose `filename_prefix` the frontend expands: its list of save nodes, and our output nodes with one. */
+function isSaveNode(type: string, info: ObjectInfo[string]): boolean {
+  if (FRONTEND_SAVE_TYPES.has(type)) return true;
+  return info.output_node === true && widgetSlots(info).some((s) => s.kind === 'value' && s.name === 'filename_prefix' && s.type === 'STRING');
+}
+
+/** The constant name a SetNode or GetNode holds in its only widget. */
+function constantName(node: NodeModel): string {
+  const values = node.widgetsValues;
+  const value = Array.isArray(values) ? values[0] : isPlainObject(values) ? values.Constant : undefined;
+  return typeof value === 'string' ? value : '';
 }
 
 /** Link and slot types in files are strings, but old files hold numbers or arrays: treat as any. */
