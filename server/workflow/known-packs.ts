@@ -29,8 +29,6 @@ const KNOWN: Record<string, string> = {
   VHS_LoadVideoPath: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
   VHS_VideoCombine: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
   VHS_LoadAudio: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
-  SetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
-  GetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
   'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',
   'Power Lora Loader (rgthree)': 'rgthree-comfy',
   'Fast Groups Muter (rgthree)': 'rgthree-comfy',
