@@ -54,6 +54,18 @@ describe('graph run on a UI-format workflow', () => {
   });
 });
 
+describe('graph run on a workflow with frontend-only features', () => {
+  it('resolves a Set/Get pair and expands %date:yyyy% and %Subject.value% in the filename prefix', () => {
+    const out = tempDir();
+    const year = new Date().getFullYear();
+    const { code, stdout, stderr } = graph(['run', join(FIXTURES, 'virtual-run.ui.json'), '-o', out]);
+    expect(stderr).toContain('running #5 Save Text');
+    expect(code).toBe(0);
+    expect(stdout).toContain('#6: cats');
+    expect(readFileSync(join(out, 'virtual', String(year), 'cats_00001_.txt'), 'utf8')).toBe('cats are great');
+  });
+});
+
 describe('graph convert', () => {
   it('UI -> API writes the prompt the frontend would queue; API -> UI -> API gives it back', () => {
     const dir = tempDir();
