@@ -6,6 +6,7 @@ import { isLink } from '../../types/api.ts';
 import { typesCompatible } from '../runtime/schema.ts';
 import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './errors.ts';
 import { cloneJson, put } from './json.ts';
+import { expandGroupNodes } from './group-nodes.ts';
 import { packHint } from './known-packs.ts';
 import {
   isPlainObject,
@@ -62,7 +63,7 @@ type Resolution =
   | { kind: 'keep'; warning?: string };
 
 export function uiToApi(workflow: unknown, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
-  const model = isModel(workflow) ? workflow : parseWorkflow(workflow);
+  const model = expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(workflow), objectInfo);
   return new Converter(model, objectInfo, options).run();
 }
 

@@ -64,6 +64,16 @@ describe('graph run on a workflow with frontend-only features', () => {
     expect(stdout).toContain('#6: cats');
     expect(readFileSync(join(out, 'virtual', String(year), 'cats_00001_.txt'), 'utf8')).toBe('cats are great');
   });
+
+  it('expands a legacy group node (workflow>Name) into its inner nodes and runs them', () => {
+    const out = tempDir();
+    const { code, stdout, stderr } = graph(['run', join(FIXTURES, 'legacy-group.ui.json'), '-o', out]);
+    expect(stderr).toContain('running #5:1 Concatenate');
+    expect(code).toBe(0);
+    expect(stdout).toContain('#7: 42');
+    expect(stdout).toContain('#5:3: Hello, World');
+    expect(readFileSync(join(out, 'group', 'out_00001_.txt'), 'utf8')).toBe('Hello, World');
+  });
 });
 
 describe('graph convert', () => {
