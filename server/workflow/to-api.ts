@@ -8,6 +8,7 @@ import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './er
 import { cloneJson, put } from './json.ts';
 import { expandGroupNodes } from './group-nodes.ts';
 import { packHint } from './known-packs.ts';
+import { promotedValues, type PromotedValues } from './promoted.ts';
 import {
   isPlainObject,
   parseWorkflow,
@@ -51,6 +52,8 @@ interface Scope {
   prefix: string;
   parent?: { scope: Scope; instance: NodeModel };
   depth: number;
+  /** Values the instance's `proxyWidgets` promotion sets (newer frontends). */
+  promoted?: PromotedValues;
 }
 
 /** What feeds an input once virtual and bypassed nodes are seen through. */
@@ -106,7 +109,14 @@ class Converter {
       throw new WorkflowError(`subgraph ${instance.type} at #${scope.prefix}${instance.key} is nested more than ${MAX_SUBGRAPH_DEPTH} levels deep (does it contain itself?)`);
     }
     const graph = this.model.subgraphs.get(instance.type)!;
-    return { graph, prefix: `${scope.prefix}${instance.key}:`, parent: { scope, instance }, depth: scope.depth + 1 };
+    const promoted = promotedValues(instance, graph, (node, name) => this.hasWidget(node, name));
+    return { graph, prefix: `${scope.prefix}${instance.key}:`, parent: { scope, instance }, depth: scope.depth + 1, ...(promoted && { promoted }) };
+  }
+
+  hasWidget(node: NodeModel, name: string): boolean {
+    if (node.type === 'PrimitiveNode') return name === 'value' || node.outputs[0]?.widget === name;
+    const info = Object.hasOwn(this.objectInfo, node.type) ? this.objectInfo[node.type] : undefined;
+    return info !== undefined && widgetSlots(info).some((s) => s.kind === 'value' && s.name === name);
   }
 
   emitNode(scope: Scope, node: NodeModel): void {
@@ -129,7 +139,9 @@ class Converter {
       }
       this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
+    const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
+      if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);
       if (!widget.slot.toPrompt || widget.value === undefined) continue;
       let value = widget.value;
       if (widget.slot.name === 'filename_prefix' && typeof value === 'string' && isSaveNode(node.type, info)) {
@@ -233,6 +245,8 @@ class Converter {
       return this.resolveLink(setScope, input.link, targetType, seen);
     }
     if (origin.type === 'PrimitiveNode') {
+      const promoted = scope.promoted?.widgets.get(origin.key);
+      if (promoted && promoted.size > 0) return { kind: 'literal', value: [...promoted.values()][0] };
       const values = origin.widgetsValues;
       const value = Array.isArray(values) ? values[0] : isPlainObject(values) ? values.value : undefined;
       return value === undefined ? { kind: 'keep' } : { kind: 'literal', value };
@@ -276,6 +290,7 @@ class Converter {
     const input = instance.inputs[slot];
     if (input && input.link !== null) return this.resolveLink(outer, input.link, targetType, seen);
     if (input?.widget !== undefined) {
+      if (scope.promoted?.inputs.has(input.widget)) return { kind: 'literal', value: scope.promoted.inputs.get(input.widget) };
       const values = instance.widgetsValues;
       if (isPlainObject(values) && Object.hasOwn(values, input.widget)) return { kind: 'literal', value: values[input.widget] };
       if (Array.isArray(values)) {

@@ -74,6 +74,14 @@ describe('graph run on a workflow with frontend-only features', () => {
     expect(stdout).toContain('#5:3: Hello, World');
     expect(readFileSync(join(out, 'group', 'out_00001_.txt'), 'utf8')).toBe('Hello, World');
   });
+
+  it('runs subgraph instances with their own promoted (proxyWidgets) values', () => {
+    const { code, stdout } = graph(['run', join(FIXTURES, 'proxy-widgets.v1.json'), '-o', tempDir()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('#5: Hello - A');
+    expect(stdout).toContain('#6: Bye+inner b');
+    expect(stdout).toContain('#7: Hey|inner b');
+  });
 });
 
 describe('graph convert', () => {
