@@ -32,7 +32,7 @@ const KNOWN: Record<string, string> = {
   'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',
   'Power Lora Loader (rgthree)': 'rgthree-comfy',
   'Fast Groups Muter (rgthree)': 'rgthree-comfy',
-  'Anything Everywhere': 'cg-use-everywhere (not supported: connect the nodes directly)',
+  'Seed Everywhere': 'cg-use-everywhere',
   UpscaleModelLoader: CORE,
   ImageUpscaleWithModel: CORE,
 };

@@ -19,6 +19,7 @@ import {
   type WorkflowModel,
 } from './parse.ts';
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, type ReplacementNode } from './replacements.ts';
+import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
 import { mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
@@ -66,7 +67,7 @@ type Resolution =
   | { kind: 'keep'; warning?: string };
 
 export function uiToApi(workflow: unknown, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
-  const model = expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(workflow), objectInfo);
+  const model = applyUseEverywhere(expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(workflow), objectInfo));
   return new Converter(model, objectInfo, options).run();
 }
 
@@ -95,7 +96,7 @@ class Converter {
 
   emitScope(scope: Scope): void {
     for (const node of scope.graph.nodes.values()) {
-      if (VIRTUAL_TYPES.has(node.type) || node.type === SET_NODE || node.type === GET_NODE || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
+      if (VIRTUAL_TYPES.has(node.type) || node.type === SET_NODE || node.type === GET_NODE || UE_TYPES.has(node.type) || node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
       if (this.model.subgraphs.has(node.type)) {
         this.emitScope(this.childScope(scope, node));
         continue;

@@ -82,6 +82,14 @@ describe('graph run on a workflow with frontend-only features', () => {
     expect(stdout).toContain('#6: Bye+inner b');
     expect(stdout).toContain('#7: Hey|inner b');
   });
+
+  it('applies the Anything Everywhere connections the file recorded', () => {
+    const out = tempDir();
+    const { code, stdout } = graph(['run', join(FIXTURES, 'use-everywhere.ui.json'), '-o', out]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('#6: Other');
+    expect(readFileSync(join(out, 'ue', 'out_00001_.txt'), 'utf8')).toBe('Hello, World');
+  });
 });
 
 describe('graph convert', () => {
