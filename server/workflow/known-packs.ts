@@ -40,7 +40,7 @@ const KNOWN: Record<string, string> = {
 /** A readable pack name for `type`, from the node's own properties or the table. */
 export function packHint(type: string, properties: Record<string, unknown> = {}): string | undefined {
   if (type.startsWith('workflow>') || type.startsWith('workflow/')) {
-    return 'a legacy group node (not supported: convert it to a subgraph or ungroup it in ComfyUI)';
+    return 'a legacy group node (expanded only in the root graph: ungroup it in ComfyUI)';
   }
   if (Object.hasOwn(KNOWN, type)) return KNOWN[type];
   const cnr = properties.cnr_id;
