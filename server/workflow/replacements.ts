@@ -97,3 +97,49 @@ export function applyTextReplacements(value: string, nodes: readonly Replacement
     return String(widget.value ?? '').replace(/[/?<>\\:*|"\x00-\x1F\x7F]/g, '_');
   });
 }
+
+/**
+ * The frontend's dynamic prompts, applied at queue time to text widgets whose input asks for them
+ * (`dynamicPrompts: true`, e.g. CLIPTextEncode): `//` line and `/* *\/` block comments are removed,
+ * each `{a|b|...}` (nested allowed) becomes one of its options picked by `random` (as
+ * Math.random), and `\{`, `\}`, `\|` stand for the characters themselves.
+ */
+export function processDynamicPrompt(text: string, random: () => number): string {
+  const input = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*/g, '');
+  let at = 0;
+  // A backslash keeps the character after it as it is (and itself, until the final unescaping).
+  const escaped = () => `\\${input[at++] ?? ''}`;
+  const choose = (): string => {
+    const options: string[] = [];
+    let current = '';
+    let depth = 0;
+    while (at < input.length) {
+      const char = input[at++]!;
+      if (char === '\\') {
+        current += escaped();
+        continue;
+      }
+      if (char === '{') depth++;
+      else if (char === '}') {
+        if (depth === 0) break;
+        depth--;
+      } else if (char === '|' && depth === 0) {
+        options.push(current);
+        current = '';
+        continue;
+      }
+      current += char;
+    }
+    options.push(current);
+    const picked = options[Math.min(options.length - 1, Math.floor(random() * options.length))]!;
+    return processDynamicPrompt(picked, random);
+  };
+  let result = '';
+  while (at < input.length) {
+    const char = input[at++]!;
+    if (char === '\\') result += escaped();
+    else if (char === '{') result += choose();
+    else result += char;
+  }
+  return result.replace(/\\([{}|])/g, '$1');
+}

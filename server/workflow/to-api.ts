@@ -18,7 +18,7 @@ import {
   type NodeModel,
   type WorkflowModel,
 } from './parse.ts';
-import { applyTextReplacements, FRONTEND_SAVE_TYPES, type ReplacementNode } from './replacements.ts';
+import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
 import { mapWidgetValues, widgetSlots } from './widgets.ts';
 
@@ -45,6 +45,8 @@ export interface ConvertOptions {
   packOf?: (type: string) => string | undefined;
   /** The time `%date:...%` in filename prefixes expands to (default: now). */
   now?: Date;
+  /** Picks dynamic prompt options (`{a|b}`), like Math.random (the default). */
+  random?: () => number;
 }
 
 interface Scope {
@@ -145,6 +147,9 @@ class Converter {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);
       if (!widget.slot.toPrompt || widget.value === undefined) continue;
       let value = widget.value;
+      if (widget.slot.type === 'STRING' && widget.slot.spec.dynamicPrompts === true && typeof value === 'string') {
+        value = processDynamicPrompt(value, this.options.random ?? Math.random);
+      }
       if (widget.slot.name === 'filename_prefix' && typeof value === 'string' && isSaveNode(node.type, info)) {
         value = applyTextReplacements(value, this.nodesForReplacements(), this.options.now ?? new Date(), (message) =>
           this.warnings.push(`${where} widget "filename_prefix": ${message}`),
@@ -158,7 +163,12 @@ class Converter {
       const resolved = this.resolveLink(scope, input.link, typeName(input.type), new Set());
       if ('warning' in resolved && resolved.warning) this.warnings.push(`${where} input "${name}": ${resolved.warning}`);
       if (resolved.kind === 'link') put(inputs, name, resolved.link);
-      else if (resolved.kind === 'literal') put(inputs, name, literal(resolved.value, `${where} input "${name}"`));
+      else if (resolved.kind === 'literal') {
+        // A value a PrimitiveNode (or a promoted input) gives a widget is serialised by that widget.
+        const slot = widgets.find((w) => w.slot.name === name)?.slot;
+        const value = slot?.type === 'STRING' && slot.spec.dynamicPrompts === true && typeof resolved.value === 'string' ? processDynamicPrompt(resolved.value, this.options.random ?? Math.random) : resolved.value;
+        put(inputs, name, literal(value, `${where} input "${name}"`));
+      }
       else if (resolved.kind === 'drop') delete inputs[name];
     }
     const entry: PromptNode = { inputs, class_type: node.type, _meta: { title: node.title ?? info.display_name ?? node.type } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { uiToApi, WorkflowError } from '../../server/workflow/index.ts';
-import { applyTextReplacements, formatDate } from '../../server/workflow/replacements.ts';
+import { applyTextReplacements, formatDate, processDynamicPrompt } from '../../server/workflow/replacements.ts';
 import { fixture, objectInfo } from './helpers.ts';
 
 // Local time, as the frontend's %date:...% uses.
@@ -120,5 +120,35 @@ describe('KJNodes SetNode/GetNode', () => {
     const { prompt, warnings } = uiToApi(workflow, objectInfo);
     expect(prompt['5']!.inputs).toEqual({ string_a: ['1', 0] });
     expect(warnings).toEqual(['node #5 StringConcatenate input "string_b": SetNode #8 "name" has nothing connected']);
+  });
+});
+
+describe('dynamic prompts ({a|b} in text widgets that ask for them)', () => {
+  const pick = (...choices: number[]) => {
+    let i = 0;
+    return () => choices[i++ % choices.length]!;
+  };
+
+  it('picks one option per group, nested, with escapes and comments', () => {
+    expect(processDynamicPrompt('a {red|green|blue} {cat|{big|small} dog}', pick(0.5, 0.9, 0.1))).toBe('a green big dog');
+    expect(processDynamicPrompt('\\{not\\|a choice\\} {x|}', pick(0.99))).toBe('{not|a choice} ');
+    expect(processDynamicPrompt('keep // dropped\nline /* gone */ end', pick(0))).toBe('keep \nline  end');
+    expect(processDynamicPrompt('{only', pick(0))).toBe('only');
+  });
+
+  it('applies to CLIPTextEncode text (dynamicPrompts) only, including a PrimitiveNode value', () => {
+    const workflow = fixture('default-graph.json');
+    const positive = workflow.nodes.find((n: any) => n.id === 6);
+    positive.widgets_values = ['a {cat|dog}, %date:yyyy%'];
+    const save = workflow.nodes.find((n: any) => n.id === 9);
+    save.widgets_values = ['{x|y}'];
+    const { prompt } = uiToApi(workflow, objectInfo, { random: pick(0.7) });
+    expect(prompt['6']!.inputs.text).toBe('a dog, %date:yyyy%');
+    expect(prompt['9']!.inputs.filename_prefix).toBe('{x|y}');
+
+    const primitive = fixture('reroutes-primitives.json');
+    primitive.nodes.find((n: any) => n.id === 4).widgets_values = ['a portrait of a {cat|dog}'];
+    const { prompt: fromPrimitive } = uiToApi(primitive, objectInfo, { random: pick(0) });
+    expect(fromPrimitive['5']!.inputs.text).toBe('a portrait of a cat');
   });
 });
