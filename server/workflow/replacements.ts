@@ -93,7 +93,6 @@ export function applyTextReplacements(value: string, nodes: readonly Replacement
       warn(`"${match}": node "${nodeName}" has no widget "${widgetName}"; left as is`);
       return match;
     }
-    // eslint-disable-next-line no-control-regex
     return String(widget.value ?? '').replace(/[/?<>\\:*|"\x00-\x1F\x7F]/g, '_');
   });
 }

@@ -72,5 +72,8 @@ describe('legacy group nodes (workflow>Name)', () => {
     const broken = fixture('legacy-group.ui.json');
     broken.extra.groupNodes.Greeter.links.push([0, 0, 9, 0, 11, 'STRING']);
     expect(() => uiToApi(broken, objectInfo)).toThrow(/a link of group "Greeter" names a node it does not have/);
+    const recursive = fixture('legacy-group.ui.json');
+    recursive.extra.groupNodes.Greeter.nodes.push({ id: 15, type: 'workflow>Greeter', mode: 0, inputs: [], outputs: [] });
+    expect(() => uiToApi(recursive, objectInfo)).toThrow(/legacy group nodes are nested more than 8 levels deep/);
   });
 });
