@@ -29,12 +29,10 @@ const KNOWN: Record<string, string> = {
   VHS_LoadVideoPath: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
   VHS_VideoCombine: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
   VHS_LoadAudio: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
-  SetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
-  GetNode: 'ComfyUI-KJNodes (virtual Set/Get nodes are not supported: connect the nodes directly)',
   'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',
   'Power Lora Loader (rgthree)': 'rgthree-comfy',
   'Fast Groups Muter (rgthree)': 'rgthree-comfy',
-  'Anything Everywhere': 'cg-use-everywhere (not supported: connect the nodes directly)',
+  'Seed Everywhere': 'cg-use-everywhere',
   UpscaleModelLoader: CORE,
   ImageUpscaleWithModel: CORE,
 };
@@ -42,7 +40,7 @@ const KNOWN: Record<string, string> = {
 /** A readable pack name for `type`, from the node's own properties or the table. */
 export function packHint(type: string, properties: Record<string, unknown> = {}): string | undefined {
   if (type.startsWith('workflow>') || type.startsWith('workflow/')) {
-    return 'a legacy group node (not supported: convert it to a subgraph or ungroup it in ComfyUI)';
+    return 'a legacy group node (expanded only in the root graph: ungroup it in ComfyUI)';
   }
   if (Object.hasOwn(KNOWN, type)) return KNOWN[type];
   const cnr = properties.cnr_id;

@@ -54,6 +54,44 @@ describe('graph run on a UI-format workflow', () => {
   });
 });
 
+describe('graph run on a workflow with frontend-only features', () => {
+  it('resolves a Set/Get pair and expands %date:yyyy% and %Subject.value% in the filename prefix', () => {
+    const out = tempDir();
+    const year = new Date().getFullYear();
+    const { code, stdout, stderr } = graph(['run', join(FIXTURES, 'virtual-run.ui.json'), '-o', out]);
+    expect(stderr).toContain('running #5 Save Text');
+    expect(code).toBe(0);
+    expect(stdout).toContain('#6: cats');
+    expect(readFileSync(join(out, 'virtual', String(year), 'cats_00001_.txt'), 'utf8')).toBe('cats are great');
+  });
+
+  it('expands a legacy group node (workflow>Name) into its inner nodes and runs them', () => {
+    const out = tempDir();
+    const { code, stdout, stderr } = graph(['run', join(FIXTURES, 'legacy-group.ui.json'), '-o', out]);
+    expect(stderr).toContain('running #5:1 Concatenate');
+    expect(code).toBe(0);
+    expect(stdout).toContain('#7: 42');
+    expect(stdout).toContain('#5:3: Hello, World');
+    expect(readFileSync(join(out, 'group', 'out_00001_.txt'), 'utf8')).toBe('Hello, World');
+  });
+
+  it('runs subgraph instances with their own promoted (proxyWidgets) values', () => {
+    const { code, stdout } = graph(['run', join(FIXTURES, 'proxy-widgets.v1.json'), '-o', tempDir()]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('#5: Hello - A');
+    expect(stdout).toContain('#6: Bye+inner b');
+    expect(stdout).toContain('#7: Hey|inner b');
+  });
+
+  it('applies the Anything Everywhere connections the file recorded', () => {
+    const out = tempDir();
+    const { code, stdout } = graph(['run', join(FIXTURES, 'use-everywhere.ui.json'), '-o', out]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('#6: Other');
+    expect(readFileSync(join(out, 'ue', 'out_00001_.txt'), 'utf8')).toBe('Hello, World');
+  });
+});
+
 describe('graph convert', () => {
   it('UI -> API writes the prompt the frontend would queue; API -> UI -> API gives it back', () => {
     const dir = tempDir();
