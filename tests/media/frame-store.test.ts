@@ -15,6 +15,7 @@ import {
   releaseFrames,
   spillFileOf,
 } from '../../server/media/frame-store.ts';
+import { prepareHost } from '../../server/host.ts';
 import { materialize } from '../../types/data.ts';
 import type { Image } from '../../types/data.ts';
 import { REPO_ROOT } from '../helpers/golden.ts';
@@ -188,6 +189,18 @@ describe('FrameWriter', () => {
     expect(clearFrameStore(temp).sort()).toEqual([join(root, `${dead}-aaaa`), join(root, 'stray')]);
     expect(readdirSync(root)).toEqual([`${process.pid}-bbbb`]);
     expect(clearFrameStore(join(temp, 'missing'))).toEqual([]);
+  });
+
+  it('a host start removes what a killed process left in temp/frame-store (a temp/ the user made is kept)', async () => {
+    const base = tempDir();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const stale = join(base, 'temp', FRAME_STORE_FOLDER, `${dead}-cafe`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, '1.rgb'), 'x');
+    writeFileSync(join(base, 'temp', 'mine.txt'), 'x');
+    await prepareHost({ folders: { base } });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(base, 'temp', 'mine.txt'))).toBe(true);
   });
 
   it('the file goes when the IMAGE is garbage collected, and at process exit (child process with --expose-gc)', () => {
