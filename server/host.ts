@@ -1,5 +1,6 @@
 // Assembles a working engine from a folder layout: registry with the node packs, storage
 // confined to the allowed folders, history on disk, and the prompt runner.
+import { clearFrameStore } from './media/frame-store.ts';
 import { join } from 'node:path';
 import { ModelManager } from './ml/model-manager.ts';
 import { nodes as coreNodes } from '../nodes/core/index.ts';
@@ -61,6 +62,8 @@ export async function loadRegistry(layout: FolderLayout, packs: HostOptions['pac
 export async function prepareHost(options: Pick<HostOptions, 'folders' | 'packs' | 'nodes'> = {}): Promise<Omit<Host, 'runner'>> {
   const storage = new FolderStorage(folderLayout(options.folders));
   storage.clearTemp();
+  // Spill files of frame writers that a killed process left behind (a live process's are kept).
+  clearFrameStore(storage.directory('temp'));
   const { registry, packs } = await loadRegistry(storage.layout, options.packs);
   for (const def of options.nodes ?? []) registry.register(def, EMBEDDER_PACK);
   return { registry, packs, storage };

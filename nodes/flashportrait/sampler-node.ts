@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
-import { imageFromPixels, toFloat32, unitFloatToByte } from '../../types/data.ts';
+import { FrameWriter, frameStoreDirectory } from '../../server/media/frame-store.ts';
+import { toFloat32, unitFloatToByte } from '../../types/data.ts';
 import type { Image } from '../../types/data.ts';
 import type { FlashPortraitModelFiles } from './model-files.ts';
 import { networksFromPipe } from './pipe-networks.ts';
@@ -182,14 +183,28 @@ export const FlashPortraitSampler: NodeDefinition = {
     });
     await Promise.allSettled(previews);
     ctx.throwIfInterrupted();
-    // Decoded a chunk at a time straight into 8-bit frames: the float video is never held whole.
+    // Decoded a chunk at a time straight into 8-bit frames, which a FrameWriter keeps in RAM up to
+    // its budget (FLASHGRAPH_FRAME_RAM_MB) and otherwise spills to temp/frame-store: neither the
+    // float video nor, for long outputs, the 8-bit one is ever held whole.
     const size = nodeOutputSize(sampling.latents.shape);
-    const pixels = new Uint8Array(size.frames * size.height * size.width * 3);
-    let written = 0;
-    await decodeNodeFrames(sampling.latents, networks, (frames) => {
-      for (let i = 0; i < frames.length; i++) pixels[written + i] = unitFloatToByte(frames[i]!);
-      written += frames.length;
-    }, ctx.signal);
-    return [imageFromPixels(pixels, size.frames, size.width, size.height, 'FlashPortraitSampler')];
+    const writer = new FrameWriter({
+      width: size.width,
+      height: size.height,
+      count: size.frames,
+      directory: frameStoreDirectory(ctx),
+      label: 'FlashPortraitSampler',
+      signal: ctx.signal,
+    });
+    try {
+      await decodeNodeFrames(sampling.latents, networks, async (frames) => {
+        const bytes = new Uint8Array(frames.length);
+        for (let i = 0; i < frames.length; i++) bytes[i] = unitFloatToByte(frames[i]!);
+        await writer.write(bytes);
+      }, ctx.signal);
+      return [await writer.finish()];
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
   },
 };

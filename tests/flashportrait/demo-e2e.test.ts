@@ -4,7 +4,7 @@
 // prompt changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../server/api/server.ts';
@@ -18,7 +18,7 @@ import { DEMO_DRIVING_FRAMES, DEMO_DRIVING_VIDEO, DEMO_REFERENCE_IMAGE } from '.
 import { frameRgb, probe } from '../media/helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const graph = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'graph.js'), ...args], { encoding: 'utf8', cwd: root });
+const graph = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(root, 'bin', 'graph.js'), ...args], { encoding: 'utf8', cwd: root, env });
 
 function videoStream(path: string) {
   const info = probe(path);
@@ -28,6 +28,8 @@ function videoStream(path: string) {
 describe('FlashPortrait demo workflow', () => {
   let base: string;
   let host: Host | undefined;
+  /** The mp4 each `graph run` of a shipped workflow made. */
+  const madeBy: Record<string, string> = {};
 
   beforeAll(() => {
     base = tempDir('flashgraph-fp-demo-');
@@ -77,6 +79,7 @@ describe('FlashPortrait demo workflow', () => {
       const result = JSON.parse(run.stdout);
       expect(result.status).toBe('success');
       const mp4 = (result.files as string[]).find((f) => f.endsWith('.mp4'))!;
+      madeBy[workflow] = mp4;
       const driving = videoStream(join(base, 'input', 'driving.mp4'));
       const made = videoStream(mp4);
       expect(Number(made.video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
@@ -86,6 +89,22 @@ describe('FlashPortrait demo workflow', () => {
       expect(Math.abs(Number(made.audio!.duration) - Number(driving.audio!.duration))).toBeLessThan(0.05);
     }, 60_000);
   }
+
+  it('with a 0 MB frame RAM budget the Sampler spills its output to temp/frame-store: same video, file removed at exit', () => {
+    const store = join(base, 'temp', 'frame-store');
+    rmSync(store, { recursive: true, force: true });
+    const run = graph(['run', join('workflows', 'flashportrait-demo.api.json'), '--base-directory', base, '--json'], { ...process.env, FLASHGRAPH_FRAME_RAM_MB: '0' });
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.status).toBe('success');
+    // The store's folder exists only when a writer spilled; this process's subfolder went at exit.
+    expect(existsSync(store)).toBe(true);
+    expect(readdirSync(store)).toEqual([]);
+    const mp4 = (result.files as string[]).find((f) => f.endsWith('.mp4'))!;
+    expect(Number(videoStream(mp4).video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
+    const digests = (file: string) => [0, 7, DEMO_DRIVING_FRAMES - 1].map((k) => createHash('sha256').update(frameRgb(file, k)).digest('hex'));
+    expect(digests(mp4)).toEqual(digests(madeBy['flashportrait-demo.api.json']!));
+  }, 60_000);
 
   it('re-running with only the prompt changed re-runs the Sampler onwards; progress per DiT call and previews', async () => {
     host = await createHost({ folders: { base }, ephemeralHistory: true });
