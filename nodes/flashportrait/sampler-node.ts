@@ -12,7 +12,7 @@ import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
 import { decodeNodeFrames, nodeOutputSize, sampleNodeLatents } from './pipeline/node.ts';
 import type { FloatImage } from './pipeline/node.ts';
 import type { LatentPreview } from './pipeline/preview.ts';
-import { HEAD_EMOTION_FEATURE_WIDTH } from './pipeline/sampler.ts';
+import { HEAD_EMOTION_FEATURE_WIDTH, latentFramesFor, usableDrivingFrames } from './pipeline/sampler.ts';
 import type { SchedulerName } from './pipeline/schedulers/index.ts';
 import { seededNormal } from './seeded-noise.ts';
 import type { FlashPortraitPipe, HeadEmoFeatures } from './types.ts';
@@ -147,6 +147,10 @@ export const FlashPortraitSampler: NodeDefinition = {
     const steps = acceleration === 'distill4' ? DISTILL_STEPS : (inputs.steps as number);
     const seed = inputs.seed as number;
 
+    // One progress step per DiT call, then one per latent frame decoded into output frames (the
+    // first one only gives the dropped reference frame); decoding a long video takes a while too.
+    const decodeSteps = latentFramesFor(usableDrivingFrames(features.frames)) - 1;
+    let ditCalls = 0;
     let progress = { value: 0, max: 1 };
     const previews: Promise<void>[] = [];
     const fast = fastModePlan(pipe.files, acceleration);
@@ -171,8 +175,9 @@ export const FlashPortraitSampler: NodeDefinition = {
     }, networks, {
       signal: ctx.signal,
       onProgress: (value, max) => {
-        progress = { value, max };
-        ctx.progress(value, max);
+        ditCalls = max;
+        progress = { value, max: max + decodeSteps };
+        ctx.progress(progress.value, progress.max);
       },
       onPreview: (preview) => {
         // Encoding is asynchronous; the preview joins the progress value current when it is ready.
@@ -195,11 +200,14 @@ export const FlashPortraitSampler: NodeDefinition = {
       label: 'FlashPortraitSampler',
       signal: ctx.signal,
     });
+    let decoded = 0;
     try {
-      await decodeNodeFrames(sampling.latents, networks, async (frames) => {
+      await decodeNodeFrames(sampling.latents, networks, async (frames, count) => {
         const bytes = new Uint8Array(frames.length);
         for (let i = 0; i < frames.length; i++) bytes[i] = unitFloatToByte(frames[i]!);
         await writer.write(bytes);
+        decoded += count;
+        ctx.progress(ditCalls + Math.round((decodeSteps * decoded) / size.frames), ditCalls + decodeSteps);
       }, ctx.signal);
       return [await writer.finish()];
     } catch (error) {

@@ -128,7 +128,8 @@ describe('FlashPortrait demo workflow', () => {
     const progress = first.events.filter((e) => e.type === 'progress' && e.data.node === '6').map((e) => [e.data.value, e.data.max]);
     // Previews repeat the current value; each DiT call advances it once.
     const advances = progress.filter((p, i) => i === 0 || p[0] !== progress[i - 1]![0]);
-    expect(advances).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    // Then one step per latent frame decoded into output frames (24 frames = 6 x 4).
+    expect(advances).toEqual([[1, 10], [2, 10], [3, 10], [4, 10], [5, 10], [6, 10], [7, 10], [8, 10], [9, 10], [10, 10]]);
     expect(first.previews).toBe(2);
 
     const changed = structuredClone(prompt);
@@ -166,8 +167,9 @@ describe('FlashPortrait demo workflow', () => {
     const entry = await host!.runner.waitFor(submitted.promptId);
     off();
     expect(entry.status.status_str).toBe('success');
-    // 4 distilled steps x 2 CFG branches.
-    expect(progress.at(-1)).toEqual([8, 8]);
+    // 4 distilled steps x 2 CFG branches, then the tiny VAE's single whole decode (6 steps at once).
+    expect(progress.filter((p, i) => i === 0 || p[0] !== progress[i - 1]![0]).map((p) => p[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 14]);
+    expect(progress.at(-1)).toEqual([14, 14]);
     const saved = Object.values(entry.outputs).flatMap((ui) => (ui.images ?? []) as FileRef[]).find((f) => f.filename.endsWith('.mp4'))!;
     const made = videoStream(join(base, saved.type, saved.subfolder, saved.filename));
     expect(Number(made.video.nb_read_frames)).toBe(DEMO_DRIVING_FRAMES);
