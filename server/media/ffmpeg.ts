@@ -1,6 +1,7 @@
 // fluent-ffmpeg plumbing shared by the decoders and encoders: a command bound to the discovered
 // binaries, probing, and running a command so that an abort (or an early stop of the reader) kills
 // the ffmpeg process instead of leaving it behind.
+import { execFile } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand, FfprobeData } from 'fluent-ffmpeg';
 import type { Readable } from 'node:stream';
@@ -148,4 +149,24 @@ export async function* readCommandOutput(command: FfmpegCommand, signal?: AbortS
       output.destroy();
     }
   }
+}
+
+const encoderLists = new Map<string, Promise<Set<string>>>();
+
+/** The names of the encoders an ffmpeg binary was built with (`ffmpeg -encoders`), cached per binary. */
+export function ffmpegEncoders(tools: MediaTools): Promise<Set<string>> {
+  let list = encoderLists.get(tools.ffmpeg);
+  if (!list) {
+    list = new Promise((resolve, reject) => {
+      execFile(tools.ffmpeg, ['-hide_banner', '-encoders'], { maxBuffer: 1 << 22 }, (error, stdout) => {
+        if (error) return reject(error);
+        // " V....D libwebp_anim         libwebp WebP image"
+        const names = stdout.split('\n').flatMap((line) => /^ [VAS][A-Z.]{5} (\S+)/.exec(line)?.[1] ?? []);
+        resolve(new Set(names));
+      });
+    });
+    list.catch(() => encoderLists.delete(tools.ffmpeg));
+    encoderLists.set(tools.ffmpeg, list);
+  }
+  return list;
 }

@@ -63,6 +63,49 @@ export async function encodeVideo(
   frames: AsyncIterable<FrameChunk>,
   options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
 ): Promise<number> {
+  const audioOptions = request.audio ? (request.format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '192k']) : ['-an'];
+  const containerOptions = request.format === 'mp4' ? ['-movflags', 'use_metadata_tags'] : [];
+  return encodeFrames(
+    tools,
+    {
+      path: request.path,
+      muxer: request.format,
+      width: request.width,
+      height: request.height,
+      fps: request.fps,
+      audio: request.audio,
+      metadataFile: request.metadataFile,
+      outputOptions: [...codecOptions(request), ...audioOptions, ...containerOptions],
+    },
+    frames,
+    options,
+  );
+}
+
+/** A raw encode: rgb24 frames in, whatever `outputOptions` and `muxer` make of them out. */
+export interface EncodeFramesRequest {
+  path: string;
+  /** ffmpeg's muxer name (mp4, webm, webp, apng...). */
+  muxer: string;
+  width: number;
+  height: number;
+  fps: Rational;
+  audio?: ExtraInput;
+  metadataFile?: string;
+  /** Codec, quality and muxer options (everything after the stream maps). */
+  outputOptions: string[];
+}
+
+/**
+ * Streams `frames` into ffmpeg's stdin as rgb24 raw video with back-pressure and writes
+ * `request.path`; gives the number of frames written. On failure or abort ffmpeg is killed.
+ */
+export async function encodeFrames(
+  tools: MediaTools,
+  request: EncodeFramesRequest,
+  frames: AsyncIterable<FrameChunk>,
+  options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
+): Promise<number> {
   const frameSize = request.width * request.height * 3;
   const input = new PassThrough({ highWaterMark: frameSize });
   const command = ffmpegCommand(tools)
@@ -80,11 +123,9 @@ export async function encodeVideo(
     command.input(request.metadataFile).inputFormat('ffmetadata');
     maps.push('-map_metadata', String(next));
   }
-  const audioOptions = request.audio ? (request.format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '192k']) : ['-an'];
-  const containerOptions = request.format === 'mp4' ? ['-movflags', 'use_metadata_tags'] : [];
   command
-    .outputOptions([...maps, ...codecOptions(request), ...audioOptions, ...containerOptions])
-    .format(request.format)
+    .outputOptions([...maps, ...request.outputOptions])
+    .format(request.muxer)
     .output(request.path);
 
   const finished = runCommand(command, options.signal);
