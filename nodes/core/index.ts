@@ -1,10 +1,12 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import { SaveAnimatedPNG, SaveAnimatedWEBP, SaveWEBM } from './animated.ts';
 import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
 import { LoadImage, PreviewImage, SaveImage } from './image.ts';
 import { EmptyImage, GetImageSize, ImageInvert } from './image-ops.ts';
 import { ImageBatch, ImageCrop, ImageFromBatch, ImagePadForOutpaint, ImageScale, ImageScaleBy, RepeatImageBatch } from './image-transform.ts';
 import { ImageCompositeMasked, ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask.ts';
 import { FloatMath, IntMath } from './math.ts';
+import { ImageBlend, ImageBlur, ImageSharpen } from './post-processing.ts';
 import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
 import { StringConcatenate } from './strings.ts';
@@ -41,10 +43,16 @@ export const nodes: NodeDefinition[] = [
   InvertMask,
   SolidMask,
   ImageCompositeMasked,
+  ImageBlend,
+  ImageBlur,
+  ImageSharpen,
+  SaveAnimatedWEBP,
+  SaveAnimatedPNG,
   LoadVideo,
   GetVideoComponents,
   CreateVideo,
   SaveVideo,
+  SaveWEBM,
   VideoSlice,
   LoadAudio,
   SaveAudio,
