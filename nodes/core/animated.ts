@@ -4,7 +4,7 @@
 // WebM container tags).
 import { unlink, writeFile } from 'node:fs/promises';
 import { rational, type Image } from '../../types/data.ts';
-import type { FileRef } from '../../types/api.ts';
+import type { FileRef, UiOutput } from '../../types/api.ts';
 import {
   addWebpExif,
   animationRate,
@@ -61,8 +61,10 @@ async function saveAnimation(job: SaveJob, ctx: NodeContext): Promise<FileRef> {
 }
 
 /** ComfyUI's result of the animated image savers: `animated` only when there is more than one frame. */
-function animatedImageUi(file: FileRef, frames: number) {
-  return { ui: frames > 1 ? { images: [file], animated: [true] } : { images: [file] } };
+function animatedImageUi(file: FileRef, frames: number): { ui: UiOutput } {
+  const ui: UiOutput = { images: [file] };
+  if (frames > 1) ui.animated = [true];
+  return { ui };
 }
 
 const hidden = { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' } as const;

@@ -40,9 +40,10 @@ function frameTaker(image: Image, options: FrameReadOptions) {
   return {
     async take(count: number): Promise<Uint8Array> {
       if (image.count === 1) {
-        if (!single) single = (await iterator.next()).value!.data.slice(0, bytes);
+        const frame: Uint8Array = single ?? ((await iterator.next()).value as FrameChunk).data.slice(0, bytes);
+        single = frame;
         const out = new Uint8Array(count * bytes);
-        for (let f = 0; f < count; f++) out.set(single, f * bytes);
+        for (let f = 0; f < count; f++) out.set(frame, f * bytes);
         return out;
       }
       const parts: Uint8Array[] = [];
