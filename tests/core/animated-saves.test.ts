@@ -5,7 +5,10 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
 import { requireEncoder } from '../../server/media/animated-file.ts';
+import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import { lazyImage } from '../../types/data.ts';
 import type { ApiPrompt, HistoryEntry } from '../../types/api.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { executionError, frameRgb, probe, psnr, runPrompt } from '../media/helpers.ts';
@@ -16,9 +19,22 @@ let base: string;
 const hidden = { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' };
 const workflow = { nodes: [{ id: 1, title: 'Größe' }] };
 
+/** An IMAGE that promises 4 frames and fails after delivering 2 (a decoder dying mid-clip). */
+const TestBrokenFrames: NodeDefinition = {
+  type: 'TestBrokenFrames',
+  inputs: {},
+  outputs: [{ type: 'IMAGE' }],
+  execute: () => [
+    lazyImage({ count: 4, width: 8, height: 8, origin: 'broken test source' }, async function* () {
+      yield { start: 0, count: 2, data: new Uint8Array(2 * 8 * 8 * 3).fill(90) };
+      throw new Error('the test source broke after 2 frames');
+    }),
+  ],
+};
+
 beforeAll(async () => {
   base = tempDir();
-  core = await coreEngine(base);
+  core = await coreEngine(base, [TestBrokenFrames]);
 });
 
 /** Frame f of a W x H clip: a gradient that moves with f, so every frame differs. */
@@ -213,6 +229,22 @@ describe('errors', () => {
     const error = await requireEncoder({ ffmpeg: fake, ffprobe: fake, origin: 'environment' }, 'libwebp_anim', 'SaveAnimatedWEBP', 'images', 'animated WebP').catch((e: Error) => e);
     expect((error as Error).message).toMatch(/^SaveAnimatedWEBP: input "images": animated WebP needs ffmpeg's libwebp_anim encoder.*apt-get install ffmpeg/);
     await expect(requireEncoder({ ffmpeg: fake, ffprobe: fake, origin: 'environment' }, 'libx264', 'SaveWEBM', 'codec', 'x')).resolves.toBeUndefined();
+  });
+
+  it.each(['SaveAnimatedWEBP', 'SaveAnimatedPNG', 'SaveWEBM'])('%s: a source failing mid-clip fails the node and removes the partial file', async (type) => {
+    const inputs: Record<string, Record<string, unknown>> = {
+      SaveAnimatedWEBP: { fps: 6, lossless: true, quality: 80, method: 'default' },
+      SaveAnimatedPNG: { fps: 6, compress_level: 4 },
+      SaveWEBM: { codec: 'vp9', fps: 24, crf: 32 },
+    };
+    const failure = await core.fail({
+      '1': { class_type: 'TestBrokenFrames', inputs: {} },
+      '2': { class_type: type, inputs: { images: ['1', 0], filename_prefix: `broken/${type}`, ...inputs[type] } },
+    });
+    expect(failure.node_type).toBe(type);
+    expect(failure.exception_message).toMatch(new RegExp(`^${type}: input "images": encoding ${type}_00001_\\.\\w+ failed: the test source broke after 2 frames`));
+    const dir = join(base, 'output', 'broken');
+    expect(existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(type)) : []).toEqual([]);
   });
 
   it('a filename prefix outside the output folder fails the node', async () => {
