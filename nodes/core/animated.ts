@@ -198,6 +198,18 @@ export const SaveWEBM: NodeDefinition = {
         ctx,
       );
       return { ui: { images: [file], animated: [true] } };
+    } catch (error) {
+      // SVT-AV1 builds such as Debian 12's refuse frames under 64x64 or with odd sides, in words
+      // that do not say so ("bad parameter").
+      const small = source.width < 64 || source.height < 64 || source.width % 2 === 1 || source.height % 2 === 1;
+      if (codec === 'av1' && small && error instanceof MediaError && !ctx.signal.aborted) {
+        throw inputError(
+          node,
+          'codec',
+          `${error.message.replace(/^SaveWEBM: input "images": /, '')} (this libsvtav1 may need frames of at least 64x64 with even sides, these are ${source.width}x${source.height}: use vp9 or scale the images)`,
+        );
+      }
+      throw error;
     } finally {
       await unlink(metadataFile).catch(() => {});
     }

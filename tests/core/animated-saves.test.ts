@@ -247,6 +247,17 @@ describe('errors', () => {
     expect(existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(type)) : []).toEqual([]);
   });
 
+  it('SaveWEBM av1 on frames the SVT-AV1 encoder refuses names the codec input and the way out', async () => {
+    const entry = await runPrompt(core.engine, {
+      '1': pixels(33, 17, 2, rgb),
+      '2': { class_type: 'SaveWEBM', inputs: { images: ['1', 0], filename_prefix: 'small/av1', codec: 'av1', fps: 24, crf: 32 } },
+    });
+    const error = executionError(entry);
+    // Newer SVT-AV1 releases accept small frames; then the clip is simply written.
+    if (error) expect(error.exception_message).toMatch(/^SaveWEBM: input "codec": encoding av1_00001_\.webm failed: .*at least 64x64 with even sides, these are 33x17: use vp9/);
+    else expect(probe(join(base, 'output', 'small', 'av1_00001_.webm')).streams[0]!.codec_name).toBe('av1');
+  });
+
   it('a filename prefix outside the output folder fails the node', async () => {
     const failure = await core.fail({
       '1': pixels(4, 4, 2, rgb),
