@@ -70,6 +70,13 @@ export interface VideoLoadSettings {
   frameCap?: number;
   skipFirst?: number;
   everyNth?: number;
+  /**
+   * VideoHelperSuite's load formats: round both output sides to a multiple of this (a resize
+   * even when custom_width/custom_height are 0), as VHS's target_size does.
+   */
+  sizeMultiple?: number;
+  /** VideoHelperSuite's load formats: cut the frame count down to `div * k + mod` frames. */
+  frameCountRule?: { div: number; mod: number };
 }
 
 /** Which source frame output frame j shows: force the rate, then skip, then take every nth. */
@@ -94,6 +101,8 @@ export function planFrames(sourceCount: number, sourceFps: Rational, settings: V
     : (k: number) => k;
   let count = Math.max(0, Math.ceil((baseCount - skip) / nth));
   if (settings.frameCap && settings.frameCap > 0) count = Math.min(count, settings.frameCap);
+  const rule = settings.frameCountRule;
+  if (rule && rule.div > 0 && count > 0 && count % rule.div !== rule.mod) count = Math.max(0, Math.floor((count - rule.mod) / rule.div) * rule.div + rule.mod);
   return {
     count,
     fps: rational(base.num, base.den * nth),
@@ -143,6 +152,17 @@ export function targetSize(width: number, height: number, customWidth = 0, custo
   return { width, height };
 }
 
+/** VideoHelperSuite's target_size: keep or derive the aspect in float, then round each side to `multiple`. */
+export function roundedTargetSize(width: number, height: number, customWidth: number, customHeight: number, multiple: number): { width: number; height: number } {
+  let w = width;
+  let h = height;
+  if (customWidth > 0 && customHeight > 0) [w, h] = [customWidth, customHeight];
+  else if (customWidth > 0) [w, h] = [customWidth, (height * customWidth) / width];
+  else if (customHeight > 0) [w, h] = [(width * customHeight) / height, customHeight];
+  const round = (x: number) => Math.floor(x / multiple + 0.5) * multiple;
+  return { width: round(w), height: round(h) };
+}
+
 /**
  * Probes a video file and returns a lazily decoded VIDEO; `fail` turns a reason into the node's
  * error. Decodes the first frame now so that undecodable files fail here, not downstream.
@@ -154,6 +174,27 @@ export async function openVideoFile(
   fail: (reason: string) => MediaError,
   origin: string,
 ): Promise<Video> {
+  return (await openVideoFileWithSource(tools, path, settings, fail, origin)).video;
+}
+
+/** What the file holds before any frame selection (VideoHelperSuite reports it as "source_*"). */
+export interface VideoSourceInfo {
+  width: number;
+  height: number;
+  fps: Rational;
+  frameCount: number;
+  durationSeconds: number;
+  hasAudio: boolean;
+}
+
+/** openVideoFile, plus the source stream's size, rate and frame count. */
+export async function openVideoFileWithSource(
+  tools: MediaTools,
+  path: string,
+  settings: VideoLoadSettings,
+  fail: (reason: string) => MediaError,
+  origin: string,
+): Promise<{ video: Video; source: VideoSourceInfo }> {
   let probe;
   try {
     probe = await probeMedia(tools, path);
@@ -167,7 +208,9 @@ export async function openVideoFile(
   if (!(video.packets > 0)) throw fail('has no video frames');
   const sourceFps = parseRational(video.rate) ?? rational(1);
 
-  const size = targetSize(video.width, video.height, settings.width, settings.height);
+  const size = settings.sizeMultiple
+    ? roundedTargetSize(video.width, video.height, settings.width ?? 0, settings.height ?? 0, settings.sizeMultiple)
+    : targetSize(video.width, video.height, settings.width, settings.height);
   const outputProblem = sizeProblem(size.width, size.height);
   if (outputProblem) throw fail(`custom_width/custom_height: ${outputProblem}`);
   const decode: DecodeRequest = { path, stream: video.index, ...size, scale: size.width !== video.width || size.height !== video.height };
@@ -204,5 +247,13 @@ export async function openVideoFile(
       audio = audioFromFile(tools, { path, stream: probe.audio.audioIndex, startSeconds: plan.startSeconds, durationSeconds }, probe.audio.sampleRate, probe.audio.channels);
     }
   }
-  return videoFromComponents(images, plan.fps, audio);
+  const source: VideoSourceInfo = {
+    width: video.width,
+    height: video.height,
+    fps: sourceFps,
+    frameCount: video.packets,
+    durationSeconds: (video.packets * sourceFps.den) / sourceFps.num,
+    hasAudio: audio !== null,
+  };
+  return { video: videoFromComponents(images, plan.fps, audio), source };
 }
