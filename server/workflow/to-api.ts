@@ -20,7 +20,7 @@ import {
 } from './parse.ts';
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
-import { mapWidgetValues, widgetSlots } from './widgets.ts';
+import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
 export const MODE_BYPASS = 4;
@@ -142,6 +142,7 @@ class Converter {
       }
       this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
+    widgets.push(...formatWidgetValues(widgets, node.widgetsValues));
     const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);
