@@ -134,7 +134,9 @@ export const FORMATS: Record<string, VideoFormatSpec> = {
     filters: TO_BT709,
     encode: ({ values }) => {
       const profile = str(values.profile);
-      const pix = profile.startsWith('4') ? ['-pix_fmt', 'yuv444p10le'] : [];
+      // The 4444 profiles take 4:4:4; the others are 4:2:2 profiles (ffmpeg would otherwise pick
+      // 4:4:4 for RGB input).
+      const pix = ['-pix_fmt', profile.startsWith('4') ? 'yuv444p10le' : 'yuv422p10le'];
       return ['-c:v', 'prores_ks', '-profile:v', profile, ...pix, '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709'];
     },
     audio: ['-c:a', 'pcm_s16le'],
