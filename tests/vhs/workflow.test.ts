@@ -1,0 +1,67 @@
+// A UI-format workflow as VideoHelperSuite's editor saves it (object-form widgets_values with the
+// format's own widgets, preview state and upload-button keys): converted to a prompt, and run
+// end to end by `graph run`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nodes as vhsNodes } from '../../nodes/vhs/index.ts';
+import { createRegistry } from '../../server/host.ts';
+import { uiToApi } from '../../server/workflow/index.ts';
+import { REPO_ROOT } from '../helpers/golden.ts';
+import { tempDir } from '../helpers/engine.ts';
+import { makeClip, probe } from '../media/helpers.ts';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'load-combine.ui.json');
+const BIN = join(REPO_ROOT, 'bin', 'graph.js');
+
+describe('a VHS workflow in UI format', () => {
+  it('converts object-form widgets_values by name, format widgets included', () => {
+    const registry = createRegistry();
+    for (const def of vhsNodes) registry.register(def, { name: 'vhs', module: 'custom_nodes.vhs', builtin: true });
+    const { prompt } = uiToApi(JSON.parse(readFileSync(FIXTURE, 'utf8')), registry.objectInfo());
+    expect(prompt['1']!.inputs).toEqual({
+      video: 'clip.mp4',
+      force_rate: 0,
+      custom_width: 0,
+      custom_height: 0,
+      frame_load_cap: 12,
+      skip_first_frames: 4,
+      select_every_nth: 2,
+      format: 'None',
+    });
+    expect(prompt['2']!.inputs).toEqual({
+      images: ['1', 0],
+      audio: ['1', 2],
+      frame_rate: 12.5,
+      loop_count: 0,
+      filename_prefix: 'vhs/portrait',
+      format: 'video/h264-mp4',
+      pingpong: false,
+      save_output: true,
+      pix_fmt: 'yuv420p10le',
+      crf: 24,
+      save_metadata: true,
+      trim_to_audio: false,
+    });
+  });
+
+  it('graph run loads the video, selects frames and writes the mp4 with audio', () => {
+    const base = tempDir('flashgraph-vhs-cli-');
+    mkdirSync(join(base, 'input'));
+    makeClip(join(base, 'input'), 'clip.mp4', { width: 160, height: 120, fps: '25', seconds: 2, tone: 440 });
+    const result = spawnSync(process.execPath, [BIN, 'run', FIXTURE, '--base-directory', base], { cwd: base, encoding: 'utf8', timeout: 120_000 });
+    expect(result.stderr).toContain('Video Combine');
+    expect(result.status, result.stderr).toBe(0);
+    const files = readdirSync(join(base, 'output', 'vhs')).sort();
+    expect(files).toEqual(['portrait_00001-audio.mp4', 'portrait_00001.mp4', 'portrait_00001.png']);
+    expect(result.stdout).toContain('portrait_00001-audio.mp4');
+    const streams = probe(join(base, 'output', 'vhs', 'portrait_00001-audio.mp4')).streams;
+    const video = streams.find((s) => s.codec_type === 'video') as { nb_read_frames?: string; avg_frame_rate?: string; pix_fmt?: string };
+    // skip 4, every 2nd, cap 12: 12 frames, played at 12.5 fps in 10-bit as the widgets say.
+    expect(Number(video.nb_read_frames)).toBe(12);
+    expect(video.avg_frame_rate).toBe('25/2');
+    expect(video.pix_fmt).toBe('yuv420p10le');
+    expect(streams.some((s) => s.codec_type === 'audio')).toBe(true);
+  }, 120_000);
+});
