@@ -102,6 +102,7 @@ async function loadVideo(node: string, inputName: string, path: string, label: s
       skipFirst: inputs.skip_first_frames,
       everyNth: inputs.select_every_nth,
       sizeMultiple: format.dim?.[0] ?? 1,
+      cropToAspect: true,
       ...(format.frames && { frameCountRule: { div: format.frames[0], mod: format.frames[1] } }),
     },
     (reason) => inputError(node, inputName, `${label}: ${reason}`),

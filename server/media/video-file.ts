@@ -26,6 +26,8 @@ export interface DecodeRequest {
   width: number;
   height: number;
   scale: boolean;
+  /** A centred region of the source frame to keep before scaling (VideoHelperSuite's resize). */
+  crop?: { x: number; y: number; width: number; height: number };
   /** Stop after this many decoded frames. */
   maxFrames?: number;
 }
@@ -33,7 +35,10 @@ export interface DecodeRequest {
 /** Decoded frames in chunks of whole frames, in stream order (no frame dropped or repeated). */
 export async function* decodeVideoFrames(tools: MediaTools, request: DecodeRequest, options: FrameReadOptions = {}): AsyncGenerator<FrameChunk> {
   const outputOptions = ['-map', `0:${request.stream}`, '-an', '-sn', '-dn', '-vsync', 'passthrough'];
-  if (request.scale) outputOptions.push('-vf', `scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  const filters: string[] = [];
+  if (request.crop) filters.push(`crop=${request.crop.width}:${request.crop.height}:${request.crop.x}:${request.crop.y}`);
+  if (request.scale) filters.push(`scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  if (filters.length > 0) outputOptions.push('-vf', filters.join(','));
   if (request.maxFrames !== undefined) outputOptions.push('-frames:v', String(request.maxFrames));
   outputOptions.push('-pix_fmt', 'rgb24');
   const command = ffmpegCommand(tools).input(request.path).outputOptions(outputOptions).format('rawvideo');
@@ -75,6 +80,11 @@ export interface VideoLoadSettings {
    * even when custom_width/custom_height are 0), as VHS's target_size does.
    */
   sizeMultiple?: number;
+  /**
+   * When the output aspect differs from the source's, keep the largest centred region of the
+   * source with the output's aspect instead of stretching (VideoHelperSuite's resize does this).
+   */
+  cropToAspect?: boolean;
   /** VideoHelperSuite's load formats: cut the frame count down to `div * k + mod` frames. */
   frameCountRule?: { div: number; mod: number };
 }
@@ -152,6 +162,17 @@ export function targetSize(width: number, height: number, customWidth = 0, custo
   return { width, height };
 }
 
+/** The largest centred region of `from` with the aspect of `to` (ComfyUI's centre crop before a resize). */
+export function centeredAspectCrop(from: { width: number; height: number }, to: { width: number; height: number }): { x: number; y: number; width: number; height: number } {
+  const oldAspect = from.width / from.height;
+  const newAspect = to.width / to.height;
+  let x = 0;
+  let y = 0;
+  if (oldAspect > newAspect) x = Math.round((from.width - from.width * (newAspect / oldAspect)) / 2);
+  else if (oldAspect < newAspect) y = Math.round((from.height - from.height * (oldAspect / newAspect)) / 2);
+  return { x, y, width: from.width - 2 * x, height: from.height - 2 * y };
+}
+
 /** VideoHelperSuite's target_size: keep or derive the aspect in float, then round each side to `multiple`. */
 export function roundedTargetSize(width: number, height: number, customWidth: number, customHeight: number, multiple: number): { width: number; height: number } {
   let w = width;
@@ -214,6 +235,10 @@ export async function openVideoFileWithSource(
   const outputProblem = sizeProblem(size.width, size.height);
   if (outputProblem) throw fail(`custom_width/custom_height: ${outputProblem}`);
   const decode: DecodeRequest = { path, stream: video.index, ...size, scale: size.width !== video.width || size.height !== video.height };
+  if (settings.cropToAspect && decode.scale) {
+    const crop = centeredAspectCrop(video, size);
+    if (crop.width !== video.width || crop.height !== video.height) decode.crop = crop;
+  }
 
   try {
     let decoded = 0;

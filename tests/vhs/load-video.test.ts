@@ -3,7 +3,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { materialize, type Audio, type Image } from '../../types/data.ts';
-import { executionError, frameRgb, psnr, runPrompt } from '../media/helpers.ts';
+import { execFileSync } from 'node:child_process';
+import { executionError, frameRgb, psnr, runPrompt, tools } from '../media/helpers.ts';
+
+/** Frame 0 centre-cropped to a square and scaled to 60x60 by ffmpeg itself. */
+const execCrop = (path: string) =>
+  execFileSync(tools.ffmpeg, ['-v', 'error', '-i', path, '-vf', 'crop=120:120:20:0,scale=60:60', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
 import { loadInputs, recorder, vhsEngine, type VhsFixture } from './helpers.ts';
 
 let f: VhsFixture;
@@ -114,9 +119,15 @@ describe('VHS_LoadVideo frame selection', () => {
     expect(psnr(pixels.data.subarray(0, 80 * 60 * 3), frameRgb(join(f.input, 'clip.mp4'), 0, { width: 80, height: 60 }))).toBeGreaterThan(25);
   });
 
-  it('custom_width and custom_height together set both sides', async () => {
-    const r = await load('clip.mp4', { custom_width: 64, custom_height: 64, frame_load_cap: 1 });
-    expect([r.image.width, r.image.height, r.count]).toEqual([64, 64, 1]);
+  it('custom_width and custom_height together set both sides, cropping the centre as VHS does', async () => {
+    const r = await load('clip.mp4', { custom_width: 60, custom_height: 60, frame_load_cap: 1 });
+    expect([r.image.width, r.image.height, r.count]).toEqual([60, 60, 1]);
+    // 160x120 to a square: the centre 120x120 is kept, then scaled (not squeezed).
+    const pixels = await materialize(r.image);
+    const expected = frameRgb(join(f.input, 'clip.mp4'), 0, { width: 60, height: 60 });
+    const cropped = execCrop(join(f.input, 'clip.mp4'));
+    expect(psnr(pixels.data, cropped)).toBeGreaterThan(24);
+    expect(psnr(pixels.data, cropped)).toBeGreaterThan(psnr(pixels.data, expected) + 3);
   });
 });
 
