@@ -207,6 +207,8 @@ export const VHS_VideoCombine: NodeDefinition = {
         shownFile = audioName;
       }
     } catch (error) {
+      // No half-written files are left behind (the workflow PNG goes with them).
+      await Promise.all([...outputFiles, videoPath, join(target.dir, `${target.base}-audio.${spec.extension}`)].map((path) => unlink(path).catch(() => {})));
       if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
       if (error instanceof MediaError) throw error;
       throw inputError(NODE, 'format', `writing ${videoName} as ${format} failed: ${ffmpegReason(error)}`);

@@ -1,7 +1,7 @@
 // VHS_VideoCombine through the engine: each format checked with ffprobe (or sharp for the animated
 // images), loop and pingpong frame counts, audio muxing, the ui.gifs entry, the Filenames output,
 // save_output, metadata, and errors that name the node and input.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +225,15 @@ describe('VHS_VideoCombine errors', () => {
     const errors = JSON.stringify(submitted.nodeErrors);
     expect(errors).toContain('Invalid video file: missing.mp4');
     expect(errors).toContain('"input_name":"video"');
+  });
+
+  it('an ffmpeg failure names the node and format and leaves no partial files', async () => {
+    // SVT-AV1 takes crf 1..63; VHS's widget allows up to 100.
+    if (!hasEncoder('libsvtav1')) return;
+    const { entry } = await combine('video/av1-webm', { widgets: { crf: 100 }, prefix: 'broken/x' });
+    const message = String(executionError(entry)?.exception_message);
+    expect(message).toContain('VHS_VideoCombine: input "format": writing x_00001.webm as video/av1-webm failed');
+    expect(readdirSync(join(f.base, 'output', 'broken'))).toEqual([]);
   });
 
   it('a bad format widget value fails with the node and widget named', async () => {
