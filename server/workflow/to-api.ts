@@ -22,6 +22,12 @@ import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type 
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
 import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
 
+/** Widgets that packs renamed: files saved before the rename hold the value under the old name. */
+const LEGACY_WIDGET_NAMES: Record<string, Record<string, string>> = {
+  // VideoHelperSuite's VideoCombine called save_output "save_image".
+  VHS_VideoCombine: { save_output: 'save_image' },
+};
+
 export const MODE_MUTED = 2;
 export const MODE_BYPASS = 4;
 
@@ -143,6 +149,13 @@ class Converter {
       this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
     widgets.push(...formatWidgetValues(widgets, node.widgetsValues));
+    const legacy = LEGACY_WIDGET_NAMES[node.type];
+    if (legacy && isPlainObject(node.widgetsValues)) {
+      for (const widget of widgets) {
+        const old = legacy[widget.slot.name];
+        if (!widget.present && old !== undefined && Object.hasOwn(node.widgetsValues, old)) widget.value = node.widgetsValues[old];
+      }
+    }
     const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);

@@ -46,6 +46,16 @@ describe('a VHS workflow in UI format', () => {
     });
   });
 
+  it('reads the old name save_image of save_output, and the format widgets\' defaults when absent', () => {
+    const registry = createRegistry();
+    for (const def of vhsNodes) registry.register(def, { name: 'vhs', module: 'custom_nodes.vhs', builtin: true });
+    const workflow = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+    const combine = workflow.nodes[1];
+    combine.widgets_values = { frame_rate: 8, loop_count: 0, filename_prefix: 'AnimateDiff', format: 'video/webm', pingpong: false, save_image: false, crf: 20, videopreview: {} };
+    const { prompt } = uiToApi(workflow, registry.objectInfo());
+    expect(prompt['2']!.inputs).toMatchObject({ save_output: false, format: 'video/webm', pix_fmt: 'yuv420p', crf: 20, save_metadata: true, trim_to_audio: false });
+  });
+
   it('graph run loads the video, selects frames and writes the mp4 with audio', () => {
     const base = tempDir('flashgraph-vhs-cli-');
     mkdirSync(join(base, 'input'));
