@@ -20,13 +20,8 @@ import {
 } from './parse.ts';
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
+import { currentWidgetValues } from './legacy-widgets.ts';
 import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
-
-/** Widgets that packs renamed: files saved before the rename hold the value under the old name. */
-const LEGACY_WIDGET_NAMES: Record<string, Record<string, string>> = {
-  // VideoHelperSuite's VideoCombine called save_output "save_image".
-  VHS_VideoCombine: { save_output: 'save_image' },
-};
 
 export const MODE_MUTED = 2;
 export const MODE_BYPASS = 4;
@@ -142,20 +137,14 @@ class Converter {
     }
     const where = `node #${id} ${node.type}`;
     const inputs: Record<string, unknown> = {};
-    const widgets = mapWidgetValues(widgetSlots(info), node.widgetsValues, (issue) => {
+    const widgetValues = currentWidgetValues(node.type, node.widgetsValues);
+    const widgets = mapWidgetValues(widgetSlots(info), widgetValues, (issue) => {
       if (issue.kind === 'unfit') {
         throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
       }
       this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
-    widgets.push(...formatWidgetValues(widgets, node.widgetsValues));
-    const legacy = LEGACY_WIDGET_NAMES[node.type];
-    if (legacy && isPlainObject(node.widgetsValues)) {
-      for (const widget of widgets) {
-        const old = legacy[widget.slot.name];
-        if (!widget.present && old !== undefined && Object.hasOwn(node.widgetsValues, old)) widget.value = node.widgetsValues[old];
-      }
-    }
+    widgets.push(...formatWidgetValues(widgets, widgetValues));
     const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);

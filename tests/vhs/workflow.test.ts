@@ -56,6 +56,19 @@ describe('a VHS workflow in UI format', () => {
     expect(prompt['2']!.inputs).toMatchObject({ save_output: false, format: 'video/webm', pix_fmt: 'yuv420p', crf: 20, save_metadata: true, trim_to_audio: false });
   });
 
+  it('migrates the old list form of VHS_LoadVideo (force_size) and VHS_VideoCombine', () => {
+    const registry = createRegistry();
+    for (const def of vhsNodes) registry.register(def, { name: 'vhs', module: 'custom_nodes.vhs', builtin: true });
+    const workflow = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+    workflow.nodes[0].widgets_values = ['clip.mp4', 8, '256x?', 16, 1, 2, 'image', { hidden: false, paused: false }];
+    workflow.nodes[1].widgets_values = [8, 0, 'AnimateDiff', 'image/gif', true, false];
+    const { prompt } = uiToApi(workflow, registry.objectInfo());
+    expect(prompt['1']!.inputs).toMatchObject({ video: 'clip.mp4', force_rate: 8, custom_width: 256, custom_height: 0, frame_load_cap: 16, skip_first_frames: 1, select_every_nth: 2 });
+    expect(prompt['2']!.inputs).toMatchObject({ frame_rate: 8, loop_count: 0, filename_prefix: 'AnimateDiff', format: 'image/gif', pingpong: true, save_output: false });
+    workflow.nodes[0].widgets_values = { video: 'clip.mp4', force_rate: 0, force_size: 'Disabled', frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1 };
+    expect(uiToApi(workflow, registry.objectInfo()).prompt['1']!.inputs).toMatchObject({ custom_width: 0, custom_height: 0 });
+  });
+
   it('graph run loads the video, selects frames and writes the mp4 with audio', () => {
     const base = tempDir('flashgraph-vhs-cli-');
     mkdirSync(join(base, 'input'));
