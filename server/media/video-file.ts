@@ -26,6 +26,8 @@ export interface DecodeRequest {
   width: number;
   height: number;
   scale: boolean;
+  /** A centred region of the source frame to keep before scaling (VideoHelperSuite's resize). */
+  crop?: { x: number; y: number; width: number; height: number };
   /** Stop after this many decoded frames. */
   maxFrames?: number;
 }
@@ -33,7 +35,10 @@ export interface DecodeRequest {
 /** Decoded frames in chunks of whole frames, in stream order (no frame dropped or repeated). */
 export async function* decodeVideoFrames(tools: MediaTools, request: DecodeRequest, options: FrameReadOptions = {}): AsyncGenerator<FrameChunk> {
   const outputOptions = ['-map', `0:${request.stream}`, '-an', '-sn', '-dn', '-vsync', 'passthrough'];
-  if (request.scale) outputOptions.push('-vf', `scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  const filters: string[] = [];
+  if (request.crop) filters.push(`crop=${request.crop.width}:${request.crop.height}:${request.crop.x}:${request.crop.y}`);
+  if (request.scale) filters.push(`scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  if (filters.length > 0) outputOptions.push('-vf', filters.join(','));
   if (request.maxFrames !== undefined) outputOptions.push('-frames:v', String(request.maxFrames));
   outputOptions.push('-pix_fmt', 'rgb24');
   const command = ffmpegCommand(tools).input(request.path).outputOptions(outputOptions).format('rawvideo');
@@ -70,6 +75,18 @@ export interface VideoLoadSettings {
   frameCap?: number;
   skipFirst?: number;
   everyNth?: number;
+  /**
+   * VideoHelperSuite's load formats: round both output sides to a multiple of this (a resize
+   * even when custom_width/custom_height are 0), as VHS's target_size does.
+   */
+  sizeMultiple?: number;
+  /**
+   * When the output aspect differs from the source's, keep the largest centred region of the
+   * source with the output's aspect instead of stretching (VideoHelperSuite's resize does this).
+   */
+  cropToAspect?: boolean;
+  /** VideoHelperSuite's load formats: cut the frame count down to `div * k + mod` frames. */
+  frameCountRule?: { div: number; mod: number };
 }
 
 /** Which source frame output frame j shows: force the rate, then skip, then take every nth. */
@@ -94,6 +111,8 @@ export function planFrames(sourceCount: number, sourceFps: Rational, settings: V
     : (k: number) => k;
   let count = Math.max(0, Math.ceil((baseCount - skip) / nth));
   if (settings.frameCap && settings.frameCap > 0) count = Math.min(count, settings.frameCap);
+  const rule = settings.frameCountRule;
+  if (rule && rule.div > 0 && count > 0 && count % rule.div !== rule.mod) count = Math.max(0, Math.floor((count - rule.mod) / rule.div) * rule.div + rule.mod);
   return {
     count,
     fps: rational(base.num, base.den * nth),
@@ -143,6 +162,28 @@ export function targetSize(width: number, height: number, customWidth = 0, custo
   return { width, height };
 }
 
+/** The largest centred region of `from` with the aspect of `to` (ComfyUI's centre crop before a resize). */
+export function centeredAspectCrop(from: { width: number; height: number }, to: { width: number; height: number }): { x: number; y: number; width: number; height: number } {
+  const oldAspect = from.width / from.height;
+  const newAspect = to.width / to.height;
+  let x = 0;
+  let y = 0;
+  if (oldAspect > newAspect) x = Math.round((from.width - from.width * (newAspect / oldAspect)) / 2);
+  else if (oldAspect < newAspect) y = Math.round((from.height - from.height * (oldAspect / newAspect)) / 2);
+  return { x, y, width: from.width - 2 * x, height: from.height - 2 * y };
+}
+
+/** VideoHelperSuite's target_size: keep or derive the aspect in float, then round each side to `multiple`. */
+export function roundedTargetSize(width: number, height: number, customWidth: number, customHeight: number, multiple: number): { width: number; height: number } {
+  let w = width;
+  let h = height;
+  if (customWidth > 0 && customHeight > 0) [w, h] = [customWidth, customHeight];
+  else if (customWidth > 0) [w, h] = [customWidth, (height * customWidth) / width];
+  else if (customHeight > 0) [w, h] = [(width * customHeight) / height, customHeight];
+  const round = (x: number) => Math.floor(x / multiple + 0.5) * multiple;
+  return { width: round(w), height: round(h) };
+}
+
 /**
  * Probes a video file and returns a lazily decoded VIDEO; `fail` turns a reason into the node's
  * error. Decodes the first frame now so that undecodable files fail here, not downstream.
@@ -154,6 +195,27 @@ export async function openVideoFile(
   fail: (reason: string) => MediaError,
   origin: string,
 ): Promise<Video> {
+  return (await openVideoFileWithSource(tools, path, settings, fail, origin)).video;
+}
+
+/** What the file holds before any frame selection (VideoHelperSuite reports it as "source_*"). */
+export interface VideoSourceInfo {
+  width: number;
+  height: number;
+  fps: Rational;
+  frameCount: number;
+  durationSeconds: number;
+  hasAudio: boolean;
+}
+
+/** openVideoFile, plus the source stream's size, rate and frame count. */
+export async function openVideoFileWithSource(
+  tools: MediaTools,
+  path: string,
+  settings: VideoLoadSettings,
+  fail: (reason: string) => MediaError,
+  origin: string,
+): Promise<{ video: Video; source: VideoSourceInfo }> {
   let probe;
   try {
     probe = await probeMedia(tools, path);
@@ -167,10 +229,16 @@ export async function openVideoFile(
   if (!(video.packets > 0)) throw fail('has no video frames');
   const sourceFps = parseRational(video.rate) ?? rational(1);
 
-  const size = targetSize(video.width, video.height, settings.width, settings.height);
+  const size = settings.sizeMultiple
+    ? roundedTargetSize(video.width, video.height, settings.width ?? 0, settings.height ?? 0, settings.sizeMultiple)
+    : targetSize(video.width, video.height, settings.width, settings.height);
   const outputProblem = sizeProblem(size.width, size.height);
   if (outputProblem) throw fail(`custom_width/custom_height: ${outputProblem}`);
   const decode: DecodeRequest = { path, stream: video.index, ...size, scale: size.width !== video.width || size.height !== video.height };
+  if (settings.cropToAspect && decode.scale) {
+    const crop = centeredAspectCrop(video, size);
+    if (crop.width !== video.width || crop.height !== video.height) decode.crop = crop;
+  }
 
   try {
     let decoded = 0;
@@ -204,5 +272,13 @@ export async function openVideoFile(
       audio = audioFromFile(tools, { path, stream: probe.audio.audioIndex, startSeconds: plan.startSeconds, durationSeconds }, probe.audio.sampleRate, probe.audio.channels);
     }
   }
-  return videoFromComponents(images, plan.fps, audio);
+  const source: VideoSourceInfo = {
+    width: video.width,
+    height: video.height,
+    fps: sourceFps,
+    frameCount: video.packets,
+    durationSeconds: (video.packets * sourceFps.den) / sourceFps.num,
+    hasAudio: audio !== null,
+  };
+  return { video: videoFromComponents(images, plan.fps, audio), source };
 }

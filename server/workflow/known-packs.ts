@@ -4,6 +4,8 @@
 
 const CORE = 'ComfyUI core (not yet available in FlashGraph)';
 
+const VHS_MISSING = 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite); FlashGraph\'s built-in VHS pack does not have this node yet';
+
 const KNOWN: Record<string, string> = {
   KSampler: CORE,
   KSamplerAdvanced: CORE,
@@ -25,10 +27,31 @@ const KNOWN: Record<string, string> = {
   GetVideoComponents: CORE,
   LoadAudio: CORE,
   SaveAudio: CORE,
-  VHS_LoadVideo: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
-  VHS_LoadVideoPath: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
-  VHS_VideoCombine: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
-  VHS_LoadAudio: 'ComfyUI-VideoHelperSuite (comfyui-videohelpersuite)',
+  // The VideoHelperSuite classes FlashGraph's built-in pack (nodes/vhs) does not provide; the ones
+  // it does (VHS_LoadVideo, VHS_VideoCombine...) are never unknown.
+  ...Object.fromEntries(
+    [
+      'VHS_LoadVideoFFmpeg',
+      'VHS_LoadVideoFFmpegPath',
+      'VHS_LoadImagePath',
+      'VHS_LoadImages',
+      'VHS_LoadImagesPath',
+      'VHS_AudioToVHSAudio',
+      'VHS_VHSAudioToAudio',
+      'VHS_PruneOutputs',
+      'VHS_BatchManager',
+      'VHS_VAEEncodeBatched',
+      'VHS_VAEDecodeBatched',
+      'VHS_SplitLatents',
+      'VHS_MergeLatents',
+      'VHS_GetLatentCount',
+      'VHS_DuplicateLatents',
+      'VHS_SelectEveryNthLatent',
+      'VHS_SelectLatents',
+      'VHS_Unbatch',
+      'VHS_SelectLatest',
+    ].map((type) => [type, VHS_MISSING]),
+  ),
   'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',
   'Power Lora Loader (rgthree)': 'rgthree-comfy',
   'Fast Groups Muter (rgthree)': 'rgthree-comfy',

@@ -20,7 +20,8 @@ import {
 } from './parse.ts';
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
-import { mapWidgetValues, widgetSlots } from './widgets.ts';
+import { currentWidgetValues } from './legacy-widgets.ts';
+import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
 export const MODE_BYPASS = 4;
@@ -136,12 +137,14 @@ class Converter {
     }
     const where = `node #${id} ${node.type}`;
     const inputs: Record<string, unknown> = {};
-    const widgets = mapWidgetValues(widgetSlots(info), node.widgetsValues, (issue) => {
+    const widgetValues = currentWidgetValues(node.type, node.widgetsValues);
+    const widgets = mapWidgetValues(widgetSlots(info), widgetValues, (issue) => {
       if (issue.kind === 'unfit') {
         throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
       }
       this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
+    widgets.push(...formatWidgetValues(widgets, widgetValues));
     const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);

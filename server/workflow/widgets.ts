@@ -234,3 +234,30 @@ export function defaultValue(slot: Extract<WidgetSlot, { kind: 'value' }>): unkn
       return undefined;
   }
 }
+
+/**
+ * Widgets a combo adds for its chosen option (VideoHelperSuite's VideoCombine lists them in the
+ * combo's `formats` option: `{ "video/h264-mp4": [["crf", "INT", {...}], ...] }`). Its editor saves
+ * every widget by name, so they are read from an object `widgets_values`; absent ones take their
+ * defaults. They become prompt inputs the node reads, as in ComfyUI.
+ */
+export function formatWidgetValues(mapped: readonly MappedWidget[], values: unknown): MappedWidget[] {
+  const extra: MappedWidget[] = [];
+  const taken = new Set(mapped.map((m) => m.slot.name));
+  for (const m of mapped) {
+    if (m.slot.type !== 'COMBO' || typeof m.value !== 'string' || !isPlainObject(m.slot.spec.formats)) continue;
+    const widgets = (m.slot.spec.formats as Record<string, unknown>)[m.value];
+    if (!Array.isArray(widgets)) continue;
+    for (const widget of widgets) {
+      if (!Array.isArray(widget) || typeof widget[0] !== 'string' || taken.has(widget[0])) continue;
+      const [name, type, rawOptions] = widget as [string, unknown, unknown];
+      const spec: InputOptions = isPlainObject(rawOptions) ? rawOptions : {};
+      const combo = Array.isArray(type);
+      const slot = { kind: 'value' as const, name, type: combo ? 'COMBO' : String(type), options: combo ? (type as unknown[]).map(String) : undefined, spec, required: false, toPrompt: true };
+      const present = isPlainObject(values) && Object.hasOwn(values, name);
+      extra.push(present ? { slot, at: name, value: (values as Record<string, unknown>)[name], present } : { slot, value: defaultValue(slot), present });
+      taken.add(name);
+    }
+  }
+  return extra;
+}

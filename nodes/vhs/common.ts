@@ -1,0 +1,45 @@
+// What the VideoHelperSuite-compatible nodes share: VHS's category names and limits, and how a
+// path typed into a "(Path)" node is checked against the folders FlashGraph lets nodes read.
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { existingFile } from '../core/media-files.ts';
+import type { NodeStorage } from '../../server/runtime/schema.ts';
+
+export const CATEGORY = 'Video Helper Suite 🎥🅥🅗🅢';
+export const SUFFIX = ' 🎥🅥🅗🅢';
+/** VHS's BIGMAX / BIGMIN (the largest exact integer of a double) and DIMMAX. */
+export const BIGMAX = 2 ** 53 - 1;
+export const BIGMIN = -(2 ** 53 - 1);
+export const DIMMAX = 8192;
+
+/** VHS strips surrounding quotes and spaces from typed paths (pasted "C:\\x.mp4"). */
+export function stripPath(path: unknown): string {
+  if (typeof path !== 'string') return '';
+  let p = path.trim();
+  if (p.length >= 2 && p.startsWith('"') && p.endsWith('"')) p = p.slice(1, -1);
+  return p;
+}
+
+/**
+ * The file a "(Path)" node names: an absolute path inside the input, output or temp folder, or a
+ * path relative to the input folder (ComfyUI's "name [output]" annotations work too). Files
+ * elsewhere on disk and URLs are refused: FlashGraph nodes only read the folders it serves.
+ */
+export function pathInsideFolders(storage: NodeStorage, typed: unknown): { path?: string; problem?: string } {
+  const p = stripPath(typed);
+  if (p === '') return { problem: 'no path given' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return { problem: `${p}: URLs are not loaded (download the file into the input folder)` };
+  if (isAbsolute(p)) {
+    const full = resolve(p);
+    for (const folder of ['input', 'output', 'temp'] as const) {
+      const root = storage.directory(folder);
+      const rel = relative(root, full);
+      if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) {
+        return existsSync(full) && statSync(full).isFile() ? { path: full } : { problem: `${p}: no such file` };
+      }
+    }
+    return { problem: `${p}: lies outside the input, output and temp folders` };
+  }
+  const found = existingFile(storage, p);
+  return found ? { path: found } : { problem: `${p}: no such file in the input folder` };
+}
