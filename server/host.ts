@@ -45,10 +45,17 @@ export function createRegistry(): NodeRegistry {
   return registry;
 }
 
-/** Host services every engine gets: ffmpeg/ffprobe for the media nodes, the model manager (networks kept between runs). */
-export function createServices(): Record<string, unknown> {
+/** Environment variable: the device nodes use when asked to pick one (set by --cpu, --device). */
+export const DEVICE_ENV = 'FLASHGRAPH_DEVICE';
+
+/**
+ * Host services every engine gets: ffmpeg/ffprobe for the media nodes, the model manager (networks
+ * kept between runs) and, when one is set, the device (`auto`, `cpu`, `cuda`, `webgpu`).
+ */
+export function createServices(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   // One model manager per host: nodes load networks through it, /free unloads them.
-  return { media: createMediaService(), models: new ModelManager() };
+  const device = env[DEVICE_ENV];
+  return { media: createMediaService(), models: new ModelManager(), ...(device ? { device } : {}) };
 }
 
 /** Every built-in pack plus the third-party packs of `<base>/custom_nodes` (or the given folder). */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { downloadRepo } from '../../server/models/download.ts';
+import { hostDevice } from '../../server/ml/device.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
 import {
   filesFingerprint,
@@ -77,7 +78,8 @@ export const FlashPortraitLoader: NodeDefinition = {
       transformerConfig,
       precision,
       memoryMode: GPU_memory_mode,
-      device: device ?? 'auto',
+      // 'auto' follows the host's device (graph serve --cpu, graph worker --device cuda:1...).
+      device: !device || device === 'auto' ? hostDevice(ctx.services) : device,
     };
     const faceModels: FaceAlignModels = {
       kind: 'FACE_ALIGN_MODELS',

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { loadRegistry, type HostOptions } from '../host.ts';
+import { DEVICE_ENV, loadRegistry, type HostOptions } from '../host.ts';
+import { applyDeviceSetting, parseDeviceFlag } from '../ml/device.ts';
 import { DownloadError } from '../models/download.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
@@ -35,6 +36,31 @@ function withPackOptions(command: Command): Command {
     .option('--whitelist-custom-nodes <packs...>', 'packs to load even with --disable-all-custom-nodes');
 }
 
+/** ComfyUI's device flags. */
+function withDeviceOptions(command: Command): Command {
+  return command
+    .option('--cpu', 'run every network on the CPU (ComfyUI\'s --cpu)')
+    .option('--cuda-device <N>', 'use only CUDA device N (sets CUDA_VISIBLE_DEVICES, as ComfyUI does)');
+}
+
+/**
+ * Makes --cpu / --cuda-device / --device take effect for this process: nodes asked to pick a device
+ * ('auto') get it through the host's `device` service (FLASHGRAPH_DEVICE).
+ */
+function applyDeviceOptions(opts: Options): void {
+  let setting;
+  try {
+    if (opts.cudaDevice !== undefined) applyDeviceSetting(parseDeviceFlag(`cuda:${String(opts.cudaDevice)}`));
+    if (opts.cpu) setting = parseDeviceFlag('cpu');
+    else if (typeof opts.device === 'string') setting = parseDeviceFlag(opts.device);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!setting) return;
+  applyDeviceSetting(setting);
+  process.env[DEVICE_ENV] = setting.provider;
+}
+
 function folders(opts: Options): HostOptions['folders'] {
   return {
     base: opts.baseDirectory as string | undefined,
@@ -59,7 +85,7 @@ function program(setExitCode: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  withPackOptions(withFolderOptions(cli.command('run')))
+  withDeviceOptions(withPackOptions(withFolderOptions(cli.command('run'))))
     .description('run a workflow file (API or UI format) and print the files it wrote')
     .argument('<workflow>', 'workflow JSON file')
     .option('--set <node.input=value>', 'override an input (node id or title); repeatable', collect, [])
@@ -67,6 +93,7 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--apply-control', 'apply saved control modes (randomize, increment...) to seeds before running a UI workflow')
     .option('-v, --verbose', 'include stack traces in error reports')
     .action(async (workflow: string, opts: Options) => {
+      applyDeviceOptions(opts);
       setExitCode(
         await runWorkflow(workflow, {
           set: opts.set as string[],
@@ -107,7 +134,7 @@ function program(setExitCode: (code: number) => void): Command {
       }
     });
 
-  withPackOptions(withFolderOptions(cli.command('serve')))
+  withDeviceOptions(withPackOptions(withFolderOptions(cli.command('serve'))))
     .description('serve the HTTP/WebSocket API (ComfyUI-compatible) and run the queue')
     .option('--port <port>', 'port to listen on (0: any free port)', '8188')
     .option('--listen [address]', 'address to bind (default 127.0.0.1; alone: 0.0.0.0, all interfaces)')
@@ -120,6 +147,7 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--no-local-worker', 'with --queue: run no prompts in this process (a pure front door)')
     .option('--advertise-url <url>', 'with --queue: the URL workers send output files to')
     .action(async (opts: Options) => {
+      applyDeviceOptions(opts);
       setExitCode(await serve({ ...(opts as ServeOptions), folders: folders(opts), packs: packs(opts) }, process.argv.slice(2)));
     });
 
@@ -150,12 +178,13 @@ function program(setExitCode: (code: number) => void): Command {
   withPackOptions(withFolderOptions(cli.command('worker')))
     .description('run prompts from a Redis queue (graph serve --queue ...)')
     .option('--queue <redis-url>', 'the queue: redis://host:port/db')
-    .option('--device <device>', 'device this worker runs on (handed to node packs, e.g. cuda:0)')
+    .option('--device <device>', 'device this worker runs on: auto, cpu, webgpu, cuda or cuda:N (N = the only CUDA GPU it sees)')
     .option('--concurrency <N>', 'prompts run at once', '1')
     .option('--name <id>', 'worker id (default: host-pid-random)')
     .option('--cache-lru <N>', 'keep the results of the last N prompts')
     .option('--cache-none', 'keep no results between prompts')
     .action(async (opts: Options) => {
+      applyDeviceOptions(opts);
       setExitCode(await runWorker({ ...(opts as WorkerCliOptions), folders: folders(opts), packs: packs(opts) }));
     });
 

@@ -132,3 +132,38 @@ export async function resolveExecutionProvider(requested: ExecutionProviderReque
   }
   throw new Error(`no execution provider could start: ${fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`);
 }
+
+/** A device flag (`--device`, ComfyUI's `--cpu` / `--cuda-device`): the provider, and which CUDA GPU. */
+export interface DeviceSetting {
+  readonly provider: ExecutionProviderRequest;
+  /** Index of the one CUDA device this process may use (CUDA_VISIBLE_DEVICES). */
+  readonly cudaDevice?: number;
+}
+
+/** `auto`, `cpu`, `webgpu`, `cuda` or `cuda:N`. */
+export function parseDeviceFlag(text: string): DeviceSetting {
+  const value = text.trim().toLowerCase();
+  const cuda = /^cuda(?::(\d+))?$/.exec(value);
+  if (cuda) return cuda[1] === undefined ? { provider: 'cuda' } : { provider: 'cuda', cudaDevice: Number(cuda[1]) };
+  if (value === 'auto' || value === 'cpu' || value === 'webgpu') return { provider: value };
+  throw new Error(`unknown device "${text}": use auto, cpu, webgpu, cuda or cuda:N`);
+}
+
+/**
+ * Makes a device setting take effect for this process: a chosen CUDA GPU becomes the only one the
+ * CUDA runtime sees (as ComfyUI's --cuda-device does), before any session starts CUDA.
+ */
+export function applyDeviceSetting(setting: DeviceSetting, env: NodeJS.ProcessEnv = process.env): void {
+  if (setting.cudaDevice !== undefined) env.CUDA_VISIBLE_DEVICES = String(setting.cudaDevice);
+}
+
+/** The host's device for nodes asked to pick one (`auto`): the `device` service, else auto. */
+export function hostDevice(services: Readonly<Record<string, unknown>>): ExecutionProviderRequest {
+  const device = services.device;
+  if (typeof device !== 'string') return 'auto';
+  try {
+    return parseDeviceFlag(device).provider;
+  } catch {
+    return 'auto';
+  }
+}

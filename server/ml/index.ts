@@ -9,8 +9,8 @@ export type { AttentionOptions, AttrValue, Dim, GraphBuilderOptions, QuantPart, 
 export { buildModel } from './onnx/build-model.ts';
 export type { BuildOptions, BuiltModel } from './onnx/build-model.ts';
 export { WeightConversionCache } from './onnx/weight-cache.ts';
-export { computeDtypeFor, probeProvider, resolveExecutionProvider } from './device.ts';
-export type { ExecutionProviderName, ExecutionProviderRequest, Precision, ProviderChoice } from './device.ts';
+export { applyDeviceSetting, computeDtypeFor, hostDevice, parseDeviceFlag, probeProvider, resolveExecutionProvider } from './device.ts';
+export type { DeviceSetting, ExecutionProviderName, ExecutionProviderRequest, Precision, ProviderChoice } from './device.ts';
 export { createSession, ModelSession, sessionOptions, sessionRunTotals } from './session.ts';
 export type { ModelBytes, SessionConfig } from './session.ts';
 export { ModelManager } from './model-manager.ts';
