@@ -2,14 +2,13 @@
 // them (`<prefix>_00001.mp4`, the first frame as `<prefix>_00001.png` with the workflow, and
 // `<prefix>_00001-audio.mp4` when audio is muxed), with VHS's `ui.gifs` entry and Filenames output.
 // Frames stream from the source into ffmpeg; only pingpong keeps the frames it plays back.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatRational, rationalFromNumber, type Audio, type Image } from '../../types/data.ts';
 import { audioAsInput, type PreparedAudio } from '../../server/media/audio-input.ts';
 import { inputError, MediaError } from '../../server/media/errors.ts';
-import { ffmpegCommand, ffmpegReason, runCommand } from '../../server/media/ffmpeg.ts';
+import { ffmpegCommand, ffmpegEncoders, ffmpegReason, runCommand } from '../../server/media/ffmpeg.ts';
 import { encodePng } from '../../server/media/image-file.ts';
 import { mediaToolsFrom, type MediaTools } from '../../server/media/tools.ts';
 import { ffmetadata } from '../../server/media/video-encode.ts';
@@ -26,17 +25,6 @@ const NODE = 'VHS_VideoCombine';
 
 /** VHS_FILENAMES: whether the files went to the output folder, and their absolute paths. */
 export type VhsFilenames = [saveOutput: boolean, files: string[]];
-
-const encoderCache = new Map<string, Set<string>>();
-function encoders(tools: MediaTools): Set<string> {
-  let found = encoderCache.get(tools.ffmpeg);
-  if (!found) {
-    const text = execFileSync(tools.ffmpeg, ['-hide_banner', '-encoders'], { encoding: 'utf8' });
-    found = new Set(text.split('\n').flatMap((line) => /^ [VAS][\w.]{5} (\S+)/.exec(line)?.[1] ?? []));
-    encoderCache.set(tools.ffmpeg, found);
-  }
-  return found;
-}
 
 /** VHS's save path: the prefix's folders and name, and the next counter over `<name>_<n>*.*` files. */
 function vhsSaveTarget(ctx: NodeContext, saveOutput: boolean, filenamePrefix: string, size: { width: number; height: number }) {
@@ -125,7 +113,7 @@ export const VHS_VideoCombine: NodeDefinition = {
     if (!(typeof frame_rate === 'number' && frame_rate > 0)) throw inputError(NODE, 'frame_rate', `must be a positive number, got ${JSON.stringify(frame_rate)}`);
     const values = formatValues(spec, inputs, ctx);
     const tools = mediaToolsFrom(ctx.services);
-    if (!encoders(tools).has(spec.encoder)) throw inputError(NODE, 'format', `${format} needs ffmpeg's ${spec.encoder} encoder, which ${tools.ffmpeg} lacks`);
+    if (!(await ffmpegEncoders(tools)).has(spec.encoder)) throw inputError(NODE, 'format', `${format} needs ffmpeg's ${spec.encoder} encoder, which ${tools.ffmpeg} lacks`);
 
     const { width, height } = images;
     const target = vhsSaveTarget(ctx, saveOutput, filename_prefix, { width, height });

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { formatRational, type FrameChunk, type Rational } from '../../types/data.ts';
 import { ffmpegCommand, runCommand } from './ffmpeg.ts';
+import type { FfmpegCommand } from 'fluent-ffmpeg';
 import type { MediaTools } from './tools.ts';
 
 export const VIDEO_FORMATS = ['mp4', 'webm'] as const;
@@ -128,20 +129,39 @@ export async function encodeFrames(
     .format(request.muxer)
     .output(request.path);
 
+  return feedRawFrames(command, input, frameData(frames), frameSize, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onFrames: options.onProgress } : {}) });
+}
+
+async function* frameData(chunks: AsyncIterable<FrameChunk>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield chunk.data;
+}
+
+/**
+ * Runs `command`, whose first input is `input`, writing `frames` (whole rgb24 frames of
+ * `frameSize` bytes) into it with back-pressure; gives the number of frames written. On failure or
+ * abort ffmpeg is killed, and when ffmpeg failed first its own reason is the error.
+ */
+export async function feedRawFrames(
+  command: FfmpegCommand,
+  input: PassThrough,
+  frames: AsyncIterable<Uint8Array>,
+  frameSize: number,
+  options: { signal?: AbortSignal; onFrames?: (written: number) => void } = {},
+): Promise<number> {
   const finished = runCommand(command, options.signal);
   finished.catch(() => {});
   let written = 0;
   try {
-    for await (const chunk of frames) {
+    for await (const data of frames) {
       options.signal?.throwIfAborted();
-      if (!input.write(chunk.data)) {
+      if (!input.write(data)) {
         const drained = once(input, 'drain').then(() => 'drained' as const);
         if ((await Promise.race([drained, finished.then(() => 'ended' as const)])) === 'ended') {
           throw new EncoderStopped();
         }
       }
-      written += chunk.count;
-      options.onProgress?.(written);
+      written += data.length / frameSize;
+      options.onFrames?.(written);
     }
     input.end();
     await finished;
@@ -149,7 +169,6 @@ export async function encodeFrames(
   } catch (error) {
     command.kill('SIGKILL');
     input.destroy();
-    // When ffmpeg failed first, its own reason is the one worth reporting.
     const reason = await finished.then(
       () => undefined,
       (e: unknown) => e,
