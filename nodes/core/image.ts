@@ -1,12 +1,42 @@
-// Image files in and out: LoadImage (IMAGE + MASK from alpha), SaveImage and PreviewImage (PNG with
+// Image files in and out: LoadImage (IMAGE + MASK from alpha), LoadImageMask (one channel as a
+// MASK), LoadImageOutput (from output/, with the remote refresh list), SaveImage and PreviewImage (PNG with
 // the prompt and workflow in text chunks, ComfyUI's file naming).
 import { writeFile } from 'node:fs/promises';
 import type { FileRef } from '../../types/api.ts';
-import { frameBytes, imageFromPixels, mask, type Image } from '../../types/data.ts';
+import { frameBytes, imageFromPixels, mask, type Image, type Mask } from '../../types/data.ts';
 import { inputError, sizeProblem } from '../../server/media/errors.ts';
 import { decodeImageFile, encodePng } from '../../server/media/image-file.ts';
-import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
+import { newestFilesFirst } from '../../server/media/folder-listing.ts';
+import type { NodeContext, NodeDefinition, NodeStorage, SchemaEnvironment } from '../../server/runtime/schema.ts';
 import { existingFile, fileHashFingerprint, isImageFile, saveMetadata, tempFilePrefix } from './media-files.ts';
+
+/** A decoded image file as LoadImage gives it: the IMAGE and ComfyUI's MASK (1 - alpha). */
+async function loadImageFile(node: string, image: string, ctx: Pick<NodeContext, 'storage'>): Promise<{ pixels: Image; alphaMask: Mask; rgb: Uint8Array }> {
+  const path = existingFile(ctx.storage, image);
+  if (!path) throw inputError(node, 'image', `Invalid image file: ${image}`);
+  let decoded;
+  try {
+    decoded = await decodeImageFile(path);
+  } catch (error) {
+    throw inputError(node, 'image', `cannot read ${image} as an image: ${(error as Error).message}`);
+  }
+  const { width, height, frames } = decoded;
+  const problem = sizeProblem(width, height);
+  if (problem) throw inputError(node, 'image', `${image}: image ${problem}`);
+  const pixels = imageFromPixels(decoded.rgb, frames, width, height, `${node} ${image}`);
+  let alphaMask;
+  if (decoded.alpha) {
+    const values = new Float32Array(decoded.alpha.length);
+    for (let i = 0; i < values.length; i++) values[i] = 1 - decoded.alpha[i]! / 255;
+    alphaMask = mask(values, frames, width, height);
+  } else {
+    // ComfyUI: one 64x64 zero mask per frame when the file has no alpha channel.
+    alphaMask = mask(new Float32Array(frames * 64 * 64), frames, 64, 64);
+  }
+  return { pixels, alphaMask, rgb: decoded.rgb };
+}
+
+const imageFileExists: NodeDefinition['validateInputs'] = ({ image }, ctx) => (existingFile(ctx.storage, image) ? true : `Invalid image file: ${image}`);
 
 export const LoadImage: NodeDefinition = {
   type: 'LoadImage',
@@ -21,28 +51,76 @@ export const LoadImage: NodeDefinition = {
   outputs: [{ type: 'IMAGE' }, { type: 'MASK' }],
   isChanged: fileHashFingerprint('image'),
   validatedInputs: ['image'],
-  validateInputs: ({ image }, ctx) => (existingFile(ctx.storage, image) ? true : `Invalid image file: ${image}`),
+  validateInputs: imageFileExists,
   async execute({ image }, ctx) {
-    const path = existingFile(ctx.storage, image);
-    if (!path) throw inputError('LoadImage', 'image', `Invalid image file: ${image}`);
-    let decoded;
-    try {
-      decoded = await decodeImageFile(path);
-    } catch (error) {
-      throw inputError('LoadImage', 'image', `cannot read ${image} as an image: ${(error as Error).message}`);
-    }
-    const { width, height, frames } = decoded;
-    const problem = sizeProblem(width, height);
-    if (problem) throw inputError('LoadImage', 'image', `${image}: image ${problem}`);
-    const pixels = imageFromPixels(decoded.rgb, frames, width, height, `LoadImage ${image}`);
-    let alphaMask;
-    if (decoded.alpha) {
-      const values = new Float32Array(decoded.alpha.length);
-      for (let i = 0; i < values.length; i++) values[i] = 1 - decoded.alpha[i]! / 255;
-      alphaMask = mask(values, frames, width, height);
-    } else {
-      alphaMask = mask(new Float32Array(64 * 64), 1, 64, 64);
-    }
+    const { pixels, alphaMask } = await loadImageFile('LoadImage', image, ctx);
+    return [pixels, alphaMask];
+  },
+};
+
+const MASK_CHANNELS = ['alpha', 'red', 'green', 'blue'] as const;
+
+export const LoadImageMask: NodeDefinition = {
+  type: 'LoadImageMask',
+  displayName: 'Load Image (as Mask)',
+  category: 'image',
+  inputs: {
+    required: {
+      image: { type: 'COMBO', options: (env) => env.listFiles('input', isImageFile), extra: { image_upload: true } },
+      channel: { type: 'COMBO', options: MASK_CHANNELS },
+    },
+  },
+  outputs: [{ type: 'MASK' }],
+  isChanged: fileHashFingerprint('image'),
+  validatedInputs: ['image'],
+  validateInputs: imageFileExists,
+  async execute({ image, channel }, ctx) {
+    const { pixels, alphaMask, rgb } = await loadImageFile('LoadImageMask', image, ctx);
+    // ComfyUI: "alpha" is LoadImage's mask (1 - alpha, or 64x64 zeros without alpha); a colour
+    // channel is that channel of the RGB image as v/255, at full size.
+    const c = MASK_CHANNELS.indexOf(channel);
+    if (c < 0) throw inputError('LoadImageMask', 'channel', `unknown channel ${JSON.stringify(channel)} (one of ${MASK_CHANNELS.join(', ')})`);
+    if (c === 0) return [alphaMask];
+    const values = new Float32Array(rgb.length / 3);
+    for (let p = 0; p < values.length; p++) values[p] = rgb[p * 3 + c - 1]! / 255;
+    return [mask(values, pixels.count, pixels.width, pixels.height)];
+  },
+};
+
+/** Output files for LoadImageOutput's combo: the list its refresh route gives (newest first, "[output]"). */
+function outputFiles(env: SchemaEnvironment): string[] {
+  const storage = env as Partial<NodeStorage>;
+  if (typeof storage.directory === 'function') return newestFilesFirst(storage.directory('output'), 'output');
+  return env.listFiles('output').filter((name) => !name.includes('/')).map((name) => `${name} [output]`);
+}
+
+export const LoadImageOutput: NodeDefinition = {
+  type: 'LoadImageOutput',
+  displayName: 'Load Image (from Outputs)',
+  description:
+    'Load an image from the output folder. When the refresh button is clicked, the node will update the image list and automatically select the first image, allowing for easy iteration.',
+  category: 'image',
+  experimental: true,
+  inputs: {
+    required: {
+      image: {
+        type: 'COMBO',
+        options: outputFiles,
+        extra: {
+          image_upload: true,
+          image_folder: 'output',
+          remote: { route: '/internal/files/output', refresh_button: true, control_after_refresh: 'first' },
+        },
+      },
+    },
+  },
+  outputs: [{ type: 'IMAGE' }, { type: 'MASK' }],
+  isChanged: fileHashFingerprint('image'),
+  // As in ComfyUI the list is not enforced (the frontend refreshes it from the route); the file must exist.
+  validatedInputs: ['image'],
+  validateInputs: imageFileExists,
+  async execute({ image }, ctx) {
+    const { pixels, alphaMask } = await loadImageFile('LoadImageOutput', image, ctx);
     return [pixels, alphaMask];
   },
 };

@@ -1,7 +1,8 @@
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import { SaveAnimatedPNG, SaveAnimatedWEBP, SaveWEBM } from './animated.ts';
 import { LoadAudio, PreviewAudio, SaveAudio } from './audio.ts';
-import { LoadImage, PreviewImage, SaveImage } from './image.ts';
+import { LoadImage, LoadImageMask, LoadImageOutput, PreviewImage, SaveImage } from './image.ts';
+import { ImageFlip, ImageRotate, ImageStitch, ResizeAndPadImage } from './image-stitch.ts';
 import { EmptyImage, GetImageSize, ImageInvert } from './image-ops.ts';
 import { ImageBatch, ImageCrop, ImageFromBatch, ImagePadForOutpaint, ImageScale, ImageScaleBy, RepeatImageBatch } from './image-transform.ts';
 import { ImageCompositeMasked, ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask.ts';
@@ -26,6 +27,8 @@ export const nodes: NodeDefinition[] = [
   PreviewAny,
   SaveText,
   LoadImage,
+  LoadImageMask,
+  LoadImageOutput,
   SaveImage,
   PreviewImage,
   ImageScale,
@@ -38,6 +41,10 @@ export const nodes: NodeDefinition[] = [
   RepeatImageBatch,
   GetImageSize,
   ImagePadForOutpaint,
+  ImageStitch,
+  ResizeAndPadImage,
+  ImageRotate,
+  ImageFlip,
   ImageToMask,
   MaskToImage,
   InvertMask,

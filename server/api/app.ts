@@ -7,6 +7,7 @@ import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
+import { internalRoutes } from './routes/internal.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { uploadRoutes } from './routes/upload.ts';
@@ -33,6 +34,7 @@ export function createApp(ctx: ApiContext): Express {
   api.use(viewRoutes(ctx));
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
+  api.use(internalRoutes(ctx));
   api.use(exampleWorkflowRoutes());
   app.use('/api', api);
   app.use(api);
