@@ -171,7 +171,7 @@ describe('GET /internal/files/{type} (the remote combo route)', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual(['new.png [output]', 'notes.txt [output]', 'old.png [output]']);
     }
-    const input = await (await server.get('/internal/files/input')).json();
+    const input = (await (await server.get('/internal/files/input')).json()) as string[];
     expect([...input].sort()).toEqual(['anim.gif [input]', 'broken.png [input]', 'rgb.png [input]', 'rgba.png [input]']);
     expect(await (await server.get('/internal/files/temp')).json()).toEqual([]);
   });
@@ -186,9 +186,9 @@ describe('GET /internal/files/{type} (the remote combo route)', () => {
 
   it('lists a file written after the schema was read, so a refresh picks up new outputs', async () => {
     await sharp(RGBA, { raw: { width: W, height: H, channels: 4 } }).png().toFile(join(base, 'output', 'newest.png'));
-    const list = await (await server.get('/internal/files/output')).json();
+    const list = (await (await server.get('/internal/files/output')).json()) as string[];
     expect(list[0]).toBe('newest.png [output]');
-    const info = await (await server.get('/object_info/LoadImageOutput')).json();
+    const info = (await (await server.get('/object_info/LoadImageOutput')).json()) as { LoadImageOutput: { input: { required: { image: [string[]] } } } };
     expect(info.LoadImageOutput.input.required.image[0][0]).toBe('newest.png [output]');
   });
 });
