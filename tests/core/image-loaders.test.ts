@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { materialize, type Image, type Mask } from '../../types/data.ts';
+import { uiToApi } from '../../server/workflow/index.ts';
 import { tempDir } from '../helpers/engine.ts';
 import { startTestServer, type TestServer } from '../api/helpers.ts';
 import { coreEngine, expectSchema, type CoreEngine } from './helpers.ts';
@@ -153,6 +154,28 @@ describe('LoadImageOutput', () => {
     });
     expect(missing.ok).toBe(false);
     expect(JSON.stringify(missing.nodeErrors)).toContain('image - Invalid image file: gone.png [output]');
+  });
+});
+
+describe('saved workflows', () => {
+  it('map the editor\'s widgets_values (value, upload placeholder, channel) by position', () => {
+    const objectInfo = core.engine.runner.options.registry.objectInfo(core.engine.storage);
+    const node = (id: number, type: string, widgets_values: unknown[]) => ({ id, type, mode: 0, inputs: [], outputs: [], widgets_values });
+    const workflow = {
+      last_node_id: 3,
+      last_link_id: 0,
+      nodes: [
+        node(1, 'LoadImageOutput', ['old.png [output]', 'image']),
+        node(2, 'LoadImageMask', ['rgba.png', 'red', 'image']),
+        node(3, 'ImageStitch', ['down', false, 4, 'blue']),
+      ],
+      links: [],
+      version: 0.4,
+    };
+    const { prompt } = uiToApi(workflow, objectInfo);
+    expect(prompt['1']!.inputs).toEqual({ image: 'old.png [output]' });
+    expect(prompt['2']!.inputs).toEqual({ image: 'rgba.png', channel: 'red' });
+    expect(prompt['3']!.inputs).toEqual({ direction: 'down', match_image_size: false, spacing_width: 4, spacing_color: 'blue' });
   });
 });
 
