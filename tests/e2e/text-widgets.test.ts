@@ -191,4 +191,39 @@ describe.skipIf(!browserAvailable)('multi-line text widgets in headless Chromium
     await until('no textareas', async () => ((await page.locator('textarea.fg-textarea').count()) === 0 ? true : undefined));
     expect(session.pageErrors).toEqual([]);
   });
+
+  it('shows the textareas of a subgraph only while it is open', { timeout: 60_000 }, async () => {
+    await dropFile(page, 'multiline.api.json', JSON.stringify(PROMPT));
+    const nodes = await until('the dropped prompt', async () => {
+      const list = await pageNodes(page);
+      return list.length === 3 ? list : undefined;
+    });
+    const source = nodes.find((n) => widgetValue(n, 'value') === 'first line')!;
+    // Convert the source node into a subgraph (as the context menu's "Convert to Subgraph").
+    await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): unknown; convertToSubgraph(items: Set<unknown>): unknown }; canvas: { setDirty(a: boolean, b: boolean): void } } }).flashgraph;
+      editor.graph.convertToSubgraph(new Set([editor.graph.getNodeById(id)]));
+      editor.canvas.setDirty(true, true);
+    }, source.id);
+    const root = await until('the subgraph node', async () => {
+      const list = await pageNodes(page);
+      return list.length === 3 && !list.some((n) => widgetValue(n, 'value') === 'first line') ? list : undefined;
+    });
+    const visibleAreas = () => page.locator('textarea.fg-textarea:visible');
+    // At the root only the linked node's textarea shows; the converted node's one is gone.
+    await until('one textarea at the root', async () => ((await visibleAreas().count()) === 1 ? true : undefined));
+    const outer = root.find((n) => n.type !== 'PrimitiveStringMultiline' && n.type !== 'PreviewAny')!;
+    await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { graph: { getNodeById(id: number): unknown }; openSubgraphOf(node: unknown): void } }).flashgraph;
+      editor.openSubgraphOf(editor.graph.getNodeById(id));
+    }, outer.id);
+    const inner = await until('the node inside', async () => (await pageNodes(page)).find((n) => widgetValue(n, 'value') === 'first line'));
+    await centreOn(page, inner.id);
+    await until('the inner textarea', async () => ((await visibleAreas().count()) === 1 && (await boxOf(inner.id)) ? true : undefined));
+    expect(await textarea(inner.id).inputValue()).toBe('first line');
+    await session.screenshot('46-text-in-subgraph');
+    await page.evaluate(() => (globalThis as unknown as { flashgraph: { navigateTo(depth: number): void } }).flashgraph.navigateTo(0));
+    await until('the inner textarea hidden at the root', async () => ((await visibleAreas().count()) === 1 && (await page.locator('textarea.fg-textarea').count()) <= 2 ? true : undefined));
+    expect(session.pageErrors).toEqual([]);
+  });
 });
