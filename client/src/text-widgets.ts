@@ -84,6 +84,9 @@ export class TextWidgets {
       widget.value = element.value;
       node.setDirtyCanvas(true, false);
     });
+    // Recorded on focus too, so that an undo right after the edit takes back the edit alone
+    // (not layout the canvas did since the last record).
+    element.addEventListener('focus', () => this.committed());
     element.addEventListener('change', () => this.committed());
     // The wheel zooms the canvas unless the text has lines to scroll.
     element.addEventListener(

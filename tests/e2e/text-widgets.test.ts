@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, CHROMIUM, centreOn, dropFile, ensureEditorBundle, openEditor, pageNodes, toClient, until, type EditorSession, type PageNode } from './harness.ts';
+import { browserAvailable, CHROMIUM, centreOn, REPOSITORY_ROOT, dropFile, ensureEditorBundle, openEditor, pageNodes, toClient, until, type EditorSession, type PageNode } from './harness.ts';
 
 if (!browserAvailable) {
   if (process.env.FLASHGRAPH_REQUIRE_BROWSER === '1') throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
@@ -225,5 +225,44 @@ describe.skipIf(!browserAvailable)('multi-line text widgets in headless Chromium
     await page.evaluate(() => (globalThis as unknown as { flashgraph: { navigateTo(depth: number): void } }).flashgraph.navigateTo(0));
     await until('the inner textarea hidden at the root', async () => ((await visibleAreas().count()) === 1 && (await page.locator('textarea.fg-textarea').count()) <= 2 ? true : undefined));
     expect(session.pageErrors).toEqual([]);
+  });
+
+  it("lays out FlashPortrait's prompt boxes in the sampler and queues unicode text exactly", { timeout: 60_000 }, async () => {
+    await dropFile(page, 'flashportrait-demo.json', readFileSync(join(REPOSITORY_ROOT, 'workflows', 'flashportrait-demo.json'), 'utf8'));
+    const sampler = await until('the demo workflow', async () => (await pageNodes(page)).find((n) => n.type === 'FlashPortraitSampler'));
+    await centreOn(page, sampler.id);
+    const prompt = await until('the prompt textarea', async () => boxOf(sampler.id, 'prompt'));
+    const negative = await until('the negative prompt textarea', async () => boxOf(sampler.id, 'negative_prompt'));
+    expect(await textarea(sampler.id, 'prompt').inputValue()).toBe('The man is singing');
+    // One below the other, above the next widget (seed), inside the node.
+    const seedTop = await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { pos: number[]; widgets: { name: string; y: number }[] } } } }).flashgraph;
+      const node = editor.shownGraph.getNodeById(id);
+      return [node.pos[0]!, node.pos[1]! + node.widgets.find((w) => w.name === 'seed')!.y] as [number, number];
+    }, sampler.id);
+    const seed = await toClient(page, seedTop);
+    expect(prompt.y + prompt.height).toBeLessThanOrEqual(negative.y + 1);
+    expect(negative.y + negative.height).toBeLessThanOrEqual(seed[1] + 1);
+    expect(prompt.height).toBeGreaterThanOrEqual(40);
+
+    const text = '模糊, 静止\n  tabs\tand "quotes" — ✓';
+    await textarea(sampler.id, 'negative_prompt').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText(text);
+    // Leaving the textarea (a click on empty canvas) commits: undo and autosave take the new text.
+    await page.mouse.click(...(await toClient(page, [sampler.pos[0] - 200, sampler.pos[1] + 650])));
+    const queued = await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { apiPrompt(): { prompt: Record<string, { inputs: Record<string, unknown> }> } } }).flashgraph;
+      return editor.apiPrompt().prompt[String(id)]!.inputs.negative_prompt;
+    }, sampler.id);
+    expect(queued).toBe(text);
+    const saved = await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('flashgraph.workflow') ?? '');
+    expect(saved).toContain(JSON.stringify(text).slice(1, -1));
+    await session.screenshot('47-flashportrait-prompts');
+    // Undo takes the edit back into the textarea.
+    await page.keyboard.press('Control+z');
+    await until('the undone text', async () => ((await textarea(sampler.id, 'negative_prompt').inputValue()) === 'blurry, static' ? true : undefined));
+    // The demo's input files (reference.png, driving.mp4) are not on this server: their previews 404.
+    expect(session.pageErrors.filter((e) => !/status of 404/.test(e))).toEqual([]);
   });
 });
