@@ -156,7 +156,25 @@ describe.skipIf(!browserAvailable)('multi-line text widgets in headless Chromium
       editor.canvas.setDirty(true, true);
     });
     await centreOn(page, source.id);
-    await until('the textarea back', async () => boxOf(source.id));
+    const back = await until('the textarea back', async () => boxOf(source.id));
+
+    // Drag the node's bottom-right corner: the box takes the new room.
+    const size = await page.evaluate((id) => {
+      const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { size: number[] } } } }).flashgraph;
+      return editor.shownGraph.getNodeById(id).size as [number, number];
+    }, source.id);
+    const corner = await toClient(page, [source.pos[0] + size[0] - 4, source.pos[1] + size[1] - 4]);
+    await page.mouse.move(...corner);
+    await page.mouse.down();
+    await page.mouse.move(corner[0] + 40, corner[1] + 30, { steps: 4 });
+    await page.mouse.move(corner[0] + 80, corner[1] + 60, { steps: 4 });
+    await page.mouse.up();
+    const resized = await until('the resized textarea', async () => {
+      const box = await boxOf(source.id);
+      return box && box.height > back.height + 40 && box.width > back.width + 60 ? box : undefined;
+    });
+    expect(resized.height).toBeGreaterThan(back.height + 40);
+    await session.screenshot('44b-text-resized');
   });
 
   it('exports and reloads the text exactly, removes the textarea of a deleted node', { timeout: 60_000 }, async () => {
@@ -177,6 +195,18 @@ describe.skipIf(!browserAvailable)('multi-line text widgets in headless Chromium
     await until('the reopened file', async () => ((await pageNodes(page)).some((n) => widgetValue(n, 'value') === typed) ? true : undefined));
     await centreOn(page, source.id);
     await until('the textarea of the reopened file', async () => ((await textarea(source.id).count()) === 1 && (await textarea(source.id).inputValue()) === typed ? true : undefined));
+
+    // Collapsed, the node hides its textarea; expanded, it shows again.
+    const collapse = () =>
+      page.evaluate((id) => {
+        const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { collapse(): void } }; canvas: { setDirty(a: boolean, b: boolean): void } } }).flashgraph;
+        editor.shownGraph.getNodeById(id).collapse();
+        editor.canvas.setDirty(true, true);
+      }, source.id);
+    await collapse();
+    await until('the textarea hidden with its node collapsed', async () => ((await boxOf(source.id)) === undefined ? true : undefined));
+    await collapse();
+    await until('the textarea back with its node expanded', async () => boxOf(source.id));
 
     // Delete the node (selected by its title, the canvas focused): its textarea goes.
     const node = (await pageNodes(page)).find((n) => n.id === source.id)!;
