@@ -12,6 +12,7 @@ import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { controlTarget, missingNodeTypes, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
+import { TextWidgets } from './text-widgets.ts';
 
 const AUTOSAVE_KEY = 'flashgraph.workflow';
 const UNDO_LIMIT = 50;
@@ -44,6 +45,8 @@ export interface RunStatus {
 export class Editor extends EventTarget {
   readonly graph = new LGraph();
   readonly canvas: LGraphCanvas;
+  /** The textareas of multi-line text widgets over the canvas. */
+  readonly textWidgets: TextWidgets;
   objectInfo: ObjectInfo = {};
   workflowName = 'workflow';
   queue: QueueState = { queue_running: [], queue_pending: [] };
@@ -70,12 +73,18 @@ export class Editor extends EventTarget {
     this.canvas = new LGraphCanvas(canvasElement, this.graph);
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
+    this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
+    // After the nodes of each frame: the textareas follow them.
+    this.canvas.onDrawForeground = () => this.textWidgets.update();
     // The search box matches display names, class names and categories.
     this.canvas.onSearchBox = (_helper, query) => this.searchNodes(query);
     // Structural edits (add, remove, connect, paste...) are recorded for undo once they settle.
     const later = () => setTimeout(() => this.checkpoint(), 0);
     this.graph.onNodeAdded = later;
-    this.graph.onNodeRemoved = later;
+    this.graph.onNodeRemoved = () => {
+      setTimeout(() => this.textWidgets.sweep(), 0);
+      later();
+    };
     this.graph.onAfterChange = later;
     // One node class per subgraph definition, registered as definitions appear (file loads,
     // undo, "Convert to Subgraph"), as ComfyUI's frontend does.

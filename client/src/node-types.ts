@@ -4,7 +4,7 @@
 import { BaseWidget, LGraphCanvas, LGraphNode, LiteGraph, RenderShape } from '@comfyorg/litegraph';
 import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisation';
 import type { IBaseWidget } from '@comfyorg/litegraph/dist/types/widgets';
-import type { DrawWidgetOptions, WidgetEventOptions } from '@comfyorg/litegraph/dist/widgets/BaseWidget';
+import type { DrawWidgetOptions } from '@comfyorg/litegraph/dist/widgets/BaseWidget';
 import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
 import { mapWidgetValues, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
@@ -26,6 +26,9 @@ const AUDIO_BAR_HEIGHT = 34;
 const UPLOAD_BUTTON = 'choose file to upload';
 const MEDIA_MIN_HEIGHT = 180;
 const TEXT_LINE_HEIGHT = 14;
+const TEXTAREA_MIN_HEIGHT = 60;
+/** Where multi-line boxes start and end across the node (litegraph's widget margin). */
+export const TEXTAREA_MARGIN = 15;
 
 type ValueSlot = Extract<WidgetSlot, { kind: 'value' }>;
 
@@ -72,7 +75,9 @@ export class FlashNode extends LGraphNode {
     this.onMouseDown = (e, pos, canvas) => this.clickMedia(pos) || Boolean(titleButtons?.call(this, e, pos, canvas));
     this.strokeStyles.running = () => (this.running ? { color: '#22e07a', lineWidth: 3, padding: 7 } : undefined);
     const size = this.computeSize();
-    this.setSize([Math.max(size[0], 220), size[1] + 6]);
+    // A new node's text boxes get a few lines more than their minimum.
+    const textBoxes = this.widgets?.filter((w) => w instanceof MultilineWidget).length ?? 0;
+    this.setSize([Math.max(size[0], 220), size[1] + 6 + textBoxes * 60]);
   }
 
   get info(): NodeInfo {
@@ -297,11 +302,22 @@ export class FlashNode extends LGraphNode {
     this.inputErrors.clear();
   }
 
+  /** Whether the node shows outputs (text, media, a live preview) below its widgets. */
+  get showsOutputs(): boolean {
+    return this.media.length > 0 || this.texts.length > 0 || Boolean(this.livePreview);
+  }
+
   private contentTop(): number {
-    const last = this.widgets?.at(-1);
     const slotsBottom = Math.max(this.inputs.filter((i) => !i.widget).length, this.outputs.length) * LiteGraph.NODE_SLOT_HEIGHT + 8;
-    if (!last) return slotsBottom;
-    return Math.max(slotsBottom, last.y + (last.computedHeight ?? LiteGraph.NODE_WIDGET_HEIGHT) + 6);
+    const first = this.widgets?.[0];
+    if (!first) return slotsBottom;
+    // Text boxes shrink to their minimum once outputs show (maybe not laid out so yet).
+    let bottom = first.y;
+    for (const widget of this.widgets!) {
+      const height = widget.computedHeight ?? LiteGraph.NODE_WIDGET_HEIGHT;
+      bottom += widget instanceof MultilineWidget && this.showsOutputs ? Math.min(height, TEXTAREA_MIN_HEIGHT) : height;
+    }
+    return Math.max(slotsBottom, bottom + 6);
   }
 
   private ensureRoomForOutputs(): void {
@@ -320,7 +336,7 @@ export class FlashNode extends LGraphNode {
       this.laidOut = true;
       this._setConcreteSlots();
       this.arrange();
-      if (this.media.length > 0 || this.texts.length > 0 || this.livePreview) this.ensureRoomForOutputs();
+      if (this.showsOutputs) this.ensureRoomForOutputs();
     }
     let top = this.contentTop();
     const width = this.size[0];
@@ -412,34 +428,36 @@ class HiddenValueWidget extends BaseWidget<IBaseWidget<string, 'hidden'>> {
   override onClick(): void {}
 }
 
-/** A multi-line text box: shows the start of the text, edits it in litegraph's multi-line prompt. */
-class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>> {
-  override computeSize(width?: number): [number, number] {
-    return [width ?? 200, 64];
+/**
+ * A multi-line text input (prompts): the node reserves room for it, growing with the node, and
+ * the editor's TextWidgets lays a real `<textarea>` over that room (ComfyUI's DOM widget). The
+ * canvas draws the box under it, which is all that shows while zoomed out below litegraph's
+ * low-quality threshold.
+ */
+export class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>> {
+  override computeLayoutSize(node: LGraphNode): { minHeight: number; maxHeight: number; minWidth: number; maxWidth: number } {
+    // Beside outputs (text, media) the box keeps its minimum: the outputs take the rest.
+    const fixed = node instanceof FlashNode && node.showsOutputs;
+    return { minHeight: TEXTAREA_MIN_HEIGHT, maxHeight: fixed ? TEXTAREA_MIN_HEIGHT : 1_000_000, minWidth: 100, maxWidth: 1_000_000 };
   }
 
   override drawWidget(ctx: CanvasRenderingContext2D, { width }: DrawWidgetOptions): void {
-    const { y } = this;
     ctx.save();
     ctx.fillStyle = this.background_color;
     ctx.strokeStyle = this.outline_color;
     ctx.beginPath();
-    ctx.roundRect(15, y, width - 30, 60, 6);
+    ctx.roundRect(TEXTAREA_MARGIN, this.y, width - 2 * TEXTAREA_MARGIN, textareaHeight(this), 6);
     ctx.fill();
     ctx.stroke();
-    ctx.fillStyle = this.secondary_text_color;
-    ctx.font = '10px sans-serif';
-    ctx.fillText(this.name, 22, y + 12);
-    ctx.fillStyle = this.text_color;
-    ctx.font = '12px sans-serif';
-    const lines = String(this.value ?? '').split('\n').flatMap((line) => wrap(ctx, line, width - 46));
-    for (const [i, line] of lines.slice(0, 3).entries()) ctx.fillText(line, 22, y + 27 + i * 14);
     ctx.restore();
   }
 
-  override onClick({ e, node, canvas }: WidgetEventOptions): void {
-    canvas.prompt(this.name, String(this.value ?? ''), (value: string) => this.setValue(value, { e, node, canvas }), e, true);
-  }
+  override onClick(): void {}
+}
+
+/** The height of a multi-line box in node units (what litegraph allotted less the gap below). */
+export function textareaHeight(widget: IBaseWidget): number {
+  return Math.max(0, (widget.computedHeight ?? TEXTAREA_MIN_HEIGHT) - 4);
 }
 
 function isUploadCombo(slot: ValueSlot): boolean {
