@@ -28,6 +28,12 @@ export interface GalleryItem {
   text?: string;
 }
 
+/** An undo record: the graph as serialised, and the form records are compared in. */
+interface Snapshot {
+  readonly key: string;
+  readonly graph: string;
+}
+
 export interface Notice {
   kind: 'error' | 'info';
   title: string;
@@ -55,8 +61,8 @@ export class Editor extends EventTarget {
   notices: Notice[] = [];
   run: RunStatus = { promptId: undefined, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
   connected = false;
-  private undoStack: string[] = [];
-  private redoStack: string[] = [];
+  private undoStack: Snapshot[] = [];
+  private redoStack: Snapshot[] = [];
   private restoring = false;
   /** The subgraphs the canvas is inside, outermost first (definition ids); empty at the root. */
   private openPath: string[] = [];
@@ -371,7 +377,7 @@ export class Editor extends EventTarget {
   checkpoint(): void {
     if (this.restoring) return;
     const snapshot = this.snapshot();
-    if (this.undoStack.at(-1) !== snapshot) {
+    if (this.undoStack.at(-1)?.key !== snapshot.key) {
       this.undoStack.push(snapshot);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
@@ -385,7 +391,7 @@ export class Editor extends EventTarget {
    * output slots, the execution order. Opening a subgraph or going back is no edit, and an undo
    * leaves the redo stack as it was.
    */
-  private snapshot(): string {
+  private snapshot(): Snapshot {
     const graph = this.graph.serialize() as unknown as UiWorkflow;
     if (graph.extra) delete graph.extra.ds;
     for (const definition of graph.definitions?.subgraphs ?? []) {
@@ -393,7 +399,13 @@ export class Editor extends EventTarget {
     }
     // The execution order litegraph computes anew on every configure.
     for (const node of [...graph.nodes, ...(graph.definitions?.subgraphs ?? []).flatMap((definition) => definition.nodes)]) delete node.order;
-    return JSON.stringify(graph);
+    const full = JSON.stringify(graph);
+    // Clicking a node brings it to the front (it moves to the end of the list): no edit either,
+    // so records are compared with the nodes in id order, and restored as they were drawn.
+    const byId = (a: { id: unknown }, b: { id: unknown }) => String(a.id).localeCompare(String(b.id), undefined, { numeric: true });
+    graph.nodes = [...graph.nodes].sort(byId);
+    for (const definition of graph.definitions?.subgraphs ?? []) definition.nodes = [...definition.nodes].sort(byId);
+    return { key: JSON.stringify(graph), graph: full };
   }
 
   autosave(): void {
@@ -418,11 +430,11 @@ export class Editor extends EventTarget {
     this.restore(next);
   }
 
-  private restore(snapshot: string): void {
+  private restore(snapshot: Snapshot): void {
     this.restoring = true;
     forgetSubgraphTypes();
     try {
-      this.graph.configure(JSON.parse(snapshot) as never);
+      this.graph.configure(JSON.parse(snapshot.graph) as never);
     } finally {
       this.restoring = false;
     }
