@@ -103,13 +103,17 @@ export class FlashGraphApp extends LightElement {
 
   private installInputHandlers(canvas: HTMLCanvasElement): void {
     const editor = () => this.editor;
-    // Every pointer or key action on the canvas may have changed the graph: record it.
+    // Every pointer or key action on the canvas may have changed the graph: record it once
+    // litegraph has handled it. Litegraph catches pointerup and keyup on the document in the
+    // capture phase and stops them there, so the window's capture phase is the place to listen.
     const record = () => setTimeout(() => editor()?.checkpoint(), 0);
-    canvas.addEventListener('pointerup', record);
+    window.addEventListener('pointerup', (event) => {
+      if (event.target === canvas || canvas.contains(event.target as Node)) record();
+    }, true);
     canvas.addEventListener('pointerdown', () => canvas.focus());
-    document.addEventListener('keyup', (event) => {
+    window.addEventListener('keyup', (event) => {
       if (!isTextField(event.target)) record();
-    });
+    }, true);
     document.addEventListener('keydown', (event) => {
       const current = editor();
       if (!current) return;

@@ -83,7 +83,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
     await page.mouse.click(x, y);
     expect(widgetValue(byType(await pageNodes(page), 'EditorSaveSwatch'), 'size')).toBe(50);
     // Clicking the other node brings it to the front, which is no edit: the next undo takes back
-    // the arrow clicks (the two quick ones are one record), and redo puts them back.
+    // the arrow clicks (two quick ones are one record), and redo puts them back.
     const slowNode = byType(loaded, 'EditorSlowSteps')!;
     await page.mouse.click(...(await toClient(page, [slowNode.pos[0] + 40, slowNode.pos[1] - 12])));
     await until('the slow node in front', async () => ((await pageNodes(page)).at(-1)?.type === 'EditorSlowSteps' ? true : undefined));
