@@ -2,7 +2,7 @@
 // path typed into a "(Path)" node is checked against the folders FlashGraph lets nodes read.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { existingFile } from '../core/media-files.ts';
+import { existingFile, parseAnnotated } from '../core/media-files.ts';
 import type { NodeStorage } from '../../server/runtime/schema.ts';
 
 export const CATEGORY = 'Video Helper Suite 🎥🅥🅗🅢';
@@ -42,4 +42,31 @@ export function pathInsideFolders(storage: NodeStorage, typed: unknown): { path?
   }
   const found = existingFile(storage, p);
   return found ? { path: found } : { problem: `${p}: no such file in the input folder` };
+}
+
+/**
+ * The folder a "(Path)" folder input names: relative to the input folder, or absolute inside the
+ * input, output or temp folder (the same confinement as `pathInsideFolders`, for directories).
+ */
+export function folderInsideFolders(storage: NodeStorage, typed: unknown): { path?: string; problem?: string } {
+  const p = stripPath(typed);
+  if (p === '') return { problem: 'no directory given' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return { problem: `${p}: URLs are not loaded` };
+  let full: string;
+  if (isAbsolute(p)) {
+    full = resolve(p);
+    const inside = (['input', 'output', 'temp'] as const).some((folder) => {
+      const rel = relative(storage.directory(folder), full);
+      return !rel.startsWith('..') && !isAbsolute(rel);
+    });
+    if (!inside) return { problem: `${p}: lies outside the input, output and temp folders` };
+  } else {
+    try {
+      const { folder, path } = parseAnnotated(p);
+      full = storage.resolve(folder, path);
+    } catch {
+      return { problem: `${p}: lies outside the input folder` };
+    }
+  }
+  return existsSync(full) && statSync(full).isDirectory() ? { path: full } : { problem: `Directory '${p}' cannot be found.` };
 }

@@ -165,3 +165,50 @@ describe('VHS schemas', () => {
     expect(node('VHS_SelectFilename').output_name).toEqual(['Filename']);
   });
 });
+
+describe('VHS folder loaders and utility schemas', () => {
+  const withFolders = registry.objectInfo({ listFiles: (_folder, accept) => ['clip.mp4', 'shots/b.png', 'frames/a.png', 'frames/deep/c.png', 'clipspace/x.png'].filter((name) => accept?.(name) ?? true) });
+
+  it.each([
+    ['VHS_LoadImages', 'Load Images (Upload)'],
+    ['VHS_LoadImagesPath', 'Load Images (Path)'],
+  ])('%s', (type, display) => {
+    const n = withFolders[type]!;
+    expect(n.display_name).toBe(`${display} 🎥🅥🅗🅢`);
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({ required: ['directory'], optional: ['image_load_cap', 'skip_first_images', 'select_every_nth', 'meta_batch'], hidden: ['unique_id'] });
+    expect(n.input.optional!.image_load_cap).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.skip_first_images).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.select_every_nth).toEqual(['INT', { default: 1, min: 1, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.meta_batch).toEqual(['VHS_BatchManager']);
+    expect(n.output).toEqual(['IMAGE', 'MASK', 'INT']);
+    expect(n.output_name).toEqual(['IMAGE', 'MASK', 'frame_count']);
+  });
+
+  it('directory inputs', () => {
+    expect(withFolders.VHS_LoadImages!.input.required.directory).toEqual([['frames', 'shots'], {}]);
+    expect(withFolders.VHS_LoadImagesPath!.input.required.directory).toEqual(['STRING', { placeholder: 'X://path/to/images', vhs_path_extensions: [] }]);
+  });
+
+  it('VHS_Unbatch, VHS_PruneOutputs, VHS_SelectLatest', () => {
+    const unbatch = node('VHS_Unbatch');
+    expect(unbatch.display_name).toBe('Unbatch 🎥🅥🅗🅢');
+    expect(unbatch.input.required.batched).toEqual(['*']);
+    expect(unbatch.output).toEqual(['*']);
+    expect(unbatch.output_name).toEqual(['unbatched']);
+    const prune = node('VHS_PruneOutputs');
+    expect(prune.display_name).toBe('Prune Outputs 🎥🅥🅗🅢');
+    expect(prune.output_node).toBe(true);
+    expect(prune.input.required.filenames).toEqual(['VHS_FILENAMES']);
+    expect(prune.input.required.options).toEqual([['Intermediate', 'Intermediate and Utility'], {}]);
+    expect(prune.output).toEqual([]);
+    const latest = node('VHS_SelectLatest');
+    expect(latest.display_name).toBe('Select Latest 🎥🅥🅗🅢');
+    expect(latest.experimental).toBe(true);
+    expect(latest.input_order.required).toEqual(['filename_prefix', 'filename_postfix']);
+    expect(latest.input.required.filename_prefix).toEqual(['STRING', { default: 'output/AnimateDiff', vhs_path_extensions: [] }]);
+    expect(latest.input.required.filename_postfix).toEqual(['STRING', { placeholder: '.webm' }]);
+    expect(latest.output_name).toEqual(['Filename']);
+    for (const type of ['VHS_Unbatch', 'VHS_PruneOutputs', 'VHS_SelectLatest']) expect(node(type).category).toBe(VHS);
+  });
+});
