@@ -19,6 +19,7 @@ import {
 } from './batch.ts';
 import { VHS_LoadVideo, VHS_LoadVideoPath, VHS_VideoInfo, VHS_VideoInfoLoaded, VHS_VideoInfoSource } from './load-video.ts';
 import { VHS_LoadImages, VHS_LoadImagesPath } from './load-images.ts';
+import { VHS_LoadVideoFFmpeg, VHS_LoadVideoFFmpegPath } from './load-video-ffmpeg.ts';
 import { VHS_PruneOutputs, VHS_SelectLatest, VHS_Unbatch } from './utility.ts';
 import { VHS_SelectFilename, VHS_VideoCombine } from './video-combine.ts';
 
@@ -26,6 +27,8 @@ export const nodes: NodeDefinition[] = [
   VHS_VideoCombine,
   VHS_LoadVideo,
   VHS_LoadVideoPath,
+  VHS_LoadVideoFFmpeg,
+  VHS_LoadVideoFFmpegPath,
   VHS_LoadAudio,
   VHS_LoadAudioUpload,
   VHS_VideoInfo,

@@ -12,8 +12,8 @@ import { existingFile } from '../core/media-files.ts';
 import { BIGMAX, CATEGORY, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
 
 /** VHS's file extensions for its video loaders. */
-const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
-const isVhsVideo = (name: string) => {
+export const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
+export const isVhsVideo = (name: string) => {
   const parts = name.split('.');
   return parts.length > 1 && VIDEO_EXTENSIONS.includes(parts.at(-1)!.toLowerCase());
 };
@@ -51,7 +51,7 @@ export interface VhsVideoInfo {
   loaded_height: number;
 }
 
-function selectionInputs(): Record<string, InputSpec> {
+export function selectionInputs(): Record<string, InputSpec> {
   return {
     force_rate: { type: 'FLOAT', default: 0, min: 0, max: 60, step: 1, extra: { disable: 0 } },
     custom_width: { type: 'INT', default: 0, min: 0, max: DIMMAX, extra: { disable: 0 } },
@@ -62,7 +62,7 @@ function selectionInputs(): Record<string, InputSpec> {
   };
 }
 
-const optionalInputs: Record<string, InputSpec> = {
+export const optionalInputs: Record<string, InputSpec> = {
   meta_batch: { type: 'VHS_BatchManager' },
   vae: { type: 'VAE' },
   format: { type: 'COMBO', options: Object.keys(LOAD_FORMATS), default: 'AnimateDiff', extra: { formats: LOAD_FORMATS } },
@@ -127,7 +127,7 @@ export function videoInfo(source: VideoSourceInfo, video: Video): VhsVideoInfo {
   };
 }
 
-function mtimeFingerprint(path: string | undefined): string | number {
+export function mtimeFingerprint(path: string | undefined): string | number {
   if (!path) return NaN;
   const stat = statSync(path);
   return `${stat.mtimeMs}:${stat.size}`;

@@ -212,3 +212,29 @@ describe('VHS folder loaders and utility schemas', () => {
     for (const type of ['VHS_Unbatch', 'VHS_PruneOutputs', 'VHS_SelectLatest']) expect(node(type).category).toBe(VHS);
   });
 });
+
+describe('VHS FFmpeg loader schemas', () => {
+  it.each([
+    ['VHS_LoadVideoFFmpeg', 'Load Video FFmpeg (Upload)'],
+    ['VHS_LoadVideoFFmpegPath', 'Load Video FFmpeg (Path)'],
+  ])('%s', (type, display) => {
+    const n = node(type);
+    expect(n.display_name).toBe(`${display} 🎥🅥🅗🅢`);
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({
+      required: ['video', 'force_rate', 'custom_width', 'custom_height', 'frame_load_cap', 'start_time'],
+      optional: ['meta_batch', 'vae', 'format'],
+      hidden: ['unique_id'],
+    });
+    expect(n.input.required.start_time).toEqual(['FLOAT', { default: 0, min: 0, max: BIGMAX, step: 0.001, widgetType: 'VHSTIMESTAMP' }]);
+    expect(n.input.required.frame_load_cap).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1, disable: 0 }]);
+    expect(n.input.optional!.format).toEqual(node('VHS_LoadVideo').input.optional!.format);
+    expect(n.output).toEqual(['IMAGE', 'MASK', 'AUDIO', 'VHS_VIDEOINFO']);
+    expect(n.output_name).toEqual(['IMAGE', 'mask', 'audio', 'video_info']);
+  });
+
+  it('video inputs', () => {
+    expect(node('VHS_LoadVideoFFmpeg').input.required.video).toEqual([['clip.mp4'], {}]);
+    expect(node('VHS_LoadVideoFFmpegPath').input.required.video).toEqual(node('VHS_LoadVideoPath').input.required.video);
+  });
+});
