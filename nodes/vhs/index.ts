@@ -20,7 +20,7 @@ import {
 import { VHS_LoadVideo, VHS_LoadVideoPath, VHS_VideoInfo, VHS_VideoInfoLoaded, VHS_VideoInfoSource } from './load-video.ts';
 import { VHS_LoadImages, VHS_LoadImagesPath } from './load-images.ts';
 import { VHS_LoadVideoFFmpeg, VHS_LoadVideoFFmpegPath } from './load-video-ffmpeg.ts';
-import { VHS_PruneOutputs, VHS_SelectLatest, VHS_Unbatch } from './utility.ts';
+import { VHS_BatchManager, VHS_PruneOutputs, VHS_SelectLatest, VHS_Unbatch } from './utility.ts';
 import { VHS_SelectFilename, VHS_VideoCombine } from './video-combine.ts';
 
 export const nodes: NodeDefinition[] = [
@@ -52,4 +52,5 @@ export const nodes: NodeDefinition[] = [
   VHS_Unbatch,
   VHS_PruneOutputs,
   VHS_SelectLatest,
+  VHS_BatchManager,
 ];

@@ -11,7 +11,7 @@ import { lazyImage, mask as makeMask, type Image, type Mask } from '../../types/
 import { inputError, sizeProblem } from '../../server/media/errors.ts';
 import type { NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { centerCropRect } from '../core/image-transform.ts';
-import { BIGMAX, CATEGORY, folderInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, folderInsideFolders, stripPath, SUFFIX } from './common.ts';
 
 /** The extensions VHS's folder loaders accept (ComfyUI's FolderOfImages.IMG_EXTENSIONS). */
 export const FOLDER_IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
@@ -143,10 +143,8 @@ async function folderMask(selection: FolderSelection, ctx: NodeContext): Promise
   return makeMask(data, files.length, width, height);
 }
 
-const META_BATCH_WHY = 'the Meta Batch Manager is not supported in FlashGraph (images already stream frame by frame); disconnect it';
-
 async function loadFolder(node: string, directory: string, inputs: NodeInputs, ctx: NodeContext) {
-  if (inputs.meta_batch !== undefined && inputs.meta_batch !== null) throw inputError(node, 'meta_batch', META_BATCH_WHY);
+  checkMetaBatch(node, inputs.meta_batch);
   const selection = await inspect(node, directory, inputs);
   const images = folderImage(node, selection);
   let masks: Mask;

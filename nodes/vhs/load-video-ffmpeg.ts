@@ -15,7 +15,7 @@ import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { defaultChunkFrames, lazyImage, mask as makeMask, type FrameChunk, type FrameReadOptions, type Mask } from '../../types/data.ts';
 import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
 import { isVhsVideo, LOAD_FORMATS, mtimeFingerprint, optionalInputs, refuseUnsupported, selectionInputs, VIDEO_EXTENSIONS, type VhsVideoInfo } from './load-video.ts';
 
 /** ffmpeg's options for VHS's FFmpeg loaders: [input options, output options before the format]. */
@@ -102,13 +102,13 @@ async function* runVhsDecode(
 
 async function loadVideoFFmpeg(node: string, path: string, label: string, inputs: NodeInputs, ctx: NodeContext) {
   refuseUnsupported(node, inputs, {
-    meta_batch: 'the Meta Batch Manager is not supported in FlashGraph (videos already stream frame by frame); disconnect it',
     vae: 'loading straight to latents is not supported in FlashGraph; disconnect the VAE and add a VAE Encode node after the loader',
   });
   const fail = (reason: string) => inputError(node, 'video', `${label}: ${reason}`);
   const formatName = typeof inputs.format === 'string' ? inputs.format : 'None';
   if (!Object.hasOwn(LOAD_FORMATS, formatName)) throw inputError(node, 'format', `unknown load format ${JSON.stringify(formatName)} (one of ${Object.keys(LOAD_FORMATS).join(', ')})`);
   const format = LOAD_FORMATS[formatName]!;
+  checkMetaBatch(node, inputs.meta_batch, format.frames);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   const forceRate = num(inputs.force_rate);
   const customWidth = Math.trunc(num(inputs.custom_width));

@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { concatImages, mask as makeMask, type Image, type Mask } from '../../types/data.ts';
 import { inputError } from '../../server/media/errors.ts';
 import type { NodeDefinition, NodeStorage } from '../../server/runtime/schema.ts';
-import { CATEGORY, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, stripPath, SUFFIX, type VhsBatchManager } from './common.ts';
 import type { VhsFilenames } from './video-combine.ts';
 
 const isImage = (v: unknown): v is Image => (v as Image | null)?.type === 'IMAGE';
@@ -172,5 +172,29 @@ export const VHS_SelectLatest: NodeDefinition = {
     const latest = candidates.at(-1);
     if (!latest) throw inputError('VHS_SelectLatest', 'filename_prefix', `no file in ${dir}${sep} starts with ${JSON.stringify(stem)} and ends with ${JSON.stringify(postfix)}`);
     return [latest.path];
+  },
+};
+
+/**
+ * VHS_BatchManager ("Meta Batch Manager"). VHS re-queues the whole prompt once per batch of
+ * frames_per_batch frames, each run loading, processing and appending the next batch, to bound
+ * memory. FlashGraph already streams frames, so it runs once: the loaders connected to it load
+ * every frame and Video Combine writes them all, which is the output of an unbatched run. (Nodes in
+ * between see the whole video at once, not batches of frames_per_batch.) A load format with a
+ * frame-count rule still refuses a frames_per_batch that breaks it, as VHS does.
+ */
+export const VHS_BatchManager: NodeDefinition = {
+  type: 'VHS_BatchManager',
+  displayName: `Meta Batch Manager${SUFFIX}`,
+  category: CATEGORY,
+  inputs: {
+    required: { frames_per_batch: { type: 'INT', default: 16, min: 1, max: BIGMAX, step: 1 } },
+    hidden: { prompt: 'PROMPT', unique_id: 'UNIQUE_ID' },
+  },
+  outputs: [{ type: 'VHS_BatchManager', name: 'meta_batch' }],
+  execute: ({ frames_per_batch }) => {
+    const framesPerBatch = Number(frames_per_batch);
+    const manager: VhsBatchManager = { type: 'VHS_BatchManager', framesPerBatch, describe: () => `VHS_BatchManager (${framesPerBatch} frames per batch; FlashGraph runs unbatched)` };
+    return [manager];
   },
 };

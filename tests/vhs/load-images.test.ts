@@ -157,12 +157,6 @@ describe('VHS_LoadImages / VHS_LoadImagesPath', () => {
     expect(JSON.stringify(submitted.nodeErrors)).toContain('No files in directory');
   });
 
-  it.skip('meta_batch', async () => {
-    const entry = await runPrompt(f.engine, {
-      m: { class_type: 'VHS_BatchManager', inputs: { frames_per_batch: 4 } },
-      l: { class_type: 'VHS_LoadImages', inputs: { directory: 'frames', meta_batch: ['m', 0] } },
-      r: { class_type: 'VhsTestRecord', inputs: { value: ['l', 0] } },
-    });
     expect(String(executionError(entry)?.exception_message)).toMatch(/meta_batch|Meta Batch/);
   });
 });

@@ -238,3 +238,15 @@ describe('VHS FFmpeg loader schemas', () => {
     expect(node('VHS_LoadVideoFFmpegPath').input.required.video).toEqual(node('VHS_LoadVideoPath').input.required.video);
   });
 });
+
+describe('VHS_BatchManager schema', () => {
+  it('matches VHS', () => {
+    const n = node('VHS_BatchManager');
+    expect(n.display_name).toBe('Meta Batch Manager 🎥🅥🅗🅢');
+    expect(n.category).toBe(VHS);
+    expect(n.input.required.frames_per_batch).toEqual(['INT', { default: 16, min: 1, max: BIGMAX, step: 1 }]);
+    expect(n.input_order).toEqual({ required: ['frames_per_batch'], hidden: ['prompt', 'unique_id'] });
+    expect(n.output).toEqual(['VHS_BatchManager']);
+    expect(n.output_name).toEqual(['meta_batch']);
+  });
+});
