@@ -19,7 +19,7 @@ import {
 } from './batch.ts';
 import { VHS_LoadVideo, VHS_LoadVideoPath, VHS_VideoInfo, VHS_VideoInfoLoaded, VHS_VideoInfoSource } from './load-video.ts';
 import { VHS_LoadImages, VHS_LoadImagesPath } from './load-images.ts';
-import { VHS_LoadVideoFFmpeg, VHS_LoadVideoFFmpegPath } from './load-video-ffmpeg.ts';
+import { VHS_LoadImagePath, VHS_LoadVideoFFmpeg, VHS_LoadVideoFFmpegPath } from './load-video-ffmpeg.ts';
 import { VHS_BatchManager, VHS_PruneOutputs, VHS_SelectLatest, VHS_Unbatch } from './utility.ts';
 import { VHS_SelectFilename, VHS_VideoCombine } from './video-combine.ts';
 
@@ -53,4 +53,5 @@ export const nodes: NodeDefinition[] = [
   VHS_PruneOutputs,
   VHS_SelectLatest,
   VHS_BatchManager,
+  VHS_LoadImagePath,
 ];

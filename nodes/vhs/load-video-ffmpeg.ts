@@ -15,7 +15,7 @@ import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { defaultChunkFrames, lazyImage, mask as makeMask, type FrameChunk, type FrameReadOptions, type Mask } from '../../types/data.ts';
 import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, checkMetaBatch, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
 import { isVhsVideo, LOAD_FORMATS, mtimeFingerprint, optionalInputs, refuseUnsupported, selectionInputs, VIDEO_EXTENSIONS, type VhsVideoInfo } from './load-video.ts';
 
 /** ffmpeg's options for VHS's FFmpeg loaders: [input options, output options before the format]. */
@@ -273,5 +273,51 @@ export const VHS_LoadVideoFFmpegPath: NodeDefinition = {
     const found = pathInsideFolders(ctx.storage, inputs.video);
     if (!found.path) throw inputError('VHS_LoadVideoFFmpegPath', 'video', `not a valid path: ${found.problem}`);
     return loadVideoFFmpeg('VHS_LoadVideoFFmpegPath', found.path, stripPath(inputs.video), inputs, ctx);
+  },
+};
+
+/** ComfyUI's FolderOfImages.IMG_EXTENSIONS without the dot, VHS_LoadImagePath's path extensions. */
+const IMAGE_PATH_EXTENSIONS = ['jpg', 'jpeg', 'png', 'ppm', 'bmp', 'pgm', 'tif', 'tiff', 'webp'];
+
+/**
+ * VHS_LoadImagePath: an image file through VHS's FFmpeg loader (every frame of an animated file,
+ * no rate change, no cap), optionally resized; IMAGE and a MASK (1 - alpha, or 64x64 zeros).
+ */
+export const VHS_LoadImagePath: NodeDefinition = {
+  type: 'VHS_LoadImagePath',
+  displayName: `Load Image (Path)${SUFFIX}`,
+  description: 'Loads an image from a path (relative to the input folder, or absolute inside the input, output or temp folder) through ffmpeg, with a MASK from its alpha.',
+  category: CATEGORY,
+  inputs: {
+    required: {
+      image: { type: 'STRING', placeholder: 'X://insert/path/here.png', extra: { vhs_path_extensions: IMAGE_PATH_EXTENSIONS } },
+      custom_width: { type: 'INT', default: 0, min: 0, max: DIMMAX, step: 8, extra: { disable: 0 } },
+      custom_height: { type: 'INT', default: 0, min: 0, max: DIMMAX, step: 8, extra: { disable: 0 } },
+    },
+    optional: { vae: { type: 'VAE' } },
+  },
+  outputs: [
+    { type: 'IMAGE', name: 'IMAGE' },
+    { type: 'MASK', name: 'mask' },
+  ],
+  isChanged: ({ image }, ctx) => mtimeFingerprint(pathInsideFolders(ctx.storage, image).path),
+  validateInputs: ({ image }, ctx) => {
+    if (image === null || image === undefined) return true;
+    const found = pathInsideFolders(ctx.storage, image);
+    return found.path ? true : `image is not a valid path: ${found.problem}`;
+  },
+  async execute(inputs, ctx) {
+    const node = 'VHS_LoadImagePath';
+    const found = pathInsideFolders(ctx.storage, inputs.image);
+    if (!found.path) throw inputError(node, 'image', `not a valid path: ${found.problem}`);
+    const settings = { custom_width: inputs.custom_width, custom_height: inputs.custom_height, vae: inputs.vae, force_rate: 0, frame_load_cap: 0, start_time: 0, format: 'None' };
+    try {
+      const [images, masks] = await loadVideoFFmpeg(node, found.path, stripPath(inputs.image), settings, ctx);
+      return [images, masks];
+    } catch (error) {
+      // The shared loader names its "video" input; here that input is "image".
+      if (error instanceof Error) error.message = error.message.replace(`${node}: input "video"`, `${node}: input "image"`);
+      throw error;
+    }
   },
 };

@@ -31,7 +31,6 @@ const KNOWN: Record<string, string> = {
   // it does (VHS_LoadVideo, VHS_VideoCombine...) are never unknown.
   ...Object.fromEntries(
     [
-      'VHS_LoadImagePath',
       'VHS_AudioToVHSAudio',
       'VHS_VHSAudioToAudio',
       'VHS_VAEEncodeBatched',

@@ -157,7 +157,14 @@ describe('VHS_LoadImages / VHS_LoadImagesPath', () => {
     expect(JSON.stringify(submitted.nodeErrors)).toContain('No files in directory');
   });
 
-    expect(String(executionError(entry)?.exception_message)).toMatch(/meta_batch|Meta Batch/);
+  it('a connected meta_batch loads the whole folder (one unbatched run)', async () => {
+    const entry = await runPrompt(f.engine, {
+      m: { class_type: 'VHS_BatchManager', inputs: { frames_per_batch: 4 } },
+      l: { class_type: 'VHS_LoadImages', inputs: { directory: 'frames', meta_batch: ['m', 0] } },
+      r: { class_type: 'VhsTestRecord', inputs: { value: ['l', 0] } },
+    });
+    expect(executionError(entry)).toBeUndefined();
+    expect(await levels(rec.values.r as Image)).toEqual([5, 10, 100, 20, 30, 40]);
   });
 });
 

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { materialize, type Audio, type Image, type Mask } from '../../types/data.ts';
 import type { VhsVideoInfo } from '../../nodes/vhs/load-video.ts';
@@ -17,6 +18,9 @@ beforeAll(async () => {
   f = await vhsEngine([rec.node]);
   // 64x48 at 10 fps, lossless RGBA PNG frames whose alpha is 4 * x.
   execFileSync(tools.ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-t', '1', '-vf', "format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='4*X'", '-c:v', 'png', '-pix_fmt', 'rgba', join(f.input, 'alpha.mov')]);
+  const rgba = Buffer.alloc(10 * 6 * 4);
+  for (let p = 0; p < 60; p++) rgba.set([p * 4, 255 - p * 4, 7, p * 4 + 3], p * 4);
+  await sharp(rgba, { raw: { width: 10, height: 6, channels: 4 } }).png().toFile(join(f.input, 'still.png'));
   mkdirSync(join(f.base, 'elsewhere'));
   execFileSync('cp', [join(f.input, 'clip.mp4'), join(f.base, 'elsewhere', 'clip.mp4')]);
 }, 60_000);
@@ -102,5 +106,31 @@ describe('VHS_LoadVideoFFmpegPath', () => {
     });
     expect(submitted.ok).toBe(false);
     expect(JSON.stringify(submitted.nodeErrors)).toContain('outside the input, output and temp folders');
+  });
+});
+
+describe('VHS_LoadImagePath', () => {
+  it('loads an image with its alpha as MASK = 1 - alpha', async () => {
+    const entry = await runPrompt(f.engine, {
+      l: { class_type: 'VHS_LoadImagePath', inputs: { image: 'still.png', custom_width: 0, custom_height: 0 } },
+      r0: { class_type: 'VhsTestRecord', inputs: { value: ['l', 0] } },
+      r1: { class_type: 'VhsTestRecord', inputs: { value: ['l', 1] } },
+    });
+    expect(executionError(entry)).toBeUndefined();
+    const image = rec.values.r0 as Image;
+    const mask = rec.values.r1 as Mask;
+    expect([image.count, image.width, image.height]).toEqual([1, 10, 6]);
+    const rgb = (await materialize(image)).data;
+    expect(Array.from(rgb.subarray(0, 6))).toEqual([0, 255, 7, 4, 251, 7]);
+    expect([mask.count, mask.width, mask.height]).toEqual([1, 10, 6]);
+    expect(Array.from(mask.data.subarray(0, 2))).toEqual([1 - 3 / 255, 1 - 7 / 255].map(Math.fround));
+  });
+
+  it('refuses paths outside input/output/temp, naming the image input', async () => {
+    const submitted = await f.engine.runner.submit({
+      prompt: { l: { class_type: 'VHS_LoadImagePath', inputs: { image: '../elsewhere/x.png', custom_width: 0, custom_height: 0 } }, r: { class_type: 'VhsTestRecord', inputs: { value: ['l', 0] } } },
+    });
+    expect(submitted.ok).toBe(false);
+    expect(JSON.stringify(submitted.nodeErrors)).toContain('image is not a valid path');
   });
 });

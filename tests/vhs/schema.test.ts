@@ -250,3 +250,16 @@ describe('VHS_BatchManager schema', () => {
     expect(n.output_name).toEqual(['meta_batch']);
   });
 });
+
+describe('VHS_LoadImagePath schema', () => {
+  it('matches VHS', () => {
+    const n = node('VHS_LoadImagePath');
+    expect(n.display_name).toBe('Load Image (Path) 🎥🅥🅗🅢');
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({ required: ['image', 'custom_width', 'custom_height'], optional: ['vae'] });
+    expect(n.input.required.image).toEqual(['STRING', { placeholder: 'X://insert/path/here.png', vhs_path_extensions: ['jpg', 'jpeg', 'png', 'ppm', 'bmp', 'pgm', 'tif', 'tiff', 'webp'] }]);
+    expect(n.input.required.custom_width).toEqual(['INT', { default: 0, min: 0, max: 8192, step: 8, disable: 0 }]);
+    expect(n.output).toEqual(['IMAGE', 'MASK']);
+    expect(n.output_name).toEqual(['IMAGE', 'mask']);
+  });
+});
