@@ -76,6 +76,15 @@ describe('VHS_LoadVideoFFmpeg', () => {
     expect(info.loaded_duration).toBeCloseTo(0.4, 9);
   });
 
+  it('a custom size crops the centre to the new aspect and scales, with the filters VHS writes', async () => {
+    const { image, info } = await load('VHS_LoadVideoFFmpeg', inputs('clip.mp4', { custom_width: 80, custom_height: 80, frame_load_cap: 3 }));
+    // VHS's ffmpeg arguments for 160x120 -> 80x80 (Python writes the aspect as 1.0).
+    const expected = execFileSync(tools.ffmpeg, ['-v', 'error', '-an', '-i', join(f.input, 'clip.mp4'), '-vf', 'crop=if(gt(1.0\\,a)\\,iw\\,ih*1.0):if(gt(1.0\\,a)\\,iw/1.0\\,ih),scale=80:80', '-frames:v', '3', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
+    expect([image.count, image.width, image.height]).toEqual([3, 80, 80]);
+    expect(Buffer.from((await materialize(image)).data).equals(expected)).toBe(true);
+    expect([info.loaded_width, info.loaded_height, info.source_width, info.source_height]).toEqual([80, 80, 160, 120]);
+  });
+
   it('gives MASK = 1 - alpha for a video with alpha', async () => {
     const { entry, image, mask } = await load('VHS_LoadVideoFFmpeg', inputs('alpha.mov', { start_time: 0.3 }));
     expect(executionError(entry)).toBeUndefined();
