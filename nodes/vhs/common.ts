@@ -2,7 +2,8 @@
 // path typed into a "(Path)" node is checked against the folders FlashGraph lets nodes read.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { existingFile } from '../core/media-files.ts';
+import { existingFile, parseAnnotated } from '../core/media-files.ts';
+import { MediaError } from '../../server/media/errors.ts';
 import type { NodeStorage } from '../../server/runtime/schema.ts';
 
 export const CATEGORY = 'Video Helper Suite 🎥🅥🅗🅢';
@@ -42,4 +43,64 @@ export function pathInsideFolders(storage: NodeStorage, typed: unknown): { path?
   }
   const found = existingFile(storage, p);
   return found ? { path: found } : { problem: `${p}: no such file in the input folder` };
+}
+
+/**
+ * The folder a "(Path)" folder input names: relative to the input folder, or absolute inside the
+ * input, output or temp folder (the same confinement as `pathInsideFolders`, for directories).
+ */
+export function folderInsideFolders(storage: NodeStorage, typed: unknown): { path?: string; problem?: string } {
+  const p = stripPath(typed);
+  if (p === '') return { problem: 'no directory given' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return { problem: `${p}: URLs are not loaded` };
+  let full: string;
+  if (isAbsolute(p)) {
+    full = resolve(p);
+    const inside = (['input', 'output', 'temp'] as const).some((folder) => {
+      const rel = relative(storage.directory(folder), full);
+      return !rel.startsWith('..') && !isAbsolute(rel);
+    });
+    if (!inside) return { problem: `${p}: lies outside the input, output and temp folders` };
+  } else {
+    try {
+      const { folder, path } = parseAnnotated(p);
+      full = storage.resolve(folder, path);
+    } catch {
+      return { problem: `${p}: lies outside the input folder` };
+    }
+  }
+  return existsSync(full) && statSync(full).isDirectory() ? { path: full } : { problem: `Directory '${p}' cannot be found.` };
+}
+
+/**
+ * VHS_BatchManager's value. VHS runs the whole prompt once per batch of `frames_per_batch` frames;
+ * FlashGraph streams frames instead, so the loaders and Video Combine take everything in one run
+ * and the manager only carries its setting (the final output is that of an unbatched run).
+ */
+export interface VhsBatchManager {
+  readonly type: 'VHS_BatchManager';
+  readonly framesPerBatch: number;
+  describe(): string;
+}
+
+/**
+ * Checks a connected meta_batch: it must come from a Meta Batch Manager and, for a load format
+ * with a frame-count rule (`[div, mod]`), VHS refuses a frames_per_batch outside that rule.
+ */
+export function checkMetaBatch(node: string, value: unknown, frames?: readonly [number, number]): void {
+  if (value === undefined || value === null) return;
+  const manager = value as Partial<VhsBatchManager>;
+  if (manager.type !== 'VHS_BatchManager' || typeof manager.framesPerBatch !== 'number') {
+    throw new MediaError(`${node}: input "meta_batch": expected the output of a Meta Batch Manager (VHS_BatchManager)`);
+  }
+  if (frames) {
+    const [div, mod] = frames;
+    const fpb = manager.framesPerBatch;
+    if (fpb % div !== mod) {
+      const error = (((fpb - mod) % div) + div) % div;
+      let suggested = fpb - error;
+      if (error > div / 2) suggested += div;
+      throw new MediaError(`${node}: input "meta_batch": The chosen frames per batch is incompatible with the selected format. Try ${suggested}`);
+    }
+  }
 }

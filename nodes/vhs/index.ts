@@ -18,12 +18,17 @@ import {
   VHS_SplitMasks,
 } from './batch.ts';
 import { VHS_LoadVideo, VHS_LoadVideoPath, VHS_VideoInfo, VHS_VideoInfoLoaded, VHS_VideoInfoSource } from './load-video.ts';
+import { VHS_LoadImages, VHS_LoadImagesPath } from './load-images.ts';
+import { VHS_LoadImagePath, VHS_LoadVideoFFmpeg, VHS_LoadVideoFFmpegPath } from './load-video-ffmpeg.ts';
+import { VHS_BatchManager, VHS_PruneOutputs, VHS_SelectLatest, VHS_Unbatch } from './utility.ts';
 import { VHS_SelectFilename, VHS_VideoCombine } from './video-combine.ts';
 
 export const nodes: NodeDefinition[] = [
   VHS_VideoCombine,
   VHS_LoadVideo,
   VHS_LoadVideoPath,
+  VHS_LoadVideoFFmpeg,
+  VHS_LoadVideoFFmpegPath,
   VHS_LoadAudio,
   VHS_LoadAudioUpload,
   VHS_VideoInfo,
@@ -42,4 +47,11 @@ export const nodes: NodeDefinition[] = [
   VHS_SelectEveryNthMask,
   VHS_SelectImages,
   VHS_SelectMasks,
+  VHS_LoadImages,
+  VHS_LoadImagesPath,
+  VHS_Unbatch,
+  VHS_PruneOutputs,
+  VHS_SelectLatest,
+  VHS_BatchManager,
+  VHS_LoadImagePath,
 ];

@@ -9,11 +9,11 @@ import { mediaToolsFrom } from '../../server/media/tools.ts';
 import { openVideoFileWithSource, type VideoSourceInfo } from '../../server/media/video-file.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
 
 /** VHS's file extensions for its video loaders. */
-const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
-const isVhsVideo = (name: string) => {
+export const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
+export const isVhsVideo = (name: string) => {
   const parts = name.split('.');
   return parts.length > 1 && VIDEO_EXTENSIONS.includes(parts.at(-1)!.toLowerCase());
 };
@@ -51,7 +51,7 @@ export interface VhsVideoInfo {
   loaded_height: number;
 }
 
-function selectionInputs(): Record<string, InputSpec> {
+export function selectionInputs(): Record<string, InputSpec> {
   return {
     force_rate: { type: 'FLOAT', default: 0, min: 0, max: 60, step: 1, extra: { disable: 0 } },
     custom_width: { type: 'INT', default: 0, min: 0, max: DIMMAX, extra: { disable: 0 } },
@@ -62,7 +62,7 @@ function selectionInputs(): Record<string, InputSpec> {
   };
 }
 
-const optionalInputs: Record<string, InputSpec> = {
+export const optionalInputs: Record<string, InputSpec> = {
   meta_batch: { type: 'VHS_BatchManager' },
   vae: { type: 'VAE' },
   format: { type: 'COMBO', options: Object.keys(LOAD_FORMATS), default: 'AnimateDiff', extra: { formats: LOAD_FORMATS } },
@@ -82,14 +82,14 @@ export function refuseUnsupported(node: string, inputs: NodeInputs, names: Recor
   }
 }
 
-const META_BATCH_WHY = 'the Meta Batch Manager is not supported in FlashGraph (videos already stream frame by frame); disconnect it';
 const VAE_WHY = 'loading straight to latents is not supported in FlashGraph; disconnect the VAE and add a VAE Encode node after the loader';
 
 async function loadVideo(node: string, inputName: string, path: string, label: string, inputs: NodeInputs, ctx: NodeContext) {
-  refuseUnsupported(node, inputs, { meta_batch: META_BATCH_WHY, vae: VAE_WHY });
+  refuseUnsupported(node, inputs, { vae: VAE_WHY });
   const formatName = typeof inputs.format === 'string' ? inputs.format : 'None';
   if (!Object.hasOwn(LOAD_FORMATS, formatName)) throw inputError(node, 'format', `unknown load format ${JSON.stringify(formatName)} (one of ${Object.keys(LOAD_FORMATS).join(', ')})`);
   const format = LOAD_FORMATS[formatName]!;
+  checkMetaBatch(node, inputs.meta_batch, format.frames);
   const tools = mediaToolsFrom(ctx.services);
   const { video, source } = await openVideoFileWithSource(
     tools,
@@ -127,7 +127,7 @@ export function videoInfo(source: VideoSourceInfo, video: Video): VhsVideoInfo {
   };
 }
 
-function mtimeFingerprint(path: string | undefined): string | number {
+export function mtimeFingerprint(path: string | undefined): string | number {
   if (!path) return NaN;
   const stat = statSync(path);
   return `${stat.mtimeMs}:${stat.size}`;

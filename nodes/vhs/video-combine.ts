@@ -16,7 +16,7 @@ import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { expandPrefix } from '../../server/storage/folders.ts';
 import { saveMetadata } from '../core/media-files.ts';
-import { CATEGORY, SUFFIX } from './common.ts';
+import { CATEGORY, checkMetaBatch, SUFFIX } from './common.ts';
 import { encodeRawFrames } from './encode.ts';
 import { FORMATS, formatWidgets, widgetDefault, widgetProblem, type VideoFormatSpec } from './formats.ts';
 import { refuseUnsupported } from './load-video.ts';
@@ -100,8 +100,8 @@ export const VHS_VideoCombine: NodeDefinition = {
   },
   outputs: [{ type: 'VHS_FILENAMES', name: 'Filenames' }],
   async execute(inputs, ctx) {
+    checkMetaBatch(NODE, inputs.meta_batch);
     refuseUnsupported(NODE, inputs, {
-      meta_batch: 'the Meta Batch Manager is not supported in FlashGraph (frames already stream into the encoder); disconnect it',
       vae: 'decoding latents inside Video Combine is not supported in FlashGraph; disconnect the VAE and feed images from a VAE Decode node',
     });
     const { frame_rate, loop_count, filename_prefix, format, pingpong, save_output, prompt, extra_pnginfo } = inputs;

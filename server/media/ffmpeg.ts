@@ -35,6 +35,8 @@ export interface VideoStreamInfo {
   rate: string | undefined;
   /** Packets in the stream: one per frame for every video codec we decode. */
   packets: number;
+  /** The decoder's pixel format ("yuv420p", "rgba", "yuva420p"...), when ffprobe reports one. */
+  pixFmt?: string;
 }
 
 export interface AudioStreamInfo {
@@ -75,6 +77,7 @@ export async function probeMedia(tools: MediaTools, path: string, countPackets =
       height: number(video.height),
       rate: video.avg_frame_rate && video.avg_frame_rate !== '0/0' ? video.avg_frame_rate : video.r_frame_rate,
       packets: number((video as { nb_read_packets?: unknown }).nb_read_packets ?? video.nb_frames),
+      ...(typeof video.pix_fmt === 'string' && { pixFmt: video.pix_fmt }),
     };
   }
   const audioStreams = data.streams.filter((s) => s.codec_type === 'audio');

@@ -31,15 +31,8 @@ const KNOWN: Record<string, string> = {
   // it does (VHS_LoadVideo, VHS_VideoCombine...) are never unknown.
   ...Object.fromEntries(
     [
-      'VHS_LoadVideoFFmpeg',
-      'VHS_LoadVideoFFmpegPath',
-      'VHS_LoadImagePath',
-      'VHS_LoadImages',
-      'VHS_LoadImagesPath',
       'VHS_AudioToVHSAudio',
       'VHS_VHSAudioToAudio',
-      'VHS_PruneOutputs',
-      'VHS_BatchManager',
       'VHS_VAEEncodeBatched',
       'VHS_VAEDecodeBatched',
       'VHS_SplitLatents',
@@ -48,8 +41,6 @@ const KNOWN: Record<string, string> = {
       'VHS_DuplicateLatents',
       'VHS_SelectEveryNthLatent',
       'VHS_SelectLatents',
-      'VHS_Unbatch',
-      'VHS_SelectLatest',
     ].map((type) => [type, VHS_MISSING]),
   ),
   'Reroute (rgthree)': 'rgthree-comfy (use a plain Reroute instead)',

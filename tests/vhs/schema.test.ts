@@ -165,3 +165,101 @@ describe('VHS schemas', () => {
     expect(node('VHS_SelectFilename').output_name).toEqual(['Filename']);
   });
 });
+
+describe('VHS folder loaders and utility schemas', () => {
+  const withFolders = registry.objectInfo({ listFiles: (_folder, accept) => ['clip.mp4', 'shots/b.png', 'frames/a.png', 'frames/deep/c.png', 'clipspace/x.png'].filter((name) => accept?.(name) ?? true) });
+
+  it.each([
+    ['VHS_LoadImages', 'Load Images (Upload)'],
+    ['VHS_LoadImagesPath', 'Load Images (Path)'],
+  ])('%s', (type, display) => {
+    const n = withFolders[type]!;
+    expect(n.display_name).toBe(`${display} 🎥🅥🅗🅢`);
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({ required: ['directory'], optional: ['image_load_cap', 'skip_first_images', 'select_every_nth', 'meta_batch'], hidden: ['unique_id'] });
+    expect(n.input.optional!.image_load_cap).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.skip_first_images).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.select_every_nth).toEqual(['INT', { default: 1, min: 1, max: BIGMAX, step: 1 }]);
+    expect(n.input.optional!.meta_batch).toEqual(['VHS_BatchManager']);
+    expect(n.output).toEqual(['IMAGE', 'MASK', 'INT']);
+    expect(n.output_name).toEqual(['IMAGE', 'MASK', 'frame_count']);
+  });
+
+  it('directory inputs', () => {
+    expect(withFolders.VHS_LoadImages!.input.required.directory).toEqual([['frames', 'shots'], {}]);
+    expect(withFolders.VHS_LoadImagesPath!.input.required.directory).toEqual(['STRING', { placeholder: 'X://path/to/images', vhs_path_extensions: [] }]);
+  });
+
+  it('VHS_Unbatch, VHS_PruneOutputs, VHS_SelectLatest', () => {
+    const unbatch = node('VHS_Unbatch');
+    expect(unbatch.display_name).toBe('Unbatch 🎥🅥🅗🅢');
+    expect(unbatch.input.required.batched).toEqual(['*']);
+    expect(unbatch.output).toEqual(['*']);
+    expect(unbatch.output_name).toEqual(['unbatched']);
+    const prune = node('VHS_PruneOutputs');
+    expect(prune.display_name).toBe('Prune Outputs 🎥🅥🅗🅢');
+    expect(prune.output_node).toBe(true);
+    expect(prune.input.required.filenames).toEqual(['VHS_FILENAMES']);
+    expect(prune.input.required.options).toEqual([['Intermediate', 'Intermediate and Utility'], {}]);
+    expect(prune.output).toEqual([]);
+    const latest = node('VHS_SelectLatest');
+    expect(latest.display_name).toBe('Select Latest 🎥🅥🅗🅢');
+    expect(latest.experimental).toBe(true);
+    expect(latest.input_order.required).toEqual(['filename_prefix', 'filename_postfix']);
+    expect(latest.input.required.filename_prefix).toEqual(['STRING', { default: 'output/AnimateDiff', vhs_path_extensions: [] }]);
+    expect(latest.input.required.filename_postfix).toEqual(['STRING', { placeholder: '.webm' }]);
+    expect(latest.output_name).toEqual(['Filename']);
+    for (const type of ['VHS_Unbatch', 'VHS_PruneOutputs', 'VHS_SelectLatest']) expect(node(type).category).toBe(VHS);
+  });
+});
+
+describe('VHS FFmpeg loader schemas', () => {
+  it.each([
+    ['VHS_LoadVideoFFmpeg', 'Load Video FFmpeg (Upload)'],
+    ['VHS_LoadVideoFFmpegPath', 'Load Video FFmpeg (Path)'],
+  ])('%s', (type, display) => {
+    const n = node(type);
+    expect(n.display_name).toBe(`${display} 🎥🅥🅗🅢`);
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({
+      required: ['video', 'force_rate', 'custom_width', 'custom_height', 'frame_load_cap', 'start_time'],
+      optional: ['meta_batch', 'vae', 'format'],
+      hidden: ['unique_id'],
+    });
+    expect(n.input.required.start_time).toEqual(['FLOAT', { default: 0, min: 0, max: BIGMAX, step: 0.001, widgetType: 'VHSTIMESTAMP' }]);
+    expect(n.input.required.frame_load_cap).toEqual(['INT', { default: 0, min: 0, max: BIGMAX, step: 1, disable: 0 }]);
+    expect(n.input.optional!.format).toEqual(node('VHS_LoadVideo').input.optional!.format);
+    expect(n.output).toEqual(['IMAGE', 'MASK', 'AUDIO', 'VHS_VIDEOINFO']);
+    expect(n.output_name).toEqual(['IMAGE', 'mask', 'audio', 'video_info']);
+  });
+
+  it('video inputs', () => {
+    expect(node('VHS_LoadVideoFFmpeg').input.required.video).toEqual([['clip.mp4'], {}]);
+    expect(node('VHS_LoadVideoFFmpegPath').input.required.video).toEqual(node('VHS_LoadVideoPath').input.required.video);
+  });
+});
+
+describe('VHS_BatchManager schema', () => {
+  it('matches VHS', () => {
+    const n = node('VHS_BatchManager');
+    expect(n.display_name).toBe('Meta Batch Manager 🎥🅥🅗🅢');
+    expect(n.category).toBe(VHS);
+    expect(n.input.required.frames_per_batch).toEqual(['INT', { default: 16, min: 1, max: BIGMAX, step: 1 }]);
+    expect(n.input_order).toEqual({ required: ['frames_per_batch'], hidden: ['prompt', 'unique_id'] });
+    expect(n.output).toEqual(['VHS_BatchManager']);
+    expect(n.output_name).toEqual(['meta_batch']);
+  });
+});
+
+describe('VHS_LoadImagePath schema', () => {
+  it('matches VHS', () => {
+    const n = node('VHS_LoadImagePath');
+    expect(n.display_name).toBe('Load Image (Path) 🎥🅥🅗🅢');
+    expect(n.category).toBe(VHS);
+    expect(n.input_order).toEqual({ required: ['image', 'custom_width', 'custom_height'], optional: ['vae'] });
+    expect(n.input.required.image).toEqual(['STRING', { placeholder: 'X://insert/path/here.png', vhs_path_extensions: ['jpg', 'jpeg', 'png', 'ppm', 'bmp', 'pgm', 'tif', 'tiff', 'webp'] }]);
+    expect(n.input.required.custom_width).toEqual(['INT', { default: 0, min: 0, max: 8192, step: 8, disable: 0 }]);
+    expect(n.output).toEqual(['IMAGE', 'MASK']);
+    expect(n.output_name).toEqual(['IMAGE', 'mask']);
+  });
+});

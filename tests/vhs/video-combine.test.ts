@@ -243,8 +243,8 @@ describe('VHS_VideoCombine errors', () => {
 
   it.each([
     { input: 'vae', source: 'VhsTestVae', reason: 'decoding latents inside Video Combine is not supported' },
-    { input: 'meta_batch', source: 'VhsTestBatch', reason: 'the Meta Batch Manager is not supported' },
-  ])('a connected $input is refused with the node, input and reason', async (c) => {
+    { input: 'meta_batch', source: 'VhsTestBatch', reason: 'expected the output of a Meta Batch Manager (VHS_BatchManager)' },
+  ])('a connected $input that VHS_VideoCombine cannot use is refused with the node, input and reason', async (c) => {
     const entry = await runPrompt(f.engine, {
       '1': { class_type: 'VHS_LoadVideo', inputs: loadInputs('clip.mp4', { frame_load_cap: 2 }) },
       '9': { class_type: c.source, inputs: {} },

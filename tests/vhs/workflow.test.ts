@@ -88,3 +88,46 @@ describe('a VHS workflow in UI format', () => {
     expect(streams.some((s) => s.codec_type === 'audio')).toBe(true);
   }, 120_000);
 });
+
+describe('new VHS nodes in UI format', () => {
+  it('convert: Meta Batch Manager (with VHS editor\'s extra "count" widget), folder loader, Select Latest into a Path loader', () => {
+    const registry = createRegistry();
+    for (const def of vhsNodes) registry.register(def, { name: 'vhs', module: 'custom_nodes.vhs', builtin: true });
+    const workflow = {
+      last_node_id: 4,
+      last_link_id: 2,
+      nodes: [
+        { id: 1, type: 'VHS_BatchManager', mode: 0, inputs: [], outputs: [{ name: 'meta_batch', type: 'VHS_BatchManager', links: [1] }], properties: {}, widgets_values: [8, 3] },
+        {
+          id: 2,
+          type: 'VHS_LoadImagesPath',
+          mode: 0,
+          inputs: [{ name: 'meta_batch', type: 'VHS_BatchManager', link: 1 }],
+          outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }],
+          properties: {},
+          widgets_values: { directory: 'frames', image_load_cap: 5, skip_first_images: 1, select_every_nth: 2, 'choose folder to upload': 'image', videopreview: { hidden: false } },
+        },
+        { id: 3, type: 'VHS_SelectLatest', mode: 0, inputs: [], outputs: [{ name: 'Filename', type: 'STRING', links: [2] }], properties: {}, widgets_values: ['output/AnimateDiff', '.mp4'] },
+        {
+          id: 4,
+          type: 'VHS_LoadVideoPath',
+          mode: 0,
+          inputs: [{ name: 'video', type: 'STRING', widget: { name: 'video' }, link: 2 }],
+          outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }],
+          properties: {},
+          widgets_values: { video: '', force_rate: 0, custom_width: 0, custom_height: 0, frame_load_cap: 0, skip_first_frames: 0, select_every_nth: 1, format: 'None' },
+        },
+      ],
+      links: [
+        [1, 1, 0, 2, 0, 'VHS_BatchManager'],
+        [2, 3, 0, 4, 0, 'STRING'],
+      ],
+      version: 0.4,
+    };
+    const { prompt } = uiToApi(workflow, registry.objectInfo());
+    expect(prompt['1']!.inputs).toEqual({ frames_per_batch: 8 });
+    expect(prompt['2']!.inputs).toEqual({ meta_batch: ['1', 0], directory: 'frames', image_load_cap: 5, skip_first_images: 1, select_every_nth: 2 });
+    expect(prompt['3']!.inputs).toEqual({ filename_prefix: 'output/AnimateDiff', filename_postfix: '.mp4' });
+    expect(prompt['4']!.inputs.video).toEqual(['3', 0]);
+  });
+});

@@ -111,7 +111,7 @@ describe('UI -> API conversion', () => {
   it('lists every unknown node type with the pack that provides it', () => {
     const workflow = fixture('default-graph.json');
     workflow.nodes.push(
-      { id: 20, type: 'VHS_BatchManager', mode: 0, inputs: [], outputs: [], properties: {} },
+      { id: 20, type: 'VHS_VAEEncodeBatched', mode: 0, inputs: [], outputs: [], properties: {} },
       { id: 21, type: 'MysteryNode', mode: 0, inputs: [], outputs: [], properties: { cnr_id: 'comfyui-mystery' } },
       { id: 22, type: 'MysteryNode', mode: 0, inputs: [], outputs: [], properties: {} },
       { id: 23, type: 'NobodyKnows', mode: 0, properties: {} },
@@ -126,7 +126,7 @@ describe('UI -> API conversion', () => {
     }
     expect(error).toBeInstanceOf(UnknownNodeTypesError);
     const message = (error as Error).message;
-    expect(message).toContain('VHS_BatchManager (node #20): provided by ComfyUI-VideoHelperSuite');
+    expect(message).toContain('VHS_VAEEncodeBatched (node #20): provided by ComfyUI-VideoHelperSuite');
     expect(message).toContain('MysteryNode (nodes #21, #22): provided by the "comfyui-mystery" custom node pack');
     expect(message).toContain('NobodyKnows (node #23): pack unknown');
     expect(message).not.toContain('MutedUnknown');

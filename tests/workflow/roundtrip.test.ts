@@ -83,7 +83,7 @@ describe('API -> UI', () => {
   });
 
   it('refuses unknown classes and malformed prompts clearly', () => {
-    expect(() => apiToUi({ '1': { class_type: 'VHS_BatchManager', inputs: {} } }, objectInfo)).toThrow(UnknownNodeTypesError);
+    expect(() => apiToUi({ '1': { class_type: 'VHS_VAEEncodeBatched', inputs: {} } }, objectInfo)).toThrow(UnknownNodeTypesError);
     expect(() => apiToUi({ '1': { inputs: {} } }, objectInfo)).toThrow(/node "1" needs a "class_type"/);
     expect(() => apiToUi([], objectInfo)).toThrow(/must be a JSON object/);
   });
