@@ -1,13 +1,12 @@
 // VHS_LoadAudio (a typed path) and VHS_LoadAudioUpload (a file of the input folder): AUDIO backed
 // by the file (decoded only when a node asks for samples) and the loaded duration in seconds.
-import { statSync } from 'node:fs';
 import { audioFromFile } from '../../server/media/audio-file.ts';
 import { inputError } from '../../server/media/errors.ts';
 import { ffmpegReason, probeMedia } from '../../server/media/ffmpeg.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
 import { existingFile } from '../core/media-files.ts';
-import { CATEGORY, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { CATEGORY, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath } from './common.ts';
 
 const AUDIO_CATEGORY = `${CATEGORY}/audio`;
 /** VHS_LoadAudioUpload lists these extensions only. */
@@ -32,12 +31,6 @@ async function loadAudio(node: string, input: string, path: string, label: strin
   return [audio, seconds];
 }
 
-const fingerprint = (path: string | undefined) => {
-  if (!path) return NaN;
-  const stat = statSync(path);
-  return `${stat.mtimeMs}:${stat.size}`;
-};
-
 export const VHS_LoadAudio: NodeDefinition = {
   type: 'VHS_LoadAudio',
   displayName: `Load Audio (Path)🎥🅥🅗🅢`,
@@ -53,16 +46,10 @@ export const VHS_LoadAudio: NodeDefinition = {
     { type: 'AUDIO', name: 'audio' },
     { type: 'FLOAT', name: 'duration' },
   ],
-  isChanged: ({ audio_file }, ctx) => fingerprint(pathInsideFolders(ctx.storage, audio_file).path),
-  validateInputs: ({ audio_file }, ctx) => {
-    if (audio_file === null || audio_file === undefined) return true;
-    const found = pathInsideFolders(ctx.storage, audio_file);
-    return found.path ? true : `audio_file is not a valid path: ${found.problem}`;
-  },
+  ...pathInputHooks('audio_file'),
   async execute({ audio_file, seek_seconds, duration }, ctx) {
-    const found = pathInsideFolders(ctx.storage, audio_file);
-    if (!found.path) throw inputError('VHS_LoadAudio', 'audio_file', `not a valid path: ${found.problem}`);
-    return loadAudio('VHS_LoadAudio', 'audio_file', found.path, stripPath(audio_file), seek_seconds ?? 0, duration ?? 0, ctx);
+    const path = resolvePathInput('VHS_LoadAudio', 'audio_file', audio_file, ctx);
+    return loadAudio('VHS_LoadAudio', 'audio_file', path, stripPath(audio_file), seek_seconds ?? 0, duration ?? 0, ctx);
   },
 };
 
@@ -87,7 +74,7 @@ export const VHS_LoadAudioUpload: NodeDefinition = {
     { type: 'AUDIO', name: 'audio' },
     { type: 'FLOAT', name: 'duration' },
   ],
-  isChanged: ({ audio }, ctx) => fingerprint(existingFile(ctx.storage, stripPath(audio))),
+  isChanged: ({ audio }, ctx) => mtimeFingerprint(existingFile(ctx.storage, stripPath(audio))),
   validatedInputs: ['audio'],
   validateInputs: ({ audio }, ctx) => (existingFile(ctx.storage, stripPath(audio)) ? true : `Invalid audio file: ${audio}`),
   async execute({ audio, start_time, duration }, ctx) {

@@ -4,7 +4,8 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { existingFile, parseAnnotated } from '../core/media-files.ts';
 import { MediaError } from '../../server/media/errors.ts';
-import type { NodeStorage } from '../../server/runtime/schema.ts';
+import type { NodeContext, NodeDefinition, NodeStorage } from '../../server/runtime/schema.ts';
+import { inputError } from '../../server/media/errors.ts';
 
 export const CATEGORY = 'Video Helper Suite 🎥🅥🅗🅢';
 export const SUFFIX = ' 🎥🅥🅗🅢';
@@ -103,4 +104,33 @@ export function checkMetaBatch(node: string, value: unknown, frames?: readonly [
       throw new MediaError(`${node}: input "meta_batch": The chosen frames per batch is incompatible with the selected format. Try ${suggested}`);
     }
   }
+}
+
+/** A file's modification time and size, or NaN (always re-run) when there is none. */
+export function mtimeFingerprint(path: string | undefined): string | number {
+  if (!path) return NaN;
+  const stat = statSync(path);
+  return `${stat.mtimeMs}:${stat.size}`;
+}
+
+/**
+ * isChanged and validateInputs of a node that reads a file named by the path input `input`,
+ * confined to the input, output and temp folders (a linked path is checked when the node runs).
+ */
+export function pathInputHooks(input: string): Pick<NodeDefinition, 'isChanged' | 'validateInputs'> {
+  return {
+    isChanged: (inputs, ctx) => mtimeFingerprint(pathInsideFolders(ctx.storage, inputs[input]).path),
+    validateInputs: (inputs, ctx) => {
+      if (inputs[input] === null || inputs[input] === undefined) return true;
+      const found = pathInsideFolders(ctx.storage, inputs[input]);
+      return found.path ? true : `${input} is not a valid path: ${found.problem}`;
+    },
+  };
+}
+
+/** The file a path input names, or an error naming the node and input. */
+export function resolvePathInput(node: string, input: string, value: unknown, ctx: Pick<NodeContext, 'storage'>): string {
+  const found = pathInsideFolders(ctx.storage, value);
+  if (!found.path) throw inputError(node, input, `not a valid path: ${found.problem}`);
+  return found.path;
 }

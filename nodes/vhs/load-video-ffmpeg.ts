@@ -15,8 +15,8 @@ import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { defaultChunkFrames, lazyImage, mask as makeMask, type FrameChunk, type FrameReadOptions, type Mask } from '../../types/data.ts';
 import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
-import { isVhsVideo, LOAD_FORMATS, mtimeFingerprint, optionalInputs, refuseUnsupported, selectionInputs, VIDEO_EXTENSIONS, type VhsVideoInfo } from './load-video.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath, SUFFIX } from './common.ts';
+import { isVhsVideo, LOAD_FORMATS, optionalInputs, refuseUnsupported, selectionInputs, VIDEO_EXTENSIONS, type VhsVideoInfo } from './load-video.ts';
 
 /** ffmpeg's options for VHS's FFmpeg loaders: [input options, output options before the format]. */
 export function vhsFfmpegArgs(o: {
@@ -263,16 +263,10 @@ export const VHS_LoadVideoFFmpegPath: NodeDefinition = {
     hidden: { unique_id: 'UNIQUE_ID' },
   },
   outputs: ffmpegOutputs,
-  isChanged: ({ video }, ctx) => mtimeFingerprint(pathInsideFolders(ctx.storage, video).path),
-  validateInputs: ({ video }, ctx) => {
-    if (video === null || video === undefined) return true;
-    const found = pathInsideFolders(ctx.storage, video);
-    return found.path ? true : `video is not a valid path: ${found.problem}`;
-  },
+  ...pathInputHooks('video'),
   async execute(inputs, ctx) {
-    const found = pathInsideFolders(ctx.storage, inputs.video);
-    if (!found.path) throw inputError('VHS_LoadVideoFFmpegPath', 'video', `not a valid path: ${found.problem}`);
-    return loadVideoFFmpeg('VHS_LoadVideoFFmpegPath', found.path, stripPath(inputs.video), inputs, ctx);
+    const path = resolvePathInput('VHS_LoadVideoFFmpegPath', 'video', inputs.video, ctx);
+    return loadVideoFFmpeg('VHS_LoadVideoFFmpegPath', path, stripPath(inputs.video), inputs, ctx);
   },
 };
 
@@ -300,19 +294,13 @@ export const VHS_LoadImagePath: NodeDefinition = {
     { type: 'IMAGE', name: 'IMAGE' },
     { type: 'MASK', name: 'mask' },
   ],
-  isChanged: ({ image }, ctx) => mtimeFingerprint(pathInsideFolders(ctx.storage, image).path),
-  validateInputs: ({ image }, ctx) => {
-    if (image === null || image === undefined) return true;
-    const found = pathInsideFolders(ctx.storage, image);
-    return found.path ? true : `image is not a valid path: ${found.problem}`;
-  },
+  ...pathInputHooks('image'),
   async execute(inputs, ctx) {
     const node = 'VHS_LoadImagePath';
-    const found = pathInsideFolders(ctx.storage, inputs.image);
-    if (!found.path) throw inputError(node, 'image', `not a valid path: ${found.problem}`);
+    const path = resolvePathInput(node, 'image', inputs.image, ctx);
     const settings = { custom_width: inputs.custom_width, custom_height: inputs.custom_height, vae: inputs.vae, force_rate: 0, frame_load_cap: 0, start_time: 0, format: 'None' };
     try {
-      const [images, masks] = await loadVideoFFmpeg(node, found.path, stripPath(inputs.image), settings, ctx);
+      const [images, masks] = await loadVideoFFmpeg(node, path, stripPath(inputs.image), settings, ctx);
       return [images, masks];
     } catch (error) {
       // The shared loader names its "video" input; here that input is "image".

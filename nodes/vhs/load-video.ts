@@ -2,14 +2,13 @@
 // probed once and frames stream from ffmpeg when a downstream node reads them, whatever the
 // length. Frame selection (force_rate, skip_first_frames, select_every_nth, frame_load_cap) is the
 // same code core LoadVideo uses; the load `format` adds VHS's size rounding and frame-count rule.
-import { statSync } from 'node:fs';
 import { rationalValue, type Video } from '../../types/data.ts';
 import { inputError } from '../../server/media/errors.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
 import { openVideoFileWithSource, type VideoSourceInfo } from '../../server/media/video-file.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInsideFolders, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath, SUFFIX } from './common.ts';
 
 /** VHS's file extensions for its video loaders. */
 export const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
@@ -127,12 +126,6 @@ export function videoInfo(source: VideoSourceInfo, video: Video): VhsVideoInfo {
   };
 }
 
-export function mtimeFingerprint(path: string | undefined): string | number {
-  if (!path) return NaN;
-  const stat = statSync(path);
-  return `${stat.mtimeMs}:${stat.size}`;
-}
-
 export const VHS_LoadVideo: NodeDefinition = {
   type: 'VHS_LoadVideo',
   displayName: `Load Video (Upload)${SUFFIX}`,
@@ -172,17 +165,10 @@ export const VHS_LoadVideoPath: NodeDefinition = {
     hidden: { unique_id: 'UNIQUE_ID' },
   },
   outputs: loaderOutputs,
-  isChanged: ({ video }, ctx) => mtimeFingerprint(pathInsideFolders(ctx.storage, video).path),
-  validateInputs: ({ video }, ctx) => {
-    // A linked path (null here) is checked when the node runs.
-    if (video === null || video === undefined) return true;
-    const found = pathInsideFolders(ctx.storage, video);
-    return found.path ? true : `video is not a valid path: ${found.problem}`;
-  },
+  ...pathInputHooks('video'),
   async execute(inputs, ctx) {
-    const found = pathInsideFolders(ctx.storage, inputs.video);
-    if (!found.path) throw inputError('VHS_LoadVideoPath', 'video', `not a valid path: ${found.problem}`);
-    return loadVideo('VHS_LoadVideoPath', 'video', found.path, stripPath(inputs.video), inputs, ctx);
+    const path = resolvePathInput('VHS_LoadVideoPath', 'video', inputs.video, ctx);
+    return loadVideo('VHS_LoadVideoPath', 'video', path, stripPath(inputs.video), inputs, ctx);
   },
 };
 

@@ -10,7 +10,7 @@ import { audioAsInput, type PreparedAudio } from '../../server/media/audio-input
 import { inputError, MediaError } from '../../server/media/errors.ts';
 import { ffmpegCommand, ffmpegEncoders, ffmpegReason, runCommand } from '../../server/media/ffmpeg.ts';
 import { encodePng } from '../../server/media/image-file.ts';
-import { mediaToolsFrom, type MediaTools } from '../../server/media/tools.ts';
+import { mediaToolsFrom } from '../../server/media/tools.ts';
 import { ffmetadata } from '../../server/media/video-encode.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';

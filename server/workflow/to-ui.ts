@@ -2,7 +2,7 @@
 // editor. Nodes are laid out left to right by dependency depth; widget values are written in
 // widget order with the control and upload positions the editor expects, so converting the
 // result back with `uiToApi` gives the original prompt.
-import type { ApiPrompt, InputInfo, NodeInfo, ObjectInfo } from '../../types/api.ts';
+import type { InputInfo, NodeInfo, ObjectInfo } from '../../types/api.ts';
 import { isLink } from '../../types/api.ts';
 import type { UiLinkTuple, UiNode, UiNodeId, UiNodeInput, UiNodeOutput, UiWorkflowV04 } from '../../types/workflow.ts';
 import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './errors.ts';
