@@ -8,6 +8,7 @@ import type { DrawWidgetOptions } from '@comfyorg/litegraph/dist/widgets/BaseWid
 import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
 import { mapWidgetValues, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
+import { comboFile, remoteSpec, remoteValues } from './remote-combos.ts';
 
 /** What nodes need from the editor around them. */
 export interface NodeServices {
@@ -18,29 +19,6 @@ export interface NodeServices {
   changed(): void;
   /** GET of a server route (a remote combo's `remote.route`), parsed JSON. */
   fetchRoute(route: string): Promise<unknown>;
-}
-
-/** ComfyUI's `remote` combo option: the list comes from a route, refreshed by a button. */
-export interface RemoteSpec {
-  route: string;
-  refresh_button?: boolean;
-  control_after_refresh?: 'first' | 'last' | string;
-  response_key?: string;
-}
-
-/** The combo values a remote route answered: a list, or the list under `response_key`; strings as they are, others by their JSON. */
-export function remoteValues(body: unknown, spec: Pick<RemoteSpec, 'response_key'>): string[] {
-  const list = spec.response_key && typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[spec.response_key] : body;
-  if (!Array.isArray(list)) return [];
-  return list.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
-}
-
-/** The file a combo value names: `sub/x.png` in input/, `x.png [output]` in output/ (ComfyUI's annotated names). */
-export function comboFile(value: string): FileRef {
-  const annotated = /^(.*) \[(input|output|temp)\]$/.exec(value);
-  const path = annotated ? annotated[1]! : value;
-  const slash = path.lastIndexOf('/');
-  return { filename: path.slice(slash + 1), subfolder: slash >= 0 ? path.slice(0, slash) : '', type: (annotated?.[2] ?? 'input') as FileRef['type'] };
 }
 
 const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
@@ -534,11 +512,6 @@ export class MultilineWidget extends BaseWidget<IBaseWidget<string, 'multiline'>
 /** The height of a multi-line box in node units (what litegraph allotted less the gap below). */
 export function textareaHeight(widget: IBaseWidget): number {
   return Math.max(0, (widget.computedHeight ?? TEXTAREA_MIN_HEIGHT) - 4);
-}
-
-function remoteSpec(spec: Record<string, unknown>): RemoteSpec | undefined {
-  const remote = spec.remote as RemoteSpec | undefined;
-  return typeof remote === 'object' && remote !== null && typeof remote.route === 'string' ? remote : undefined;
 }
 
 function isUploadCombo(slot: ValueSlot): boolean {

@@ -2,7 +2,7 @@
 // what a subgraph opened through one instance shows on its inner nodes.
 import { describe, expect, it } from 'vitest';
 import { anyInside, entriesForInstance, executionIdOf, parentPath } from '../../client/src/subgraph-ids.ts';
-import { comboFile, remoteValues } from '../../client/src/node-types.ts';
+import { comboFile, remoteValues } from '../../client/src/remote-combos.ts';
 
 describe('per-instance subgraph outputs', () => {
   const outputs = new Map<string, string>([
