@@ -90,6 +90,11 @@ export class ServerApi {
     return this.request<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   }
 
+  /** GET of a server route (remote combos' lists). */
+  fetchRoute(route: string): Promise<unknown> {
+    return this.request(route.startsWith('/') ? route : `/${route}`);
+  }
+
   objectInfo(): Promise<ObjectInfo> {
     return this.request('/object_info');
   }

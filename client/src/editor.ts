@@ -9,7 +9,7 @@ import { detectWorkflow } from '../../server/workflow/detect.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
-import { controlTarget, missingNodeTypes, resolveExecutionId } from './subgraph-ids.ts';
+import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNodeTypes, parentPath, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 import { TextWidgets } from './text-widgets.ts';
@@ -66,6 +66,14 @@ export class Editor extends EventTarget {
   private restoring = false;
   /** The subgraphs the canvas is inside, outermost first (definition ids); empty at the root. */
   private openPath: string[] = [];
+  /** The subgraph node ids the open subgraphs were entered through, parallel to openPath. */
+  private instancePath: string[] = [];
+  /** The instance the subgraph being opened was entered through (set just before the canvas switches). */
+  private pendingInstance: string | undefined;
+  /** The latest outputs per execution id (`7`, `5:2`, `5:3:2`): each subgraph instance keeps its own. */
+  private outputsByPath = new Map<string, UiOutput>();
+  /** The error marks of the current run per execution id: the node's message and its inputs' messages. */
+  private errorsByPath = new Map<string, { message?: string; inputs: Map<string, string> }>();
   /** Each graph's view (scale, offset) while the canvas shows another one: 'root' or a definition id. */
   private views = new Map<string, { scale: number; offset: [number, number] }>();
   /** node_errors of a prompt the server accepted with some outputs left out. */
@@ -102,6 +110,17 @@ export class Editor extends EventTarget {
         this.checkpoint();
       }, 0),
     );
+    // Which instance a subgraph is opened through (double-click, the title button, openSubgraphOf):
+    // the subgraph node under the pointer, else a selected one, else the first.
+    const openSubgraph = this.canvas.openSubgraph.bind(this.canvas);
+    this.canvas.openSubgraph = (subgraph: Subgraph) => {
+      if (this.pendingInstance === undefined) this.pendingInstance = this.instanceOpening(subgraph);
+      try {
+        openSubgraph(subgraph);
+      } finally {
+        this.pendingInstance = undefined;
+      }
+    };
     canvasElement.addEventListener('litegraph:set-graph', (event) => {
       const { newGraph, oldGraph } = (event as CustomEvent<{ newGraph: LGraph | Subgraph; oldGraph: LGraph | Subgraph | null | undefined }>).detail;
       this.onGraphShown(newGraph, oldGraph ?? undefined);
@@ -115,6 +134,7 @@ export class Editor extends EventTarget {
       upload: (file) => this.api.uploadImage(file),
       viewUrl: (file) => this.api.viewUrl(file),
       changed: () => this.checkpoint(),
+      fetchRoute: (route) => this.api.fetchRoute(route),
     });
     this.listen();
     this.api.connect();
@@ -203,7 +223,24 @@ export class Editor extends EventTarget {
 
   /** Opens the subgraph a subgraph node stands for (double-click and the title button do the same). */
   openSubgraphOf(node: LGraphNode): void {
-    if (node instanceof FlashSubgraphNode) this.canvas.openSubgraph(node.subgraph);
+    if (!(node instanceof FlashSubgraphNode)) return;
+    this.pendingInstance = String(node.id);
+    this.canvas.openSubgraph(node.subgraph);
+  }
+
+  /** The execution path of the instance the shown subgraph was entered through (`[]` at the root). */
+  get shownInstancePath(): string[] {
+    return [...this.instancePath];
+  }
+
+  private instanceOpening(subgraph: Subgraph): string | undefined {
+    const graph = this.shownGraph;
+    const candidates = graph._nodes.filter((node): node is FlashSubgraphNode => node instanceof FlashSubgraphNode && node.subgraph === subgraph);
+    const [x = 0, y = 0] = this.canvas.graph_mouse;
+    const under = candidates.find((node) => node.isPointInside(x, y));
+    const selected = candidates.find((node) => node.selected);
+    const chosen = under ?? selected ?? candidates[0];
+    return chosen === undefined ? undefined : String(chosen.id);
   }
 
   /** Shows the root graph (`depth` 0) or the subgraph at that depth of the breadcrumb. */
@@ -222,8 +259,19 @@ export class Editor extends EventTarget {
     const key = this.graphKey(shown);
     if (shown instanceof Subgraph) {
       const at = this.openPath.indexOf(key);
-      this.openPath = at >= 0 ? this.openPath.slice(0, at + 1) : [...this.openPath, key];
-    } else this.openPath = [];
+      if (at >= 0) {
+        this.openPath = this.openPath.slice(0, at + 1);
+        this.instancePath = this.instancePath.slice(0, at + 1);
+      } else {
+        this.openPath = [...this.openPath, key];
+        this.instancePath = [...this.instancePath, this.pendingInstance ?? this.instanceOpening(shown) ?? '?'];
+      }
+      this.pendingInstance = undefined;
+      this.showInstanceState();
+    } else {
+      this.openPath = [];
+      this.instancePath = [];
+    }
     if (previous && previous !== shown && this.graphKey(previous) !== key) {
       this.views.set(this.graphKey(previous), { scale: this.canvas.ds.scale, offset: [this.canvas.ds.offset[0], this.canvas.ds.offset[1]] });
       const view = this.views.get(key);
@@ -303,6 +351,8 @@ export class Editor extends EventTarget {
 
   loadUiWorkflow(workflow: UiWorkflow, name: string): void {
     forgetSubgraphTypes();
+    this.outputsByPath.clear();
+    this.errorsByPath.clear();
     const missing = missingNodeTypes(workflow, (type) => Boolean(LiteGraph.registered_node_types[type]) || isFrontendOnly(type));
     // A new file opens at its root.
     if (this.canvas.graph !== this.graph) this.canvas.setGraph(this.graph);
@@ -507,7 +557,8 @@ export class Editor extends EventTarget {
         // ComfyUI often puts the input's name in `details`: said once is enough.
         const text = error.details && error.details !== input ? `${error.message}: ${error.details}` : error.message;
         lines.push(`#${id} ${node?.title ?? entry.class_type}${typeof input === 'string' ? ` · ${input}` : ''}: ${text}`);
-        if (!node) continue;
+        this.recordError(id, typeof input === 'string' ? input : undefined, text);
+        if (!node || !this.showsPath(id, node)) continue;
         node.has_errors = true;
         if (typeof input === 'string') node.inputErrors.set(input, text);
         else node.errorMessage = text;
@@ -587,7 +638,7 @@ export class Editor extends EventTarget {
     api.on('progress', ({ node, value, max, prompt_id }) => {
       const target = this.nodeById(node);
       const fraction = max > 0 ? value / max : undefined;
-      if (target) target.progress = fraction;
+      if (target && this.showsPath(node, target)) target.progress = fraction;
       // The subgraph nodes around it show the inner node's progress.
       this.markSubgraphNodes(node, (outer) => (outer.progress = fraction));
       this.canvas.setDirty(true, false);
@@ -598,11 +649,12 @@ export class Editor extends EventTarget {
     api.on('execution_error', (data) => {
       const node = this.nodeById(data.node_id);
       const message = `${data.exception_type}: ${data.exception_message.trim()}`;
+      this.recordError(data.node_id, undefined, message);
       this.markSubgraphNodes(data.node_id, (outer) => {
         outer.running = false;
         outer.has_errors = true;
       });
-      if (node) {
+      if (node && this.showsPath(data.node_id, node)) {
         node.running = false;
         node.has_errors = true;
         node.errorMessage = message;
@@ -622,13 +674,65 @@ export class Editor extends EventTarget {
   }
 
   private clearRunState(): void {
+    this.errorsByPath.clear();
     for (const node of this.flashNodes()) node.clearRunState();
     for (const node of this.subgraphNodes()) node.clearRunState();
   }
 
+  /**
+   * Whether a node an execution id resolved to shows that id's state now: always while its graph
+   * is not shown (opening it shows the state of the instance it is entered through), and while it
+   * is, only for the instance the canvas was entered through.
+   */
+  private showsPath(id: string, node: LGraphNode): boolean {
+    if (node.graph !== this.shownGraph || this.shownGraph === this.graph) return true;
+    return parentPath(id) === this.instancePath.join(':');
+  }
+
+  private recordError(id: string, input: string | undefined, text: string): void {
+    const entry = this.errorsByPath.get(id) ?? { inputs: new Map<string, string>() };
+    if (input === undefined) entry.message = text;
+    else entry.inputs.set(input, text);
+    this.errorsByPath.set(id, entry);
+  }
+
+  /** Puts the outputs and run marks of the instance the shown subgraph was entered through on its nodes. */
+  private showInstanceState(): void {
+    const graph = this.shownGraph;
+    if (graph === this.graph) return;
+    const outputs = entriesForInstance(this.outputsByPath, this.instancePath);
+    const errors = entriesForInstance(this.errorsByPath, this.instancePath);
+    const viewUrl = (file: FileRef) => this.api.viewUrl(file);
+    for (const node of graph._nodes) {
+      const inner = String(node.id);
+      const id = executionIdOf(this.instancePath, inner);
+      if (node instanceof FlashNode) {
+        node.clearOutputs();
+        node.clearRunState();
+        const output = outputs.get(inner);
+        if (output) node.setOutputs(output, viewUrl);
+        const error = errors.get(inner);
+        if (error) {
+          node.has_errors = true;
+          node.errorMessage = error.message;
+          for (const [input, text] of error.inputs) node.inputErrors.set(input, text);
+        }
+        node.running = this.run.node === id;
+      } else if (node instanceof FlashSubgraphNode) {
+        node.clearRunState();
+        node.has_errors = anyInside(this.errorsByPath, [...this.instancePath, inner]);
+        node.running = this.run.node !== undefined && this.run.node.startsWith(`${id}:`);
+      }
+    }
+    this.canvas.setDirty(true, true);
+  }
+
   /** Applies `mark` to the subgraph nodes around the node an execution id names (none at the root). */
   private markSubgraphNodes(id: string, mark: (node: FlashSubgraphNode) => void): void {
-    for (const node of this.executionChain(id)?.slice(0, -1) ?? []) if (node instanceof FlashSubgraphNode) mark(node);
+    const parts = String(id).split(':');
+    for (const [i, node] of (this.executionChain(id)?.slice(0, -1) ?? []).entries()) {
+      if (node instanceof FlashSubgraphNode && this.showsPath(parts.slice(0, i + 1).join(':'), node)) mark(node);
+    }
   }
 
   /** "Subgraph › Inner node" for nodes inside subgraphs. */
@@ -649,7 +753,7 @@ export class Editor extends EventTarget {
       void this.refreshQueue();
     } else {
       const target = this.nodeById(node);
-      if (target) target.running = true;
+      if (target && this.showsPath(node, target)) target.running = true;
       this.markSubgraphNodes(node, (outer) => (outer.running = true));
       this.run = { ...this.run, node, nodeTitle: this.titleOf(node), value: 0, max: 0 };
     }
@@ -658,8 +762,10 @@ export class Editor extends EventTarget {
   }
 
   private onExecuted({ node, display_node, output, prompt_id }: ExecutionEventMap['executed']): void {
-    const target = this.nodeById(display_node ?? node) ?? this.nodeById(node);
-    target?.setOutputs(output, (file) => this.api.viewUrl(file));
+    const id = this.nodeById(display_node ?? node) ? (display_node ?? node) : node;
+    const target = this.nodeById(id);
+    if (output) this.outputsByPath.set(String(id), output);
+    if (target && this.showsPath(id, target)) target.setOutputs(output, (file) => this.api.viewUrl(file));
     this.canvas.setDirty(true, false);
     if (output) this.gallery = [...galleryItems(prompt_id, node, output, (file) => this.api.viewUrl(file)), ...this.gallery].slice(0, 60);
     this.changed();

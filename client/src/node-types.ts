@@ -8,6 +8,7 @@ import type { DrawWidgetOptions } from '@comfyorg/litegraph/dist/widgets/BaseWid
 import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
 import { mapWidgetValues, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
+import { comboFile, remoteSpec, remoteValues } from './remote-combos.ts';
 
 /** What nodes need from the editor around them. */
 export interface NodeServices {
@@ -16,6 +17,8 @@ export interface NodeServices {
   viewUrl(file: FileRef): string;
   /** A widget changed through a node's own UI (upload): autosave and undo take note. */
   changed(): void;
+  /** GET of a server route (a remote combo's `remote.route`), parsed JSON. */
+  fetchRoute(route: string): Promise<unknown>;
 }
 
 const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
@@ -24,6 +27,7 @@ const VIDEO_FILE = /\.(mp4|webm|mov|mkv)$/i;
 const AUDIO_FILE = /\.(flac|wav|mp3|ogg|opus|m4a|aac)$/i;
 const AUDIO_BAR_HEIGHT = 34;
 const UPLOAD_BUTTON = 'choose file to upload';
+const REFRESH_BUTTON = 'refresh';
 const MEDIA_MIN_HEIGHT = 180;
 const TEXT_LINE_HEIGHT = 14;
 const TEXTAREA_MIN_HEIGHT = 60;
@@ -163,6 +167,12 @@ export class FlashNode extends LGraphNode {
       case 'COMBO': {
         const values = [...(slot.options ?? [])];
         this.addWidget('combo', name, String(spec.default ?? values[0] ?? ''), changed, { values });
+        const remote = remoteSpec(spec);
+        if (remote?.refresh_button) {
+          // ComfyUI's refresh button beside a remote combo: not a saved value.
+          const button = this.addWidget('button', REFRESH_BUTTON, '', () => void this.refreshRemote(name, true), {});
+          button.serialize = false;
+        }
         break;
       }
       case 'STRING':
@@ -214,9 +224,53 @@ export class FlashNode extends LGraphNode {
     if (!slot) return;
     const value = this.widget(slot.name)?.value;
     if (typeof value !== 'string' || value === '') return;
-    const slash = value.lastIndexOf('/');
-    const file: FileRef = { filename: value.slice(slash + 1), subfolder: slash >= 0 ? value.slice(0, slash) : '', type: 'input' };
-    this.setMedia([{ file, kind: mediaKindOf('', value) }]);
+    const file = comboFile(value);
+    this.setMedia([{ file, kind: mediaKindOf('', file.filename) }]);
+  }
+
+  override onNodeCreated(): void {
+    // Remote combos fetch their list once when the node is made (the value stays).
+    for (const slot of widgetSlots(this.info)) {
+      if (slot.kind === 'value' && slot.type === 'COMBO' && remoteSpec(slot.spec)) void this.refreshRemote(slot.name, false);
+    }
+  }
+
+  /**
+   * Fetches a remote combo's list from its route; after a click on its refresh button,
+   * `control_after_refresh` picks the first (ComfyUI: the newest file) or last value.
+   */
+  async refreshRemote(comboName: string, clicked: boolean): Promise<void> {
+    const slot = widgetSlots(this.info).find((s): s is ValueSlot => s.kind === 'value' && s.name === comboName);
+    const remote = slot ? remoteSpec(slot.spec) : undefined;
+    const combo = this.widget(comboName);
+    if (!remote || !combo) return;
+    let values: string[];
+    try {
+      values = remoteValues(await this.services.fetchRoute(remote.route), remote);
+    } catch {
+      return;
+    }
+    (combo.options as { values?: string[] }).values = values;
+    const before = combo.value;
+    if (clicked && values.length > 0) {
+      if (remote.control_after_refresh === 'first') combo.value = values[0]!;
+      else if (remote.control_after_refresh === 'last') combo.value = values.at(-1)!;
+    }
+    if (combo.value !== before) {
+      this.showInputFile();
+      this.services.changed();
+    }
+    this.setDirtyCanvas(true, true);
+  }
+
+  /** Takes the outputs off the node (another subgraph instance's outputs come next). */
+  clearOutputs(): void {
+    for (const old of this.media) if (old.kind !== 'image') old.element.pause();
+    this.media = [];
+    this.texts = [];
+    this.livePreview = undefined;
+    this.showInputFile();
+    this.setDirtyCanvas(true, false);
   }
 
   override onConfigure(serialised: ISerialisedNode): void {

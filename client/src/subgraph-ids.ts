@@ -72,3 +72,35 @@ export function missingNodeTypes(workflow: UiWorkflow, known: (type: string) => 
   const types = [...workflow.nodes, ...definitions.flatMap((def) => (Array.isArray(def.nodes) ? def.nodes : []))].map((node) => String(node.type));
   return [...new Set(types.filter((type) => !subgraphIds.has(type) && !known(type)))];
 }
+
+/** The instance path an execution id's node sits under: `"5:3:2"` -> `"5:3"`, `"7"` -> `""` (the root). */
+export function parentPath(id: string | number): string {
+  return executionPath(id).slice(0, -1).join(':');
+}
+
+/** The execution id of an inner node seen through an instance path (`[]` at the root). */
+export function executionIdOf(instancePath: readonly (string | number)[], innerId: string | number): string {
+  return [...instancePath, innerId].map(String).join(':');
+}
+
+/**
+ * What a subgraph opened through `instancePath` shows: the entries of `byPath` (kept per
+ * execution id) for the nodes directly inside that instance, by inner node id. Another instance
+ * of the same definition, or a nested one, has its own ids and is left out.
+ */
+export function entriesForInstance<T>(byPath: ReadonlyMap<string, T>, instancePath: readonly (string | number)[]): Map<string, T> {
+  const prefix = instancePath.map(String).join(':');
+  const found = new Map<string, T>();
+  for (const [id, value] of byPath) {
+    const parts = executionPath(id);
+    if (parts.length === instancePath.length + 1 && parentPath(id) === prefix) found.set(parts.at(-1)!, value);
+  }
+  return found;
+}
+
+/** Whether any entry of `byPath` lies inside the instance at `instancePath` (at any depth): its subgraph node shows the mark. */
+export function anyInside(byPath: ReadonlyMap<string, unknown>, instancePath: readonly (string | number)[]): boolean {
+  const prefix = `${instancePath.map(String).join(':')}:`;
+  for (const id of byPath.keys()) if (id.startsWith(prefix)) return true;
+  return false;
+}
