@@ -5,8 +5,7 @@ import { inputError } from '../../server/media/errors.ts';
 import { ffmpegReason, probeMedia } from '../../server/media/ffmpeg.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
-import { existingFile } from '../core/media-files.ts';
-import { CATEGORY, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath } from './common.ts';
+import { CATEGORY, pathInputHooks, resolvePathInput, resolveUploadInput, stripPath, uploadInputHooks } from './common.ts';
 
 const AUDIO_CATEGORY = `${CATEGORY}/audio`;
 /** VHS_LoadAudioUpload lists these extensions only. */
@@ -74,13 +73,9 @@ export const VHS_LoadAudioUpload: NodeDefinition = {
     { type: 'AUDIO', name: 'audio' },
     { type: 'FLOAT', name: 'duration' },
   ],
-  isChanged: ({ audio }, ctx) => mtimeFingerprint(existingFile(ctx.storage, stripPath(audio))),
-  validatedInputs: ['audio'],
-  validateInputs: ({ audio }, ctx) => (existingFile(ctx.storage, stripPath(audio)) ? true : `Invalid audio file: ${audio}`),
+  ...uploadInputHooks('audio', 'audio'),
   async execute({ audio, start_time, duration }, ctx) {
-    const name = stripPath(audio);
-    const path = existingFile(ctx.storage, name);
-    if (!path) throw inputError('VHS_LoadAudioUpload', 'audio', `Invalid audio file: ${audio}`);
+    const { path, name } = resolveUploadInput('VHS_LoadAudioUpload', 'audio', 'audio', audio, ctx);
     return loadAudio('VHS_LoadAudioUpload', 'audio', path, name, start_time ?? 0, duration ?? 0, ctx);
   },
 };

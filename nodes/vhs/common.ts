@@ -128,6 +128,26 @@ export function pathInputHooks(input: string): Pick<NodeDefinition, 'isChanged' 
   };
 }
 
+/**
+ * isChanged and validateInputs of an upload combo `input` naming a file in the input folder;
+ * `what` names the kind of file in ComfyUI's message ("Invalid video file: x").
+ */
+export function uploadInputHooks(input: string, what: string): Pick<NodeDefinition, 'isChanged' | 'validatedInputs' | 'validateInputs'> {
+  return {
+    isChanged: (inputs, ctx) => mtimeFingerprint(existingFile(ctx.storage, stripPath(inputs[input]))),
+    validatedInputs: [input],
+    validateInputs: (inputs, ctx) => (existingFile(ctx.storage, stripPath(inputs[input])) ? true : `Invalid ${what} file: ${inputs[input]}`),
+  };
+}
+
+/** The input-folder file an upload combo names (and its name), or the node's error. */
+export function resolveUploadInput(node: string, input: string, what: string, value: unknown, ctx: Pick<NodeContext, 'storage'>): { path: string; name: string } {
+  const name = stripPath(value);
+  const path = existingFile(ctx.storage, name);
+  if (!path) throw inputError(node, input, `Invalid ${what} file: ${value}`);
+  return { path, name };
+}
+
 /** The file a path input names, or an error naming the node and input. */
 export function resolvePathInput(node: string, input: string, value: unknown, ctx: Pick<NodeContext, 'storage'>): string {
   const found = pathInsideFolders(ctx.storage, value);

@@ -14,8 +14,7 @@ import { roundedTargetSize } from '../../server/media/video-file.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { defaultChunkFrames, lazyImage, mask as makeMask, type FrameChunk, type FrameReadOptions, type Mask } from '../../types/data.ts';
-import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInputHooks, resolvePathInput, resolveUploadInput, stripPath, uploadInputHooks, SUFFIX } from './common.ts';
 import { isVhsVideo, LOAD_FORMATS, optionalInputs, refuseUnsupported, selectionInputs, VIDEO_EXTENSIONS, type VhsVideoInfo } from './load-video.ts';
 
 /** ffmpeg's options for VHS's FFmpeg loaders: [input options, output options before the format]. */
@@ -238,13 +237,9 @@ export const VHS_LoadVideoFFmpeg: NodeDefinition = {
     hidden: { unique_id: 'UNIQUE_ID' },
   },
   outputs: ffmpegOutputs,
-  isChanged: ({ video }, ctx) => mtimeFingerprint(existingFile(ctx.storage, stripPath(video))),
-  validatedInputs: ['video'],
-  validateInputs: ({ video }, ctx) => (existingFile(ctx.storage, stripPath(video)) ? true : `Invalid video file: ${video}`),
+  ...uploadInputHooks('video', 'video'),
   async execute(inputs, ctx) {
-    const name = stripPath(inputs.video);
-    const path = existingFile(ctx.storage, name);
-    if (!path) throw inputError('VHS_LoadVideoFFmpeg', 'video', `Invalid video file: ${inputs.video}`);
+    const { path, name } = resolveUploadInput('VHS_LoadVideoFFmpeg', 'video', 'video', inputs.video, ctx);
     return loadVideoFFmpeg('VHS_LoadVideoFFmpeg', path, name, inputs, ctx);
   },
 };

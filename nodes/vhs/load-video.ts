@@ -7,8 +7,7 @@ import { inputError } from '../../server/media/errors.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
 import { openVideoFileWithSource, type VideoSourceInfo } from '../../server/media/video-file.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
-import { existingFile } from '../core/media-files.ts';
-import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, mtimeFingerprint, pathInputHooks, resolvePathInput, stripPath, SUFFIX } from './common.ts';
+import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInputHooks, resolvePathInput, resolveUploadInput, stripPath, uploadInputHooks, SUFFIX } from './common.ts';
 
 /** VHS's file extensions for its video loaders. */
 export const VIDEO_EXTENSIONS = ['webm', 'mp4', 'mkv', 'gif', 'mov'];
@@ -140,13 +139,9 @@ export const VHS_LoadVideo: NodeDefinition = {
     hidden: { unique_id: 'UNIQUE_ID' },
   },
   outputs: loaderOutputs,
-  isChanged: ({ video }, ctx) => mtimeFingerprint(existingFile(ctx.storage, stripPath(video))),
-  validatedInputs: ['video'],
-  validateInputs: ({ video }, ctx) => (existingFile(ctx.storage, stripPath(video)) ? true : `Invalid video file: ${video}`),
+  ...uploadInputHooks('video', 'video'),
   async execute(inputs, ctx) {
-    const name = stripPath(inputs.video);
-    const path = existingFile(ctx.storage, name);
-    if (!path) throw inputError('VHS_LoadVideo', 'video', `Invalid video file: ${inputs.video}`);
+    const { path, name } = resolveUploadInput('VHS_LoadVideo', 'video', 'video', inputs.video, ctx);
     return loadVideo('VHS_LoadVideo', 'video', path, name, inputs, ctx);
   },
 };
