@@ -10,7 +10,7 @@ import { audioFromFile } from '../../server/media/audio-file.ts';
 import { inputError, sizeProblem } from '../../server/media/errors.ts';
 import { ffmpegCommand, ffmpegReason, probeMedia, readCommandOutput } from '../../server/media/ffmpeg.ts';
 import { mediaToolsFrom, type MediaTools } from '../../server/media/tools.ts';
-import { roundedTargetSize } from '../../server/media/video-file.ts';
+import { rawFrameChunks, roundedTargetSize } from '../../server/media/video-file.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { defaultChunkFrames, lazyImage, mask as makeMask, type FrameChunk, type FrameReadOptions, type Mask } from '../../types/data.ts';
@@ -77,26 +77,7 @@ async function* runVhsDecode(
   const command = ffmpegCommand(tools).input(path).inputOptions(args.input).outputOptions(output).format('rawvideo');
   const bytes = plane === 'count' ? 1 : size.width * size.height * (plane === 'rgb' ? 3 : 1);
   const perChunk = plane === 'count' ? 4096 : Math.max(1, options.chunkFrames ?? defaultChunkFrames(size.width, size.height));
-  let buffer = Buffer.allocUnsafe(perChunk * bytes);
-  let filled = 0;
-  let start = 0;
-  for await (const data of readCommandOutput(command, options.signal)) {
-    let offset = 0;
-    while (offset < data.length) {
-      const n = Math.min(data.length - offset, buffer.length - filled);
-      data.copy(buffer, filled, offset, offset + n);
-      filled += n;
-      offset += n;
-      if (filled === buffer.length) {
-        yield { start, count: perChunk, data: buffer };
-        start += perChunk;
-        buffer = Buffer.allocUnsafe(perChunk * bytes);
-        filled = 0;
-      }
-    }
-  }
-  const whole = Math.floor(filled / bytes);
-  if (whole > 0) yield { start, count: whole, data: buffer.subarray(0, whole * bytes) };
+  yield* rawFrameChunks(readCommandOutput(command, options.signal), bytes, perChunk);
 }
 
 async function loadVideoFFmpeg(node: string, path: string, label: string, inputs: NodeInputs, ctx: NodeContext) {

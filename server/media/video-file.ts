@@ -45,10 +45,18 @@ export async function* decodeVideoFrames(tools: MediaTools, request: DecodeReque
 
   const bytes = request.width * request.height * 3;
   const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(request.width, request.height));
+  yield* rawFrameChunks(readCommandOutput(command, options.signal), bytes, perChunk);
+}
+
+/**
+ * Regroups a raw byte stream (ffmpeg's stdout, split wherever the pipe split it) into chunks of
+ * `perChunk` whole frames of `bytes` each; a trailing partial frame is dropped.
+ */
+export async function* rawFrameChunks(stream: AsyncIterable<Buffer>, bytes: number, perChunk: number): AsyncGenerator<FrameChunk> {
   let buffer = Buffer.allocUnsafe(perChunk * bytes);
   let filled = 0;
   let start = 0;
-  for await (const data of readCommandOutput(command, options.signal)) {
+  for await (const data of stream) {
     let offset = 0;
     while (offset < data.length) {
       const n = Math.min(data.length - offset, buffer.length - filled);
