@@ -1,8 +1,6 @@
 // The editor end to end: a real server, the built bundle, headless Chromium, real input events.
 // Skips (with a notice) where /usr/bin/chromium is missing, unless FLASHGRAPH_REQUIRE_BROWSER=1.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,8 +11,8 @@ import {
   openEditor,
   pageNodes,
   REPOSITORY_ROOT,
+  runCli,
   socketPosition,
-  TEST_PACKS,
   toClient,
   until,
   widgetBox,
@@ -32,20 +30,6 @@ const FIXTURES = join(REPOSITORY_ROOT, 'tests', 'e2e', 'fixtures');
 
 const byType = (nodes: PageNode[], type: string) => nodes.find((node) => node.type === type);
 const widgetValue = (node: PageNode | undefined, name: string) => node?.widgets.find((w) => w.name === name)?.value;
-
-function runCli(file: string): { status: string; files: string[]; outputs: Record<string, unknown> } {
-  const base = mkdtempSync(join(tmpdir(), 'flashgraph-cli-'));
-  try {
-    const stdout = execFileSync(process.execPath, ['bin/graph.js', 'run', file, '--custom-nodes-directory', TEST_PACKS, '--base-directory', base, '--json'], {
-      cwd: REPOSITORY_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return JSON.parse(stdout) as { status: string; files: string[]; outputs: Record<string, unknown> };
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
-}
 
 describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
   let session: EditorSession;

@@ -209,3 +209,74 @@ export async function centreOn(page: Page, nodeId: number): Promise<void> {
     return frame().then(frame);
   }, nodeId);
 }
+
+export interface CliResult {
+  status: string;
+  files: string[];
+  outputs: Record<string, { text?: string[]; images?: unknown[] }>;
+}
+
+/** `graph run <file> --json` with the test packs, in a throw-away base folder. */
+export function runCli(file: string): CliResult {
+  const base = mkdtempSync(join(tmpdir(), 'flashgraph-cli-'));
+  try {
+    const stdout = execFileSync(process.execPath, ['bin/graph.js', 'run', file, '--custom-nodes-directory', TEST_PACKS, '--base-directory', base, '--json'], {
+      cwd: REPOSITORY_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return JSON.parse(stdout) as CliResult;
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+export interface PageHistoryEntry {
+  id: string;
+  prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+  outputs: Record<string, { text?: string[]; images?: unknown[] }>;
+  status: string | undefined;
+}
+
+/** The editor's run history as the page holds it: prompt id, API prompt, outputs, status. */
+export async function historyEntries(page: Page): Promise<PageHistoryEntry[]> {
+  return page.evaluate(async () => {
+    type Entry = { prompt: unknown[]; outputs: Record<string, unknown>; status?: { status_str?: string } };
+    const editor = (globalThis as unknown as { flashgraph: { refreshHistory(): Promise<void>; history: [string, Entry][] } }).flashgraph;
+    await editor.refreshHistory();
+    return editor.history.map(([id, entry]) => ({ id, prompt: entry.prompt[2] as never, outputs: entry.outputs as never, status: entry.status?.status_str }));
+  });
+}
+
+/** Runs the shown workflow with Ctrl+Enter and waits for its new history entry to have a status. */
+export async function queueAndWait(page: Page, what: string): Promise<PageHistoryEntry> {
+  const before = new Set((await historyEntries(page)).map((entry) => entry.id));
+  await page.locator('#fg-canvas').focus();
+  await page.keyboard.press('Control+Enter');
+  return until(what, async () => (await historyEntries(page)).find((e) => !before.has(e.id) && e.status !== undefined), 30_000);
+}
+
+/** The subgraph breadcrumb's entries (empty at the root). */
+export async function breadcrumb(page: Page): Promise<string[]> {
+  return (await page.locator('.fg-breadcrumb .fg-crumb').allTextContents()).map((text) => text.trim());
+}
+
+/** A double-click on a (subgraph) node's body, clear of its widgets and sockets, until the subgraph opens. */
+export async function doubleClickBody(page: Page, node: PageNode): Promise<void> {
+  await centreOn(page, node.id);
+  const size = await page.evaluate((id) => {
+    const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { size: number[] } } } }).flashgraph;
+    return editor.shownGraph.getNodeById(id).size as [number, number];
+  }, node.id);
+  const [x, y] = await toClient(page, [node.pos[0] + size[0] / 2, node.pos[1] + 10]);
+  // A busy machine can space the two clicks beyond litegraph's double-click time: try again.
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.dblclick(x, y);
+    try {
+      await until('the subgraph to open', async () => ((await breadcrumb(page)).length > 1 ? true : undefined), 3000);
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserAvailable, centreOn, CHROMIUM, dropFile, ensureEditorBundle, openEditor, pageNodes, REPOSITORY_ROOT, toClient, until, widgetBox, type EditorSession, type PageNode } from './harness.ts';
+import {
+  breadcrumb, browserAvailable, centreOn, CHROMIUM, doubleClickBody, dropFile, ensureEditorBundle, openEditor, pageNodes, queueAndWait, REPOSITORY_ROOT, toClient, until, widgetBox,
+  type EditorSession, type PageNode,
+} from './harness.ts';
 
 const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
 if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -16,46 +19,6 @@ const ECHO = '5b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8';
 
 const byType = (nodes: PageNode[], type: string) => nodes.find((node) => node.type === type);
 const byId = (nodes: PageNode[], id: number) => nodes.find((node) => node.id === id);
-
-async function breadcrumb(page: Page): Promise<string[]> {
-  return (await page.locator('.fg-breadcrumb .fg-crumb').allTextContents()).map((text) => text.trim());
-}
-
-async function historyIds(page: Page): Promise<{ id: string; status: string | undefined; prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }> }[]> {
-  return page.evaluate(async () => {
-    type Entry = { prompt: unknown[]; status?: { status_str?: string } };
-    const editor = (globalThis as unknown as { flashgraph: { refreshHistory(): Promise<void>; history: [string, Entry][] } }).flashgraph;
-    await editor.refreshHistory();
-    return editor.history.map(([id, entry]) => ({ id, status: entry.status?.status_str, prompt: entry.prompt[2] as never }));
-  });
-}
-
-/** Ctrl+Enter, then the new history entry once it has a status. */
-async function queueAndWait(page: Page, what: string): Promise<Awaited<ReturnType<typeof historyIds>>[number]> {
-  const before = new Set((await historyIds(page)).map((entry) => entry.id));
-  await page.locator('#fg-canvas').focus();
-  await page.keyboard.press('Control+Enter');
-  return until(what, async () => (await historyIds(page)).find((e) => !before.has(e.id) && e.status !== undefined), 30_000);
-}
-
-/** A double-click on a node's body (below the title, mid-width); retried on a busy machine. */
-async function doubleClickBody(page: Page, node: PageNode): Promise<void> {
-  await centreOn(page, node.id);
-  const size = await page.evaluate((id) => {
-    const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { size: number[] } } } }).flashgraph;
-    return editor.shownGraph.getNodeById(id).size as [number, number];
-  }, node.id);
-  const [x, y] = await toClient(page, [node.pos[0] + size[0] / 2, node.pos[1] + 10]);
-  for (let attempt = 1; ; attempt++) {
-    await page.mouse.dblclick(x, y);
-    try {
-      await until('the subgraph to open', async () => ((await breadcrumb(page)).length > 1 ? true : undefined), 3000);
-      return;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
-}
 
 async function backToRoot(page: Page): Promise<void> {
   await page.locator('.fg-breadcrumb button.fg-crumb', { hasText: 'Root' }).click();

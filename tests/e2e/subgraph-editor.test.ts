@@ -2,13 +2,14 @@
 // subgraph node, runs with progress on it and outputs on the inner nodes, opens on a
 // double-click, takes edits inside, converts a selection to a subgraph, exports files the CLI
 // runs, and survives a reload. Real server, built bundle, headless Chromium, real input events.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserAvailable, CHROMIUM, dropFile, ensureEditorBundle, openEditor, pageNodes, REPOSITORY_ROOT, TEST_PACKS, toClient, until, widgetBox, type EditorSession, type PageNode } from './harness.ts';
+import {
+  breadcrumb, browserAvailable, CHROMIUM, doubleClickBody, dropFile, ensureEditorBundle, openEditor, pageNodes, queueAndWait, REPOSITORY_ROOT, runCli, toClient, until, widgetBox,
+  type EditorSession, type PageNode,
+} from './harness.ts';
 
 const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
 if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -18,51 +19,6 @@ const SUBGRAPH_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
 const byType = (nodes: PageNode[], type: string) => nodes.find((node) => node.type === type);
 const widgetValue = (node: PageNode | undefined, name: string) => node?.widgets.find((w) => w.name === name)?.value;
-
-interface CliResult {
-  status: string;
-  files: string[];
-  outputs: Record<string, { text?: string[]; images?: unknown[] }>;
-}
-
-function runCli(file: string): CliResult {
-  const base = mkdtempSync(join(tmpdir(), 'flashgraph-cli-'));
-  try {
-    const stdout = execFileSync(process.execPath, ['bin/graph.js', 'run', file, '--custom-nodes-directory', TEST_PACKS, '--base-directory', base, '--json'], {
-      cwd: REPOSITORY_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return JSON.parse(stdout) as CliResult;
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
-}
-
-/** The editor's run history as the page holds it: prompt id, API prompt, outputs, status. */
-async function historyEntries(page: Page): Promise<{ id: string; prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>; outputs: Record<string, { text?: string[]; images?: unknown[] }>; status: string | undefined }[]> {
-  return page.evaluate(async () => {
-    type Entry = { prompt: unknown[]; outputs: Record<string, unknown>; status?: { status_str?: string } };
-    const editor = (globalThis as unknown as { flashgraph: { refreshHistory(): Promise<void>; history: [string, Entry][] } }).flashgraph;
-    await editor.refreshHistory();
-    return editor.history.map(([id, entry]) => ({ id, prompt: entry.prompt[2] as never, outputs: entry.outputs as never, status: entry.status?.status_str }));
-  });
-}
-
-/** Runs the shown workflow with Ctrl+Enter and waits for its history entry. */
-async function queueAndWait(page: Page, what: string): Promise<Awaited<ReturnType<typeof historyEntries>>[number]> {
-  const before = new Set((await historyEntries(page)).map((entry) => entry.id));
-  await page.locator('#fg-canvas').focus();
-  await page.keyboard.press('Control+Enter');
-  return until(
-    what,
-    async () => {
-      const entry = (await historyEntries(page)).find((e) => !before.has(e.id) && e.status !== undefined);
-      return entry;
-    },
-    30_000,
-  );
-}
 
 /** Inner nodes of every subgraph definition, with what the page shows on them. */
 async function innerNodes(page: Page): Promise<{ subgraph: string; id: number; type: string; media: string[]; widgets: { name: string; value: unknown }[] }[]> {
@@ -79,29 +35,6 @@ async function innerNodes(page: Page): Promise<{ subgraph: string; id: number; t
       })),
     );
   });
-}
-
-async function breadcrumb(page: Page): Promise<string[]> {
-  return (await page.locator('.fg-breadcrumb .fg-crumb').allTextContents()).map((text) => text.trim());
-}
-
-/** A double-click on a node's body, clear of its widgets and sockets (below the title, mid-width). */
-async function doubleClickBody(page: Page, node: PageNode): Promise<void> {
-  const size = await page.evaluate((id) => {
-    const editor = (globalThis as unknown as { flashgraph: { shownGraph: { getNodeById(id: number): { size: number[] } } } }).flashgraph;
-    return editor.shownGraph.getNodeById(id).size as [number, number];
-  }, node.id);
-  const [x, y] = await toClient(page, [node.pos[0] + size[0] / 2, node.pos[1] + 10]);
-  // A busy machine can space the two clicks beyond litegraph's double-click time: try again.
-  for (let attempt = 1; ; attempt++) {
-    await page.mouse.dblclick(x, y);
-    try {
-      await until('the subgraph to open', async () => ((await breadcrumb(page)).length > 1 ? true : undefined), 3000);
-      return;
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
-  }
 }
 
 /** Two clicks on a number widget's right arrow. */
