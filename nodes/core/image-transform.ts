@@ -3,6 +3,7 @@
 import { concatImages, cropFrames, lazyImage, mapFrames, mask, sliceImage, type FrameChunk, type Image } from '../../types/data.ts';
 import { inputError, MAX_SIDE, sizeProblem } from '../../server/media/errors.ts';
 import { areaResizeFrame, RESIZE_KERNELS, resizeFrame } from '../../server/media/image-file.ts';
+import { centeredAspectCrop } from '../../server/media/video-file.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 
 /** Python's round(): halves go to the even neighbour (round(2.5) == 2), which ComfyUI's sizes use. */
@@ -22,21 +23,10 @@ interface Size {
   height: number;
 }
 
-/** ComfyUI's centre crop before a resize: the largest centred region with the target's aspect. */
-export function centerCropRect(from: Size, to: Size): { x: number; y: number; width: number; height: number } {
-  const oldAspect = from.width / from.height;
-  const newAspect = to.width / to.height;
-  let x = 0;
-  let y = 0;
-  if (oldAspect > newAspect) x = Math.round((from.width - from.width * (newAspect / oldAspect)) / 2);
-  else if (oldAspect < newAspect) y = Math.round((from.height - from.height * (oldAspect / newAspect)) / 2);
-  return { x, y, width: from.width - 2 * x, height: from.height - 2 * y };
-}
-
 /** Resizes an IMAGE lazily (ComfyUI's common_upscale). */
 export function scaleImage(image: Image, to: Size, method: UpscaleMethod, crop: boolean, origin: string): Image {
   const from = { width: image.width, height: image.height };
-  const cropRect = crop ? centerCropRect(from, to) : undefined;
+  const cropRect = crop ? centeredAspectCrop(from, to) : undefined;
   const source = cropRect && (cropRect.x > 0 || cropRect.y > 0) ? cropRect : undefined;
   return mapFrames(image, { ...to, origin }, async (chunk: FrameChunk) => {
     let data = chunk.data;

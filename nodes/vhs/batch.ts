@@ -4,7 +4,8 @@
 import { concatImages, lazyImage, mask as makeMask, sliceImage, type Image, type Mask } from '../../types/data.ts';
 import { inputError } from '../../server/media/errors.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
-import { centerCropRect, scaleImage } from '../core/image-transform.ts';
+import { scaleImage } from '../core/image-transform.ts';
+import { centeredAspectCrop } from '../../server/media/video-file.ts';
 import { bilinearResize } from '../core/mask.ts';
 import { BIGMAX, BIGMIN, CATEGORY, SUFFIX } from './common.ts';
 
@@ -202,7 +203,7 @@ export const VHS_MergeMasks: NodeDefinition = {
     let a = mask_A as Mask;
     let b = mask_B as Mask;
     const resize = (m: Mask, to: Mask): Mask => {
-      const rect = crop === 'center' ? centerCropRect(m, to) : { x: 0, y: 0, width: m.width, height: m.height };
+      const rect = crop === 'center' ? centeredAspectCrop(m, to) : { x: 0, y: 0, width: m.width, height: m.height };
       const plane = to.width * to.height;
       const data = new Float32Array(m.count * plane);
       for (let f = 0; f < m.count; f++) {

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { lazyImage, mask as makeMask, type Image, type Mask } from '../../types/data.ts';
 import { inputError, sizeProblem } from '../../server/media/errors.ts';
 import type { NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
-import { centerCropRect } from '../core/image-transform.ts';
+import { centeredAspectCrop } from '../../server/media/video-file.ts';
 import { BIGMAX, CATEGORY, checkMetaBatch, folderInsideFolders, stripPath, SUFFIX } from './common.ts';
 
 /** The extensions VHS's folder loaders accept (ComfyUI's FolderOfImages.IMG_EXTENSIONS). */
@@ -90,7 +90,7 @@ async function decodeAt(file: string, channels: 3 | 4, width: number, height: nu
   const { data, info } = await withAlpha.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`${file}: decoded ${info.channels} channels, expected ${channels}`);
   if (info.width === width && info.height === height) return data;
-  const crop = centerCropRect({ width: info.width, height: info.height }, { width, height });
+  const crop = centeredAspectCrop({ width: info.width, height: info.height }, { width, height });
   const { data: resized } = await sharp(data, { raw: { width: info.width, height: info.height, channels } })
     .extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height })
     .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
