@@ -2,6 +2,7 @@
 // serves every length (shorter than a tile, a whole number of tiles, a partial last tile), keys
 // longer than queries, fused and plain, and equals attention() within float32 rounding; so does
 // MultiHeadAttention with its present K/V outputs requested.
+import { onnx } from '../../server/ml/onnx/proto.ts';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../server/ml/onnx/graph-builder.ts';
 import { buildModel } from '../../server/ml/onnx/build-model.ts';
@@ -32,7 +33,12 @@ describe('GraphBuilder.tiledAttention (Loop over query tiles)', () => {
     g.output(g.tiledAttention(q, k, v, { ...o, chunk: CHUNK }), 'tiled');
     // MultiHeadAttention asked for its present K/V outputs too (WebGPU's FlashAttention path): same result
     if (impl === 'mha') g.output(g.attention(q, k, v, { ...o, presentKv: true }), 'present_kv');
-    const session = await createSession(buildModel(g), { provider: 'cpu', log: () => {} });
+    const built = buildModel(g);
+    if (impl === 'mha') {
+      const mha = onnx.ModelProto.decode(built.bytes).graph!.node!.filter((n) => n.opType === 'MultiHeadAttention');
+      expect(mha.map((n) => n.output!.length).sort()).toEqual([1, 3]); // output, present_key, present_value
+    }
+    const session = await createSession(built, { provider: 'cpu', log: () => {} });
     try {
       for (const [L, S] of [[1, 1], [3, 5], [4, 4], [7, 7], [8, 13], [13, 9]] as const) {
         const feeds = {
