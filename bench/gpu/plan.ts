@@ -21,6 +21,16 @@ export const TINY_VAE_CONFIG: WanVaeConfig = { ...WAN_VAE_REAL, dim: 8 };
 
 export type BenchSize = 'real' | 'tiny';
 
+/** Layers of the model the per-layer figures are scaled to (Wan2.1-14B: 40 identical blocks). */
+export const MODEL_LAYERS: Readonly<Record<BenchSize, number>> = { real: REAL_DIT_CONFIG.num_layers, tiny: TINY_DIT_CONFIG.num_layers };
+
+/**
+ * Layers in the timed stack. The blocks are identical, so a call with 1 layer and one with N layers
+ * give the cost of a layer, (t_N - t_1) / (N - 1), and of the embeddings + head, t_1 - that: a few
+ * GB of weights instead of the whole model's 34.5 GB.
+ */
+export const DEFAULT_STACK_LAYERS: Readonly<Record<BenchSize, number>> = { real: 3, tiny: 2 };
+
 export function benchDitConfigRaw(size: BenchSize, layers?: number): Record<string, unknown> {
   const raw: Record<string, unknown> = { ...(size === 'real' ? REAL_DIT_CONFIG : TINY_DIT_CONFIG) };
   if (layers !== undefined) raw.num_layers = layers;
@@ -96,4 +106,27 @@ export function vaeFrameFlops(c: WanVaeConfig, s: DitShape): number {
 /** TFLOP/s achieved when `flops` take `ms` milliseconds. */
 export function tflops(flops: number, ms: number): number {
   return flops / (ms * 1e-3) / 1e12;
+}
+
+/** FLOPs of one transformer block and of the rest of a call (embeddings + head) at shape s. */
+export function layerFlops(c: DitConfig, s: DitShape): { perLayer: number; rest: number } {
+  const one = ditCallFlops({ ...c, numLayers: 1 }, s);
+  const perLayer = ditCallFlops({ ...c, numLayers: 2 }, s) - one;
+  return { perLayer, rest: one - perLayer };
+}
+
+export interface LayerCost {
+  readonly perLayerMs: number;
+  /** Embeddings + head, once per call (t_1 - perLayer; timing noise can make it slightly negative). */
+  readonly restMs: number;
+  /** A whole call of the model: rest + modelLayers x perLayer. */
+  readonly modelMs: number;
+}
+
+/** Per-layer cost from a 1-layer call and a stackLayers-layer call of the same shape. */
+export function layerCost(oneLayerMs: number, stackMs: number, stackLayers: number, modelLayers: number): LayerCost {
+  if (!Number.isInteger(stackLayers) || stackLayers < 2) throw new Error(`layer cost: the stack needs at least 2 layers, got ${stackLayers}`);
+  const perLayerMs = (stackMs - oneLayerMs) / (stackLayers - 1);
+  const restMs = oneLayerMs - perLayerMs;
+  return { perLayerMs, restMs, modelMs: restMs + modelLayers * perLayerMs };
 }

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# The GPU bench in one command, run from the repository root on the GPU machine (see README.md):
-# unpacks the carried Vulkan loader and Node, writes seeded random real-size weights with torch on the
-# card (unless a warm machine still has them), runs the PyTorch reference, then our ONNX graphs, and
-# leaves the results (markdown + JSON + log) in --out (default $OUT, the device's return folder).
+# The GPU bench in ONE device call of at most --budget seconds (default 480: the device lends a task
+# 15 minutes in all, starts included). Run from the repository root on the GPU machine (README.md):
+# unpacks the carried Vulkan loader and Node, writes a seeded random real-width layer stack with
+# torch on the card, runs the PyTorch reference, then ours, and writes the report to
+# bench/results/gpu-<date>.md and to --out (default $OUT, the device's return folder).
 #
-#   bash bench/gpu/run.sh [--tiny] [--device webgpu|cuda|cpu] [--phases torch,check,dit,vae]
-#                         [--shapes 480x832,720x1280] [--runs N] [--warmup N] [--check-layers N]
-#                         [--attention-chunk N] [--attention-tiling loop|unrolled] [--out DIR] [--work DIR]
-# Phases: torch = the PyTorch reference (matmul ceiling, fp16/bf16 check, timed calls); check, dit,
-# vae = ours (bench/gpu/main.ts). Each step's failure is reported and the next still runs.
+#   bash bench/gpu/run.sh [--tiny] [--budget SECONDS] [--torch-share SECONDS] [--device webgpu|cuda|cpu]
+#                         [--layers N] [--shapes 480x832,720x1280] [--variants LIST] [--runs N] [--warmup N]
+#                         [--phases torch,variants,dit,check,vae] [--out DIR] [--work DIR] [--results-dir DIR]
+# Every step is estimated before it starts and skipped, with a line in the report, when it would not
+# fit the time left; each step of ours runs in a child process killed at its time slice.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+started=$SECONDS
+start_epoch=$(date +%s)
 
-SIZE=real DEVICE='' PHASES=torch,check,dit,vae OUTDIR=${OUT:-bench-out} WORK=/tmp/flashgraph-gpu PYTHON=${PYTHON:-python3}
+SIZE=real DEVICE='' PHASES=torch,variants,dit,check,vae OUTDIR=${OUT:-bench-out} WORK=/tmp/flashgraph-gpu PYTHON=${PYTHON:-python3}
+BUDGET=480 TORCH_SHARE='' LAYERS='' RESULTS=bench/results
 COMMON=()
 ONNX_ONLY=()
 while [ $# -gt 0 ]; do
@@ -22,19 +26,28 @@ while [ $# -gt 0 ]; do
     --phases) PHASES=$2; shift ;;
     --out) OUTDIR=$2; shift ;;
     --work) WORK=$2; shift ;;
-    --shapes|--runs|--warmup|--check-layers) COMMON+=("$1" "$2"); shift ;;
-    --attention-chunk|--attention-tiling) ONNX_ONLY+=("$1" "$2"); shift ;; # ours only: torch uses SDPA
+    --budget) BUDGET=$2; shift ;;
+    --torch-share) TORCH_SHARE=$2; shift ;;
+    --layers) LAYERS=$2; shift ;;
+    --results-dir) RESULTS=$2; shift ;;
+    --shapes|--runs|--warmup) COMMON+=("$1" "$2"); shift ;;
+    --variants|--attention) ONNX_ONLY+=("$1" "$2"); shift ;; # ours only: torch uses SDPA
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+[[ "$BUDGET" =~ ^[0-9]+$ ]] || { echo "run.sh: --budget takes whole seconds" >&2; exit 2; }
 [ -n "$DEVICE" ] || { [ $SIZE = tiny ] && DEVICE=cpu || DEVICE=webgpu; }
-WEIGHTS=$WORK/dit-$SIZE
+[ -n "$LAYERS" ] || { [ $SIZE = tiny ] && LAYERS=2 || LAYERS=3; }
+# The torch reference is fast (SDPA near the matmul ceiling): at most a fifth of the call by default.
+[ -n "$TORCH_SHARE" ] || TORCH_SHARE=$((BUDGET / 5))
+DEADLINE=$((start_epoch + BUDGET))
+WEIGHTS=$WORK/dit-$SIZE-$LAYERS
 mkdir -p "$OUTDIR" "$WORK"
 exec > >(tee -a "$OUTDIR/run.log") 2>&1
 has_phase() { [[ ",$PHASES," == *",$1,"* ]]; }
-step() { echo "== $(date -u +%H:%M:%S) $*"; }
-started=$SECONDS
+step() { echo "== $(date -u +%H:%M:%S) +$((SECONDS - started)) s: $*"; }
+step "budget $BUDGET s (deadline $(date -u -d @$DEADLINE +%H:%M:%S)), layer stack $LAYERS, $SIZE"
 
 # 1. The GPU: Vulkan loader for the WebGPU EP (only on a machine with an NVIDIA driver: unpacking
 #    into / elsewhere would overwrite the host's libraries).
@@ -63,7 +76,7 @@ if [ "${FLASHGRAPH_BENCH_FROM_SOURCE:-0}" != 1 ] && [ -f .gpu-carry/node.xz ] &&
   # Unpacked under $WORK, never into the tree (the tree travels with the next call: 64 MiB limit).
   NODE=$WORK/bin/node
   if [ ! -x "$NODE" ]; then
-    mkdir -p "$WORK/bin" && xz -dc .gpu-carry/node.xz > "$NODE.tmp" && chmod +x "$NODE.tmp" && mv "$NODE.tmp" "$NODE"
+    mkdir -p "$WORK/bin" && xz -T0 -dc .gpu-carry/node.xz > "$NODE.tmp" && chmod +x "$NODE.tmp" && mv "$NODE.tmp" "$NODE"
   fi
   mkdir -p "$WORK/node_modules"
   [ -d "$WORK/node_modules/onnxruntime-node" ] || tar -xJf .gpu-carry/ort.tar.xz -C "$WORK/node_modules"
@@ -79,42 +92,48 @@ fi
 export FLASHGRAPH_SOURCE_REV
 echo "node: ${BENCH[*]} ($FLASHGRAPH_SOURCE_REV)"
 
-# 3. Weights: seeded random, written by torch (on the GPU when there is one); a warm machine keeps them.
+# 3. Weights: the layer stack, seeded random, written by torch (on the GPU when there is one).
 HAS_TORCH=0
 "$PYTHON" -c 'import torch' 2> /dev/null && HAS_TORCH=1
-if has_phase torch || has_phase check || has_phase dit; then
-  if [ ! -f "$WEIGHTS/config.json" ]; then
-    if [ $HAS_TORCH = 1 ]; then
-      step "writing $SIZE DiT weights to $WEIGHTS"
-      "$PYTHON" bench/gpu/torch_reference.py --write-weights "$WEIGHTS" --size $SIZE || { echo "run.sh: weight generation failed" >&2; exit 1; }
-      df -h "$WORK" | tail -1
-    elif [ $SIZE = real ]; then
-      echo "run.sh: the real-size weights are made with torch, and $PYTHON has none" >&2
-      exit 1
-    fi # tiny without torch: the Node bench writes its own
-  fi
-fi
+if [ ! -f "$WEIGHTS/config.json" ] && [ $HAS_TORCH = 1 ]; then
+  step "writing the $SIZE $LAYERS-layer DiT stack to $WEIGHTS"
+  "$PYTHON" bench/gpu/torch_reference.py --write-weights "$WEIGHTS" --size $SIZE --layers "$LAYERS" || { echo "run.sh: weight generation failed" >&2; exit 1; }
+  df -h "$WORK" | tail -1
+elif [ ! -f "$WEIGHTS/config.json" ] && [ $SIZE = real ]; then
+  echo "run.sh: the real-width weights are made with torch, and $PYTHON has none" >&2
+  exit 1
+fi # tiny without torch: the Node bench writes its own
 
-# 4. The PyTorch reference on the same weights and shapes.
+# 4. The PyTorch reference on the same weights and shapes, within its share of the budget.
 if has_phase torch; then
   if [ $HAS_TORCH = 1 ]; then
-    step "torch reference"
-    PYTHONUNBUFFERED=1 "$PYTHON" bench/gpu/torch_reference.py --bench --size $SIZE --weights "$WEIGHTS" --out "$OUTDIR" --phases check,dit "${COMMON[@]}" \
+    torch_deadline=$(( $(date +%s) + TORCH_SHARE ))
+    [ $torch_deadline -le $DEADLINE ] || torch_deadline=$DEADLINE
+    step "torch reference (until +$((torch_deadline - start_epoch)) s)"
+    PYTHONUNBUFFERED=1 "$PYTHON" bench/gpu/torch_reference.py --bench --size $SIZE --weights "$WEIGHTS" --out "$OUTDIR" \
+      --phases check,dit --deadline "$torch_deadline" "${COMMON[@]}" \
       || echo "run.sh: the torch reference failed (its partial JSON, if any, is kept)"
   else
     echo "run.sh: $PYTHON has no torch: torch phase skipped"
   fi
 fi
 
-# 5. Ours: onnxruntime-node on the GPU provider.
+# 5. Ours: onnxruntime-node on the GPU provider, each step within the time left.
 ONNX_PHASES=$(echo ",$PHASES," | sed 's/,torch,/,/g; s/^,//; s/,$//')
 if [ -n "$ONNX_PHASES" ]; then
   TORCH_JSON=$(ls -t "$OUTDIR"/torch-*-$SIZE.json 2> /dev/null | head -1)
   step "onnx: $ONNX_PHASES on $DEVICE"
-  "${BENCH[@]}" --size $SIZE --device "$DEVICE" --out "$OUTDIR" --work "$WORK" --weights "$WEIGHTS" --phases "$ONNX_PHASES" \
-    ${TORCH_JSON:+--torch-json "$TORCH_JSON"} "${COMMON[@]}" "${ONNX_ONLY[@]}" || echo "run.sh: the onnx bench failed"
+  "${BENCH[@]}" --size $SIZE --device "$DEVICE" --out "$OUTDIR" --work "$WORK" --weights "$WEIGHTS" --layers "$LAYERS" \
+    --phases "$ONNX_PHASES" --deadline "$((DEADLINE * 1000))" ${TORCH_JSON:+--torch-json "$TORCH_JSON"} "${COMMON[@]}" "${ONNX_ONLY[@]}" \
+    || echo "run.sh: the onnx bench failed"
 fi
 
-step "done in $((SECONDS - started)) s; results in $OUTDIR:"
+# 6. The report where it is committed from, and in the return folder.
+report=$(ls -t "$OUTDIR"/gpu-*.md 2> /dev/null | head -1)
+if [ -n "$report" ]; then
+  mkdir -p "$RESULTS"
+  [ "$(realpath "$report")" = "$(realpath -m "$RESULTS/$(basename "$report")")" ] || cp "$report" "$RESULTS/"
+fi
+step "done in $((SECONDS - started)) s of $BUDGET s; results in $OUTDIR and $RESULTS/"
 ls -la "$OUTDIR"
-cat "$OUTDIR"/gpu-*.md 2> /dev/null
+[ -z "$report" ] || cat "$report"

@@ -9,8 +9,9 @@ Modes (see bench/gpu/README.md):
                      against ditParameterShapes / ditShapeDims / ditFlops of the TypeScript side)
   --write-weights D  seeded random weights (same init rule as bench/gpu/random-weights.ts) into
                      D/config.json + D/model-NNNNN.safetensors, generated on the GPU when there is one
-  --bench            matmul ceiling (8192^3 bf16), fp32-vs-fp16/bf16 check on a few layers, and one
-                     timed DiT call per shape and precision; JSON in the BenchResults format
+  --bench            matmul ceiling (8192^3 bf16), fp32-vs-fp16/bf16 check on one layer, and timed DiT
+                     calls of 1 layer and of the weight folder's layer stack per shape and precision,
+                     within --deadline; JSON in the BenchResults format
   --run-inputs F     one forward pass on the inputs in safetensors file F, output to --output
                      (the tiny torch-vs-ONNX equivalence test)
 
@@ -445,67 +446,101 @@ def relative_errors(low, ref):
             "rmsRelError": float(d.pow(2).mean().sqrt() / ref.pow(2).mean().sqrt().clamp_min(1e-30))}
 
 
+class Deadline:
+    """The call's time budget (bench/gpu/budget.ts's rule): a step whose estimate exceeds the time
+    left is skipped and listed, not started."""
+
+    def __init__(self, deadline_s, reserve_s):
+        self.deadline_s, self.reserve_s = deadline_s, reserve_s
+
+    def left(self):
+        return (self.deadline_s - time.time()) - self.reserve_s if self.deadline_s else float("inf")
+
+    def admit(self, res, what, needed_s):
+        left = self.left()
+        if needed_s <= left:
+            return True
+        res.setdefault("skipped", []).append({"what": what, "neededS": round(needed_s, 1), "leftS": round(max(0.0, left), 1)})
+        print("skipped: %s: needs ~%.1f s, %.1f s left" % (what, needed_s, max(0.0, left)), flush=True)
+        return False
+
+
 def bench(args, size, c):
+    """Layer stack: every shape and precision is timed with 1 layer and with all c["num_layers"]
+    layers of the weight folder; the report derives the cost of one layer and of the rest."""
     import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "CPU"
+    stack = c["num_layers"]
     res = {"source": "torch", "date": time.strftime("%Y-%m-%d", time.gmtime()), "device": name, "size": size,
            "notes": ["torch %s, %s" % (torch.__version__, "SDPA" if hasattr(torch.nn.functional, "scaled_dot_product_attention") else "explicit softmax attention")],
-           "dit": [], "vae": [], "accuracy": []}
+           "dit": [], "vae": [], "accuracy": [], "skipped": [], "stackLayers": stack, "modelLayers": args.model_layers}
+    deadline = Deadline(args.deadline, args.reserve)
 
     def save():
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "torch-%s-%s.json" % (res["date"], size)), "w") as fh:
             json.dump(res, fh, indent=1)
 
+    rate = 5e9  # FLOP/s assumed on a CPU; on the GPU a third of the measured matmul ceiling
     if device.type == "cuda":
         res["matmulCeilingTflops"] = matmul_ceiling_tflops()
+        rate = res["matmulCeilingTflops"] * 1e12 / 3
         print("matmul ceiling %.0f TFLOP/s" % res["matmulCeilingTflops"], flush=True)
     save()
+    estimate = lambda flops, calls: 1.0 + calls * flops / rate
 
     if "check" in args.phases:
-        check = dict(c, num_layers=min(args.check_layers, c["num_layers"]))
-        what = "%d of %d layers, %s" % (check["num_layers"], c["num_layers"], CHECK_SHAPE[size]["name"])
-        raw = load_weights(args.weights, device, check["num_layers"])
-        inputs = random_inputs(check, CHECK_SHAPE[size], device)
-        with torch.no_grad():
-            ref = forward(prepare(raw, torch.float32), check, cd=torch.float32, **inputs)
-            for precision, cd in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
-                if precision not in args.precisions:
-                    continue
-                row = dict(what=what, provider="torch-" + device.type, precision=precision, budget=ERROR_BUDGET[precision])
-                try:
-                    row.update(relative_errors(forward(prepare(raw, cd), check, cd=cd, **inputs), ref))
-                except Exception as err:  # e.g. no float16 conv kernel on an old CPU torch
-                    row["error"] = str(err).splitlines()[0][:300]
-                res["accuracy"].append(row)
-                print("check %s: %s" % (precision, row), flush=True)
-        del raw, ref
+        check = dict(c, num_layers=1)
+        what = "1 of %d layers, %s" % (args.model_layers, CHECK_SHAPE[size]["name"])
+        if deadline.admit(res, "fp16/bf16 vs fp32, " + what, estimate(call_flops(check, CHECK_SHAPE[size]), 9)):
+            raw = load_weights(args.weights, device, 1)
+            inputs = random_inputs(check, CHECK_SHAPE[size], device)
+            with torch.no_grad():
+                ref = forward(prepare(raw, torch.float32), check, cd=torch.float32, **inputs)
+                for precision, cd in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+                    if precision not in args.precisions:
+                        continue
+                    row = dict(what=what, provider="torch-" + device.type, precision=precision, budget=ERROR_BUDGET[precision])
+                    try:
+                        row.update(relative_errors(forward(prepare(raw, cd), check, cd=cd, **inputs), ref))
+                    except Exception as err:  # e.g. no float16 conv kernel on an old CPU torch
+                        row["error"] = str(err).splitlines()[0][:300]
+                    res["accuracy"].append(row)
+                    print("check %s: %s" % (precision, row), flush=True)
+            del raw, ref
         save()
 
     if "dit" in args.phases:
         W = load_weights(args.weights, device)
-        for precision, cd in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+        for precision, cd in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
             if precision not in args.precisions:
                 continue
             W = prepare_in_place(W, cd)
             for shape in SHAPES[size]:
                 if shape["name"] not in args.shapes:
                     continue
-                row = {"shape": shape["name"], "tokens": math.prod(grid(c, shape)[:3]), "provider": "torch-" + device.type,
-                       "precision": precision, "flops": call_flops(c, shape), "runs": args.runs}
-                try:
-                    inputs = random_inputs(c, shape, device)
-                    with torch.no_grad():
-                        fn = lambda: forward(W, c, cd=cd, **inputs)
-                        row["ms"] = cuda_ms(fn, args.warmup, args.runs) if device.type == "cuda" else cpu_ms(fn, args.warmup, args.runs)
-                except Exception as err:  # one shape failing (out of memory) must not lose the others
-                    row["error"] = str(err).splitlines()[0][:300]
-                res["dit"].append(row)
-                print("dit: %s" % row, flush=True)
-                save()
+                for layers in (1, stack):
+                    config = dict(c, num_layers=layers)
+                    flops = call_flops(config, shape)
+                    row = {"shape": shape["name"], "tokens": math.prod(grid(c, shape)[:3]), "provider": "torch-" + device.type,
+                           "precision": precision, "layers": layers, "attention": "SDPA" if hasattr(torch.nn.functional, "scaled_dot_product_attention") else "softmax",
+                           "flops": flops, "runs": args.runs}
+                    if not deadline.admit(res, "DiT %d layer(s) %s at %s" % (layers, precision, shape["name"]), estimate(flops, args.warmup + args.runs)):
+                        save()
+                        continue
+                    try:
+                        inputs = random_inputs(c, shape, device)
+                        with torch.no_grad():
+                            fn = lambda: forward(W, config, cd=cd, **inputs)
+                            row["ms"] = cuda_ms(fn, args.warmup, args.runs) if device.type == "cuda" else cpu_ms(fn, args.warmup, args.runs)
+                    except Exception as err:  # one shape failing (out of memory) must not lose the others
+                        row["error"] = str(err).splitlines()[0][:300]
+                    res["dit"].append(row)
+                    print("dit: %s" % row, flush=True)
+                    save()
     save()
 
 
@@ -552,7 +587,9 @@ def main(argv):
     p.add_argument("--phases", default="check,dit")
     p.add_argument("--shapes", default=None)
     p.add_argument("--precisions", default="fp16,bf16")
-    p.add_argument("--check-layers", type=int, default=2)
+    p.add_argument("--model-layers", type=int, help="--bench: layers of the model the per-layer cost is scaled to (default: the --size config's)")
+    p.add_argument("--deadline", type=float, default=0, help="--bench: wall-clock deadline, seconds since the epoch; steps that would not fit are skipped")
+    p.add_argument("--reserve", type=float, default=5, help="--bench: seconds kept back before the deadline")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
@@ -563,6 +600,8 @@ def main(argv):
             raw = json.load(fh)
     else:
         raw = dict(REAL_CONFIG if size == "real" else TINY_CONFIG)
+    if args.model_layers is None:
+        args.model_layers = raw["num_layers"]
     if args.layers:
         raw["num_layers"] = args.layers
     c = resolve_config(raw)
@@ -575,7 +614,9 @@ def main(argv):
     elif args.write_weights:
         write_weights(c, raw, args.write_weights, args.seed)
     elif args.bench:
-        bench(args, size, c)
+        with open(os.path.join(args.weights, "config.json")) as fh:
+            stack = json.load(fh)["num_layers"]  # the layer stack the weight folder holds
+        bench(args, size, resolve_config(dict(raw, num_layers=args.layers or stack)))
     else:
         if not args.output:
             p.error("--run-inputs needs --output")

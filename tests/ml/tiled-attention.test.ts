@@ -1,6 +1,8 @@
 // GraphBuilder.tiledAttention: query tiles as an ONNX Loop over a symbolic sequence length. One model
 // serves every length (shorter than a tile, a whole number of tiles, a partial last tile), keys
-// longer than queries, fused and plain, and equals attention() within float32 rounding.
+// longer than queries, fused and plain, and equals attention() within float32 rounding; so does
+// MultiHeadAttention with its present K/V outputs requested.
+import { onnx } from '../../server/ml/onnx/proto.ts';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../server/ml/onnx/graph-builder.ts';
 import { buildModel } from '../../server/ml/onnx/build-model.ts';
@@ -29,7 +31,14 @@ describe('GraphBuilder.tiledAttention (Loop over query tiles)', () => {
     const o = { numHeads: HEADS, headDim: HEAD_DIM, impl };
     g.output(g.attention(q, k, v, o), 'untiled');
     g.output(g.tiledAttention(q, k, v, { ...o, chunk: CHUNK }), 'tiled');
-    const session = await createSession(buildModel(g), { provider: 'cpu', log: () => {} });
+    // MultiHeadAttention asked for its present K/V outputs too (WebGPU's FlashAttention path): same result
+    if (impl === 'mha') g.output(g.attention(q, k, v, { ...o, presentKv: true }), 'present_kv');
+    const built = buildModel(g);
+    if (impl === 'mha') {
+      const mha = onnx.ModelProto.decode(built.bytes).graph!.node!.filter((n) => n.opType === 'MultiHeadAttention');
+      expect(mha.map((n) => n.output!.length).sort()).toEqual([1, 3]); // output, present_key, present_value
+    }
+    const session = await createSession(built, { provider: 'cpu', log: () => {} });
     try {
       for (const [L, S] of [[1, 1], [3, 5], [4, 4], [7, 7], [8, 13], [13, 9]] as const) {
         const feeds = {
@@ -37,13 +46,16 @@ describe('GraphBuilder.tiledAttention (Loop over query tiles)', () => {
           k: createTensor('float32', [1, S, WIDTH], random(S * WIDTH, S + 7)),
           v: createTensor('float32', [1, S, WIDTH], random(S * WIDTH, S + 13)),
         };
-        const out = await session.run(feeds, ['untiled', 'tiled']);
-        expect(out.tiled!.shape, `L ${L}`).toEqual([1, L, WIDTH]);
-        const a = out.tiled!.data as Float32Array;
+        const names = impl === 'mha' ? ['untiled', 'tiled', 'present_kv'] : ['untiled', 'tiled'];
+        const out = await session.run(feeds, names);
         const e = out.untiled!.data as Float32Array;
-        let max = 0;
-        for (let i = 0; i < e.length; i++) max = Math.max(max, Math.abs(a[i]! - e[i]!));
-        expect(max, `L ${L}, S ${S}`).toBeLessThan(1e-6);
+        for (const name of names.slice(1)) {
+          expect(out[name]!.shape, `${name}, L ${L}`).toEqual([1, L, WIDTH]);
+          const a = out[name]!.data as Float32Array;
+          let max = 0;
+          for (let i = 0; i < e.length; i++) max = Math.max(max, Math.abs(a[i]! - e[i]!));
+          expect(max, `${name}, L ${L}, S ${S}`).toBeLessThan(1e-6);
+        }
       }
     } finally {
       await session.release();

@@ -84,6 +84,13 @@ export interface AttentionOptions {
   readonly impl?: 'mha' | 'plain';
   /** 'plain': the dtype of the scaled scores and the softmax (default: the inputs'). */
   readonly softmaxDtype?: DType;
+  /**
+   * 'mha' only: also ask MultiHeadAttention for its present_key / present_value outputs (unused).
+   * ONNX Runtime's WebGPU EP runs its FlashAttention kernel only when they are requested
+   * (CanApplyFlashAttention, onnxruntime/contrib_ops/webgpu/bert/flash_attention.cc); otherwise it
+   * materialises the [heads, S_q, S_k] scores. Same result on every provider.
+   */
+  readonly presentKv?: boolean;
 }
 
 /** Value names in use and the counter for fresh ones: shared by a graph and its subgraphs (ONNX forbids shadowing). */
@@ -356,7 +363,8 @@ export class GraphBuilder {
     const scale = o.scale ?? 1 / Math.sqrt(o.headDim);
     if ((o.impl ?? 'mha') === 'mha') {
       // The fused kernels keep the softmax in float32 whatever the input dtype.
-      return this.op1('MultiHeadAttention', [q, k, v], { num_heads: { int: o.numHeads }, scale: { float: scale } }, { domain: MS_DOMAIN });
+      const attrs = { num_heads: { int: o.numHeads }, scale: { float: scale } };
+      return this.op('MultiHeadAttention', [q, k, v], attrs, { domain: MS_DOMAIN, outputs: o.presentKv ? 3 : 1 })[0]!;
     }
     // 'plain': Q K^T in the input dtype, then scale and softmax in softmaxDtype (default: the same).
     const sd = o.softmaxDtype ?? q.dtype;

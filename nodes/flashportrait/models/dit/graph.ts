@@ -45,6 +45,11 @@ export interface DitGraphOptions {
   readonly attentionTiling?: AttentionTiling;
   /** The window's token count, fixed at build time: required by attentionTiling 'unrolled'. */
   readonly attentionTokens?: number;
+  /**
+   * Self-attention's MultiHeadAttention nodes also output present_key / present_value (unused), which
+   * makes ONNX Runtime's WebGPU EP use its FlashAttention kernel (AttentionOptions.presentKv). 'fused' only.
+   */
+  readonly attentionPresentKv?: boolean;
 }
 
 export type AttentionTiling = 'loop' | 'unrolled';
@@ -157,8 +162,9 @@ class DitGraph {
   /** Self-attention over the window's tokens: attend(), or in query tiles with attentionQueryChunk. */
   private selfAttend(q: Value, k: Value, v: Value): Value {
     const chunk = this.o.attentionQueryChunk;
-    if (chunk === undefined) return this.attend(q, k, v);
-    return this.g.tiledAttention(this.lo(q), this.lo(k), this.lo(v), { ...this.attentionOptions(), chunk, tiling: this.o.attentionTiling ?? 'loop', queryTokens: this.o.attentionTokens });
+    const options = { ...this.attentionOptions(), presentKv: this.o.attentionPresentKv };
+    if (chunk === undefined) return this.g.attention(this.lo(q), this.lo(k), this.lo(v), options);
+    return this.g.tiledAttention(this.lo(q), this.lo(k), this.lo(v), { ...options, chunk, tiling: this.o.attentionTiling ?? 'loop', queryTokens: this.o.attentionTokens });
   }
 
   /** Non-affine LayerNorm then adaLN modulation, all float32: LN(x) * (1 + scale) + shift. */

@@ -51,6 +51,8 @@ export interface DitModelOptions {
   readonly attentionTiling?: AttentionTiling;
   /** The token count an 'unrolled' model is built for. */
   readonly attentionTokens?: number;
+  /** Self-attention asks for MultiHeadAttention's present K/V outputs (WebGPU FlashAttention; see DitGraphOptions). */
+  readonly attentionPresentKv?: boolean;
 }
 
 export interface DitBuildStats {
@@ -77,6 +79,7 @@ export class DitModel {
     const zeroWeights = new Set(weights.missing.filter(isEmotionProjection));
     buildDitGraph(g, weights.config, { impl: options.impl, debug: options.debug, zeroWeights, lora: options.lora?.branches, weightBits: options.weightBits,
       attentionQueryChunk: options.attentionQueryChunk, attentionTiling: options.attentionTiling, attentionTokens: options.attentionTokens,
+      attentionPresentKv: options.attentionPresentKv,
     });
     const built = buildModel(g, { cacheDir: options.cacheDir });
     const stats = { computeDtype, zeroCopyWeights: built.zeroCopyWeights, convertedWeights: built.convertedWeights, weightBytes: built.weightBytes, weightBits: options.weightBits };
