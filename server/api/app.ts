@@ -7,7 +7,10 @@ import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
+import { i18nRoutes } from './routes/i18n.ts';
 import { internalRoutes } from './routes/internal.ts';
+import { internalOnlyRoutes } from './routes/logs.ts';
+import { modelRoutes } from './routes/models.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -44,7 +47,11 @@ export function createApp(ctx: ApiContext): Express {
   const userFiles = new UserFiles();
   api.use(userDataRoutes(ctx, users, userFiles));
   api.use(settingsRoutes(ctx, users, new UserSettings(userFiles, ctx.log)));
+  api.use(modelRoutes(ctx));
+  api.use(i18nRoutes(ctx));
   api.use(exampleWorkflowRoutes());
+  // ComfyUI serves these at /internal/... only, never under /api.
+  app.use(internalOnlyRoutes(ctx));
   app.use('/api', api);
   app.use(api);
   app.use(editorRoutes());

@@ -1,5 +1,6 @@
 // `graph serve`: the HTTP/WebSocket server until SIGINT or SIGTERM.
 import type { CachePolicy } from '../runtime/cache.ts';
+import { LogRing } from '../api/log-ring.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../api/server.ts';
 import { isLoopback } from '../api/security.ts';
 import type { HostOptions } from '../host.ts';
@@ -68,7 +69,11 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     }
   } else if (options.localWorker === false) throw new UsageError('--no-local-worker needs --queue (otherwise nothing would run prompts)');
 
+  // Everything the process prints (ours, the packs', the nodes') is what the logs panel shows.
+  const logs = new LogRing();
+  const stopCapture = [logs.capture(process.stdout), logs.capture(process.stderr)];
   const server = await startServer({
+    logs,
     host,
     port,
     folders: options.folders,
@@ -89,5 +94,9 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const pending = server.runner.remaining();
   process.stdout.write(`FlashGraph server on ${server.url}${pending > 0 ? ` (resuming ${pending} queued prompt${pending === 1 ? '' : 's'})` : ''}\n`);
 
-  return runUntilSignal('serve', (signal) => `${signal}: interrupting the running prompt, saving the queue...`, () => server.close());
+  try {
+    return await runUntilSignal('serve', (signal) => `${signal}: interrupting the running prompt, saving the queue...`, () => server.close());
+  } finally {
+    for (const stop of stopCapture) stop();
+  }
 }
