@@ -3,6 +3,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
 import { editorRoutes, exampleWorkflowRoutes } from './editor.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
+import { frontendRootRoutes } from './frontend-root.ts';
 import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
@@ -54,7 +55,8 @@ export function createApp(ctx: ApiContext): Express {
   app.use(internalOnlyRoutes(ctx));
   app.use('/api', api);
   app.use(api);
-  app.use(editorRoutes());
+  // --front-end-root: another frontend build (ComfyUI's own) in place of the built-in editor.
+  app.use(ctx.config.frontEndRoot !== undefined ? frontendRootRoutes(ctx.config.frontEndRoot) : editorRoutes());
 
   app.use(notFound);
   app.use(errorHandler(ctx.log));

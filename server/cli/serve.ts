@@ -1,5 +1,7 @@
 // `graph serve`: the HTTP/WebSocket server until SIGINT or SIGTERM.
+import { resolve } from 'node:path';
 import type { CachePolicy } from '../runtime/cache.ts';
+import { frontendRootProblem } from '../api/frontend-root.ts';
 import { LogRing } from '../api/log-ring.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../api/server.ts';
 import { isLoopback } from '../api/security.ts';
@@ -26,6 +28,8 @@ export interface ServeOptions {
   advertiseUrl?: string;
   /** ComfyUI's --multi-user: per-user folders chosen by the Comfy-User header. */
   multiUser?: boolean;
+  /** ComfyUI's --front-end-root: serve this frontend build instead of the built-in editor. */
+  frontEndRoot?: string;
 }
 
 export function listenAddress(listen: string | boolean | undefined): string {
@@ -60,6 +64,9 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const maxUploadMb = number(options.maxUploadSize, '--max-upload-size', (n) => n > 0);
   if (options.token !== undefined && options.token.trim() === '') throw new UsageError('--token must not be empty');
   const corsOrigin = options.enableCorsHeader === true ? '*' : options.enableCorsHeader || undefined;
+  const frontEndRoot = options.frontEndRoot === undefined ? undefined : resolve(options.frontEndRoot);
+  const frontendProblem = frontEndRoot === undefined ? undefined : frontendRootProblem(frontEndRoot);
+  if (frontendProblem) throw new UsageError(frontendProblem);
   if (options.queue !== undefined) {
     try {
       parseQueueUrl(options.queue);
@@ -79,7 +86,7 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     folders: options.folders,
     packs: options.packs,
     cache: cachePolicy(options),
-    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser) },
+    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser), frontEndRoot },
     queue: options.queue,
     localWorker: options.localWorker,
     advertiseUrl: options.advertiseUrl,
