@@ -15,6 +15,7 @@ import { modelRoutes } from './routes/models.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { userDataRoutes } from './routes/userdata.ts';
 import { viewRoutes } from './routes/view.ts';
@@ -51,8 +52,9 @@ export function createApp(ctx: ApiContext): Express {
   api.use(modelRoutes(ctx));
   api.use(i18nRoutes(ctx));
   api.use(exampleWorkflowRoutes());
-  // ComfyUI serves these at /internal/... only, never under /api.
+  // ComfyUI serves these at /internal/... and /templates/... only, never under /api.
   app.use(internalOnlyRoutes(ctx));
+  app.use(templateRoutes(ctx));
   app.use('/api', api);
   app.use(api);
   // --front-end-root: another frontend build (ComfyUI's own) in place of the built-in editor.
