@@ -142,7 +142,8 @@ class Converter {
       if (issue.kind === 'unfit') {
         throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
       }
-      this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
+      if (issue.kind === 'former-upload-order') this.warnings.push(`${where}: the file keeps the upload button's value before the optional widgets (an older FlashGraph editor); read in that order`);
+      else this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
     widgets.push(...formatWidgetValues(widgets, widgetValues));
     const promoted = scope.promoted?.widgets.get(node.key);

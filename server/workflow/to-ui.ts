@@ -9,7 +9,7 @@ import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './er
 import { cloneJson } from './json.ts';
 import { packHint } from './known-packs.ts';
 import { isPlainObject } from './parse.ts';
-import { defaultValue, widgetSlots } from './widgets.ts';
+import { defaultValue, orderedInputs, widgetSlots } from './widgets.ts';
 
 export interface UiConversionResult {
   workflow: UiWorkflowV04;
@@ -192,15 +192,7 @@ function buildNode(key: string, api: ApiNode, info: NodeInfo, warnings: string[]
 }
 
 function declaredInputs(info: NodeInfo): [string, InputInfo][] {
-  const out: [string, InputInfo][] = [];
-  for (const group of ['required', 'optional'] as const) {
-    const inputs = info.input[group] ?? {};
-    for (const name of info.input_order?.[group] ?? Object.keys(inputs)) {
-      const spec = inputs[name];
-      if (spec) out.push([name, spec]);
-    }
-  }
-  return out;
+  return orderedInputs(info).flatMap((entry) => (entry.kind === 'input' ? [[entry.name, entry.input] as [string, InputInfo]] : []));
 }
 
 /** Prompt keys that are plain integers become numeric ids (what the editor makes); others stay strings. */
