@@ -21,6 +21,7 @@ import {
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
 import { currentWidgetValues } from './legacy-widgets.ts';
+import { migrateFormerCore } from './former-core.ts';
 import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
@@ -70,8 +71,10 @@ type Resolution =
   | { kind: 'keep'; warning?: string };
 
 export function uiToApi(workflow: unknown, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
-  const model = applyUseEverywhere(expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(workflow), objectInfo));
-  return new Converter(model, objectInfo, options).run();
+  const migrated = isModel(workflow) ? { workflow, warnings: [] } : migrateFormerCore(workflow, objectInfo);
+  const model = applyUseEverywhere(expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(migrated.workflow), objectInfo));
+  const result = new Converter(model, objectInfo, options).run();
+  return { prompt: result.prompt, warnings: [...migrated.warnings, ...result.warnings] };
 }
 
 function isModel(value: unknown): value is WorkflowModel {

@@ -220,10 +220,16 @@ function fits(slot: Extract<WidgetSlot, { kind: 'value' }>, value: unknown): boo
     case 'STRING':
       return typeof value === 'string';
     case 'COMBO':
-      return typeof value === 'string' && (!slot.options || slot.options.length === 0 || slot.options.includes(value));
+      // A file combo's list is the server's folder now: a file saved elsewhere still names a file.
+      return typeof value === 'string' && (!slot.options || slot.options.length === 0 || slot.options.includes(value) || isFileCombo(slot.spec));
     default:
       return true;
   }
+}
+
+/** Combos whose options are the files of a folder (upload buttons, remote lists). */
+function isFileCombo(spec: InputOptions): boolean {
+  return UPLOAD_EXTRAS.some(([flags]) => flags.some((flag) => spec[flag] === true)) || isPlainObject(spec.remote);
 }
 
 function mapByPosition(slots: readonly WidgetSlot[], values: unknown): MappedWidget[] {
