@@ -63,7 +63,7 @@ describe('schemas match ComfyUI', () => {
       output: ['IMAGE', 'MASK'],
       output_name: ['IMAGE', 'MASK'],
       display_name: 'Pad Image for Outpainting',
-      category: 'image/transform',
+      category: 'image',
     });
   });
 });
