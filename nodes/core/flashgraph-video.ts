@@ -6,6 +6,7 @@
 // (server/workflow/former-core.ts).
 import { MAX_SIDE } from '../../server/media/errors.ts';
 import { VIDEO_CODECS, VIDEO_FORMATS, X264_PRESETS } from '../../server/media/video-encode.ts';
+import { vhsLoadSettings } from '../../server/media/video-file.ts';
 import type { InputSpec, NodeDefinition } from '../../server/runtime/schema.ts';
 import { loadVideoFile, saveVideoFile, saveVideoInputs, videoFileHooks, videoFileInput } from './video.ts';
 
@@ -29,17 +30,7 @@ export const FlashGraph_LoadVideo: NodeDefinition = {
   inputs: { required: { file: videoFileInput }, optional: LOAD_VIDEO_OPTIONS },
   outputs: [{ type: 'VIDEO' }],
   ...videoFileHooks,
-  async execute(inputs, ctx) {
-    const settings = {
-      forceRate: inputs.force_rate,
-      width: inputs.custom_width,
-      height: inputs.custom_height,
-      frameCap: inputs.frame_load_cap,
-      skipFirst: inputs.skip_first_frames,
-      everyNth: inputs.select_every_nth,
-    };
-    return [await loadVideoFile('FlashGraph_LoadVideo', inputs.file, settings, ctx)];
-  },
+  execute: async (inputs, ctx) => [await loadVideoFile('FlashGraph_LoadVideo', inputs.file, vhsLoadSettings(inputs), ctx)],
 };
 
 /** FlashGraph_SaveVideo's options after SaveVideo's inputs, with the values SaveVideo uses. */

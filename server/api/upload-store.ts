@@ -2,7 +2,7 @@
 // naming of stored uploads, and the checks on the form's names.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
 import type { FolderType } from '../../types/api.ts';
 import { checkRelativePath, resolveInside, UnsafePathError } from '../storage/safe-path.ts';
@@ -26,8 +26,34 @@ export function uploadParser(config: Pick<ApiConfig, 'maxUploadBytes'>): Request
   };
 }
 
+/** What an upload form says: the file, and where and how to store it. */
+export interface UploadForm {
+  file: Express.Multer.File;
+  body: Record<string, unknown>;
+  type: FolderType;
+  subfolder: string;
+  overwrite: boolean;
+  /** The client's plain file name (a path in it is refused). */
+  filename: string;
+}
+
+/** Reads a form `uploadParser` parsed: the `image` file, `type`, `subfolder`, `overwrite`. */
+export function uploadForm(req: Request): UploadForm {
+  const file = req.file;
+  if (!file) throw new HttpError(400, 'no file in field "image"');
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  return {
+    file,
+    body,
+    type: uploadFolder(body),
+    subfolder: fieldValue(body.subfolder),
+    overwrite: ['true', '1'].includes(fieldValue(body.overwrite).toLowerCase()),
+    filename: plainFileName(file.originalname),
+  };
+}
+
 /** The form's `type` (default input) as an upload folder. */
-export function uploadFolder(body: Record<string, unknown>): FolderType {
+function uploadFolder(body: Record<string, unknown>): FolderType {
   const type = fieldValue(body.type) || 'input';
   if (!UPLOAD_FOLDERS.includes(type as FolderType)) throw new HttpError(400, `type must be one of ${UPLOAD_FOLDERS.join(', ')}`);
   return type as FolderType;
@@ -77,7 +103,7 @@ async function sameBytes(path: string, bytes: Buffer): Promise<boolean> {
 }
 
 /** The client's file name: a plain name, no folders (those go in `subfolder`). */
-export function plainFileName(original: string): string {
+function plainFileName(original: string): string {
   let checked: string;
   try {
     checked = checkRelativePath(original, 'file name');

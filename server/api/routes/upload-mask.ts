@@ -12,7 +12,7 @@ import { applyMaskAlpha, MaskError } from '../../media/mask-alpha.ts';
 import { resolveInside, UnsafePathError } from '../../storage/safe-path.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { fieldValue, plainFileName, storeUpload, UPLOAD_FOLDERS, uploadFolder } from '../upload-store.ts';
+import { fieldValue, storeUpload, UPLOAD_FOLDERS, uploadForm } from '../upload-store.ts';
 
 /** A file name's trailing folder annotation (ComfyUI's folder_paths.annotated_filepath). */
 const ANNOTATION = /^(.*) \[(input|output|temp)\]$/;
@@ -53,13 +53,7 @@ function maskFormat(filename: string): 'png' | 'webp' {
 
 export function uploadMask(ctx: ApiContext): RequestHandler {
   return async (req, res) => {
-    const file = req.file;
-    if (!file) throw new HttpError(400, 'no file in field "image"');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const type = uploadFolder(body);
-    const subfolder = fieldValue(body.subfolder);
-    const overwrite = ['true', '1'].includes(fieldValue(body.overwrite).toLowerCase());
-    const filename = plainFileName(file.originalname);
+    const { file, body, type, subfolder, overwrite, filename } = uploadForm(req);
     const format = maskFormat(filename);
     const rawRef = fieldValue(body.original_ref);
     if (rawRef === '') throw new HttpError(400, 'no original_ref: the image the mask was painted on');

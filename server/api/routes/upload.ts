@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { fieldValue, plainFileName, storeUpload, uploadFolder, uploadParser } from '../upload-store.ts';
+import { storeUpload, uploadForm, uploadParser } from '../upload-store.ts';
 import { uploadMask } from './upload-mask.ts';
 
 export function uploadRoutes(ctx: ApiContext): Router {
@@ -13,14 +13,7 @@ export function uploadRoutes(ctx: ApiContext): Router {
   const parse = uploadParser(ctx.config);
 
   router.post('/upload/image', parse, async (req, res) => {
-    const file = req.file;
-    if (!file) throw new HttpError(400, 'no file in field "image"');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const type = uploadFolder(body);
-    const subfolder = fieldValue(body.subfolder);
-    const overwrite = ['true', '1'].includes(fieldValue(body.overwrite).toLowerCase());
-    const filename = plainFileName(file.originalname);
-
+    const { file, type, subfolder, overwrite, filename } = uploadForm(req);
     const kind = await fileTypeFromBuffer(file.buffer);
     if (!kind || !/^(image|video|audio)\//.test(kind.mime)) {
       throw new HttpError(415, `${JSON.stringify(filename)} is not an image, video or audio file${kind ? ` (${kind.mime})` : ''}`);
