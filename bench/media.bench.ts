@@ -1,4 +1,4 @@
-// Media throughput and memory: LoadVideo -> SaveVideo through the PromptRunner against the plain
+// Media throughput and memory: LoadVideo -> FlashGraph_SaveVideo (SaveVideo with crf and preset) through the PromptRunner against the plain
 // ffmpeg CLI doing the same transcode, and the peak RSS of `graph run` as clips get longer.
 // Run: node --import tsx bench/media.bench.ts   (takes a few minutes on two cores)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,7 +36,7 @@ async function graphTranscode(file: string, preset: string): Promise<number> {
   const submitted = await runner.submit({
     prompt: {
       '1': { class_type: 'LoadVideo', inputs: { file } },
-      '2': { class_type: 'SaveVideo', inputs: { video: ['1', 0], filename_prefix: `bench/graph-${runs++}`, format: 'mp4', codec: 'h264', preset, crf: 23 } },
+      '2': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['1', 0], filename_prefix: `bench/graph-${runs++}`, format: 'mp4', codec: 'h264', preset, crf: 23 } },
     },
   });
   if (!submitted.ok) throw new Error(JSON.stringify(submitted.nodeErrors));
@@ -86,7 +86,7 @@ for (const seconds of [10, 40, 160]) {
     workflow,
     JSON.stringify({
       '1': { class_type: 'LoadVideo', inputs: { file: name } },
-      '2': { class_type: 'SaveVideo', inputs: { video: ['1', 0], filename_prefix: 'bench/mem', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
+      '2': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['1', 0], filename_prefix: 'bench/mem', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
     }),
   );
   const run = spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, join(import.meta.dirname, '..', 'bin', 'graph.js'), 'run', workflow, '--base-directory', base, '--json'], {

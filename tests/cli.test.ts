@@ -90,7 +90,7 @@ describe('graph nodes', () => {
     // The FlashPortrait pack is loaded through the pack loader, like any third-party pack.
     expect(info.FlashPortraitLoader).toMatchObject({ python_module: 'custom_nodes.flashportrait', category: 'FlashPortrait' });
     expect(info.PrimitiveInt).toMatchObject({
-      input: { required: { value: ['INT', { default: 0, control_after_generate: true }] } },
+      input: { required: { value: ['INT', { min: -(2 ** 63), max: 2 ** 63, control_after_generate: true }] } },
       output: ['INT'],
       output_name: ['INT'],
       output_is_list: [false],

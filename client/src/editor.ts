@@ -6,6 +6,7 @@ import type { ExecutionEventMap, FileRef, HistoryEntry, NodeErrors, ObjectInfo, 
 import type { UiWorkflow } from '../../types/workflow.ts';
 import { applyControlAfterGenerate } from '../../server/workflow/control.ts';
 import { detectWorkflow } from '../../server/workflow/detect.ts';
+import { migrateFormerCore } from '../../server/workflow/former-core.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
@@ -315,7 +316,11 @@ export class Editor extends EventTarget {
       const converted = apiToUi(loaded.prompt, this.objectInfo);
       workflow = converted.workflow;
       if (converted.warnings.length > 0) this.notify({ kind: 'info', title: `Converted ${name} from API format`, lines: converted.warnings });
-    } else workflow = loaded.workflow;
+    } else {
+      const migrated = migrateFormerCore(loaded.workflow, this.objectInfo);
+      workflow = migrated.workflow as UiWorkflow;
+      if (migrated.warnings.length > 0) this.notify({ kind: 'info', title: `Updated ${name} to the current node classes`, lines: migrated.warnings });
+    }
     this.loadUiWorkflow(workflow, name);
     if (loaded.format === 'api') this.stackColumns();
   }

@@ -1,12 +1,13 @@
 // Node classes built at start from GET /object_info: one litegraph class per server node class,
 // its sockets typed and coloured, its widgets made from the input specs in the order
-// `widgetSlots` gives (the same order the UI->API conversion reads `widgets_values` in).
+// `widgetSlots` gives (the official frontend's order, which the UI->API conversion reads
+// `widgets_values` in).
 import { BaseWidget, LGraphCanvas, LGraphNode, LiteGraph, RenderShape } from '@comfyorg/litegraph';
 import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisation';
 import type { IBaseWidget } from '@comfyorg/litegraph/dist/types/widgets';
 import type { DrawWidgetOptions } from '@comfyorg/litegraph/dist/widgets/BaseWidget';
 import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
-import { mapWidgetValues, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
+import { mapWidgetValues, orderedInputs, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
 import { comboFile, remoteSpec, remoteValues } from './remote-combos.ts';
 
@@ -95,22 +96,17 @@ export class FlashNode extends LGraphNode {
   private buildSlots(info: NodeInfo): void {
     const slots = widgetSlots(info);
     const widgetInputs = new Map(slots.filter((s): s is ValueSlot => s.kind === 'value').map((s) => [s.name, s]));
-    for (const required of [true, false]) {
-      const group = required ? info.input.required : info.input.optional;
-      if (!group) continue;
-      const order = (required ? info.input_order.required : info.input_order.optional) ?? Object.keys(group);
-      for (const name of order) {
-        const spec = group[name] as InputInfo | undefined;
-        if (!spec) continue;
-        const type = Array.isArray(spec[0]) ? 'COMBO' : spec[0];
-        const options = spec[1] ?? {};
-        const label = typeof options.display_name === 'string' ? options.display_name : undefined;
-        const extra: Record<string, unknown> = { color_on: typeColor(type), color_off: typeColor(type) };
-        if (label) extra.label = label;
-        if (widgetInputs.has(name)) extra.widget = { name };
-        if (!required) extra.shape = RenderShape.HollowCircle;
-        this.addInput(name, type, extra);
-      }
+    for (const entry of orderedInputs(info)) {
+      if (entry.kind !== 'input') continue;
+      const { name, input: spec, required } = entry;
+      const type = Array.isArray(spec[0]) ? 'COMBO' : spec[0];
+      const options = spec[1] ?? {};
+      const label = typeof options.display_name === 'string' ? options.display_name : undefined;
+      const extra: Record<string, unknown> = { color_on: typeColor(type), color_off: typeColor(type) };
+      if (label) extra.label = label;
+      if (widgetInputs.has(name)) extra.widget = { name };
+      if (!required) extra.shape = RenderShape.HollowCircle;
+      this.addInput(name, type, extra);
     }
     for (const [i, output] of info.output.entries()) {
       const type = Array.isArray(output) ? 'COMBO' : output;

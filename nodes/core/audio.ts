@@ -108,7 +108,7 @@ export const SaveAudio: NodeDefinition = {
 
 /**
  * PreviewAudio: SaveAudio's FLAC in the temp folder under a random `ComfyUI_temp_xxxxx` prefix.
- * Current ComfyUI also passes the audio through as an AUDIO output.
+ * Like ComfyUI's (comfy_extras/nodes_audio.py, a subclass of SaveAudio) it has no outputs.
  */
 export const PreviewAudio: NodeDefinition = {
   type: 'PreviewAudio',
@@ -120,10 +120,9 @@ export const PreviewAudio: NodeDefinition = {
     required: { audio: { type: 'AUDIO' } },
     hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' },
   },
-  outputs: [{ type: 'AUDIO' }],
   async execute({ audio, prompt, extra_pnginfo }, ctx) {
     if (!audio) throw inputError('PreviewAudio', 'audio', 'no audio reached this input (a video without a sound track gives none)');
     const file = await saveFlac('PreviewAudio', audio as Audio, 'temp', tempFilePrefix(), saveMetadata(prompt, extra_pnginfo), ctx);
-    return { ui: { audio: [file] }, result: [audio] };
+    return { ui: { audio: [file] } };
   },
 };

@@ -7,7 +7,7 @@ import type { NodeDefinition } from '../../server/runtime/schema.ts';
 export const ImageInvert: NodeDefinition = {
   type: 'ImageInvert',
   displayName: 'Invert Image Colors',
-  category: 'image/color',
+  category: 'image',
   inputs: { required: { image: { type: 'IMAGE' } } },
   outputs: [{ type: 'IMAGE' }],
   execute({ image }) {

@@ -222,7 +222,7 @@ const OUTPAINT_GREY = 128;
 export const ImagePadForOutpaint: NodeDefinition = {
   type: 'ImagePadForOutpaint',
   displayName: 'Pad Image for Outpainting',
-  category: 'image/transform',
+  category: 'image',
   inputs: {
     required: {
       image: { type: 'IMAGE' },

@@ -63,7 +63,7 @@ const MASK_CHANNELS = ['alpha', 'red', 'green', 'blue'] as const;
 export const LoadImageMask: NodeDefinition = {
   type: 'LoadImageMask',
   displayName: 'Load Image (as Mask)',
-  category: 'image',
+  category: 'mask',
   inputs: {
     required: {
       image: { type: 'COMBO', options: (env) => env.listFiles('input', isImageFile), extra: { image_upload: true } },

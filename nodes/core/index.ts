@@ -12,7 +12,9 @@ import { PreviewAny, SaveText } from './outputs.ts';
 import { PrimitiveBoolean, PrimitiveFloat, PrimitiveInt, PrimitiveString, PrimitiveStringMultiline } from './primitives.ts';
 import { StringConcatenate } from './strings.ts';
 import { CreateVideo, GetVideoComponents, LoadVideo, SaveVideo } from './video.ts';
+import { FlashGraph_LoadVideo, FlashGraph_SaveVideo } from './flashgraph-video.ts';
 import { VideoSlice } from './video-slice.ts';
+import { SaveImageWebsocket } from './websocket-image.ts';
 
 /** The built-in node pack. */
 export const nodes: NodeDefinition[] = [
@@ -31,6 +33,7 @@ export const nodes: NodeDefinition[] = [
   LoadImageOutput,
   SaveImage,
   PreviewImage,
+  SaveImageWebsocket,
   ImageScale,
   ImageCrop,
   ImageBatch,
@@ -59,6 +62,8 @@ export const nodes: NodeDefinition[] = [
   GetVideoComponents,
   CreateVideo,
   SaveVideo,
+  FlashGraph_LoadVideo,
+  FlashGraph_SaveVideo,
   SaveWEBM,
   VideoSlice,
   LoadAudio,

@@ -15,7 +15,7 @@ const MAX_MASK_VALUES = 2 ** 28;
 export const ImageToMask: NodeDefinition = {
   type: 'ImageToMask',
   displayName: 'Convert Image to Mask',
-  category: 'image/mask',
+  category: 'mask',
   inputs: {
     required: {
       image: { type: 'IMAGE' },
@@ -53,7 +53,7 @@ function maskByte(v: number): number {
 export const MaskToImage: NodeDefinition = {
   type: 'MaskToImage',
   displayName: 'Convert Mask to Image',
-  category: 'image/mask',
+  category: 'mask',
   inputs: { required: { mask: { type: 'MASK' } } },
   outputs: [{ type: 'IMAGE' }],
   execute({ mask: m }) {
@@ -78,7 +78,7 @@ export const MaskToImage: NodeDefinition = {
 export const InvertMask: NodeDefinition = {
   type: 'InvertMask',
   displayName: 'Invert Mask',
-  category: 'image/mask',
+  category: 'mask',
   inputs: { required: { mask: { type: 'MASK' } } },
   outputs: [{ type: 'MASK' }],
   execute({ mask: m }) {
@@ -91,7 +91,7 @@ export const InvertMask: NodeDefinition = {
 export const SolidMask: NodeDefinition = {
   type: 'SolidMask',
   displayName: 'Create Solid Mask',
-  category: 'image/mask',
+  category: 'mask',
   inputs: {
     required: {
       value: { type: 'FLOAT', default: 1.0, min: 0.0, max: 1.0, step: 0.01 },
@@ -192,7 +192,7 @@ function frameReader(image: Image, total: number, options: FrameReadOptions) {
 export const ImageCompositeMasked: NodeDefinition = {
   type: 'ImageCompositeMasked',
   displayName: 'Image Composite Masked',
-  category: 'image/compositing',
+  category: 'image',
   inputs: {
     required: {
       destination: { type: 'IMAGE' },

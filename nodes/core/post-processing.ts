@@ -75,7 +75,7 @@ function frameTaker(image: Image, options: FrameReadOptions) {
 export const ImageBlend: NodeDefinition = {
   type: 'ImageBlend',
   displayName: 'Blend Images',
-  category: 'image/filters',
+  category: 'image/postprocessing',
   inputs: {
     required: {
       image1: { type: 'IMAGE' },
@@ -211,7 +211,7 @@ function filterFrames(image: Image, origin: string, perFrame: (frame: Uint8Array
 export const ImageBlur: NodeDefinition = {
   type: 'ImageBlur',
   displayName: 'Blur Image',
-  category: 'image/filters',
+  category: 'image/postprocessing',
   inputs: {
     required: {
       image: { type: 'IMAGE' },
@@ -238,7 +238,7 @@ export const ImageBlur: NodeDefinition = {
 export const ImageSharpen: NodeDefinition = {
   type: 'ImageSharpen',
   displayName: 'Sharpen Image',
-  category: 'image/filters',
+  category: 'image/postprocessing',
   inputs: {
     required: {
       image: { type: 'IMAGE' },

@@ -2,12 +2,13 @@ import type { NodeDefinition } from '../../server/runtime/schema.ts';
 
 // ComfyUI emits ±(2^63-1) here; as a JS number that is 2^63, which still bounds any int64 seed.
 const INT64_LIMIT = 2 ** 63 - 1;
+// ComfyUI declares no defaults here (nodes_primitive.py); editors show 0, "" and false.
 
 export const PrimitiveInt: NodeDefinition = {
   type: 'PrimitiveInt',
   displayName: 'Int',
   category: 'utils/primitive',
-  inputs: { required: { value: { type: 'INT', default: 0, min: -INT64_LIMIT, max: INT64_LIMIT, control_after_generate: true } } },
+  inputs: { required: { value: { type: 'INT', min: -INT64_LIMIT, max: INT64_LIMIT, control_after_generate: true } } },
   outputs: [{ type: 'INT' }],
   execute: ({ value }) => [value],
 };
@@ -16,7 +17,7 @@ export const PrimitiveFloat: NodeDefinition = {
   type: 'PrimitiveFloat',
   displayName: 'Float',
   category: 'utils/primitive',
-  inputs: { required: { value: { type: 'FLOAT', default: 0, min: -INT64_LIMIT, max: INT64_LIMIT } } },
+  inputs: { required: { value: { type: 'FLOAT', min: -INT64_LIMIT, max: INT64_LIMIT } } },
   outputs: [{ type: 'FLOAT' }],
   execute: ({ value }) => [value],
 };
@@ -25,7 +26,7 @@ export const PrimitiveString: NodeDefinition = {
   type: 'PrimitiveString',
   displayName: 'String',
   category: 'utils/primitive',
-  inputs: { required: { value: { type: 'STRING', default: '' } } },
+  inputs: { required: { value: { type: 'STRING' } } },
   outputs: [{ type: 'STRING' }],
   execute: ({ value }) => [value],
 };
@@ -34,7 +35,7 @@ export const PrimitiveStringMultiline: NodeDefinition = {
   type: 'PrimitiveStringMultiline',
   displayName: 'String (Multiline)',
   category: 'utils/primitive',
-  inputs: { required: { value: { type: 'STRING', default: '', multiline: true } } },
+  inputs: { required: { value: { type: 'STRING', multiline: true } } },
   outputs: [{ type: 'STRING' }],
   execute: ({ value }) => [value],
 };
@@ -43,7 +44,7 @@ export const PrimitiveBoolean: NodeDefinition = {
   type: 'PrimitiveBoolean',
   displayName: 'Boolean',
   category: 'utils/primitive',
-  inputs: { required: { value: { type: 'BOOLEAN', default: false } } },
+  inputs: { required: { value: { type: 'BOOLEAN' } } },
   outputs: [{ type: 'BOOLEAN' }],
   execute: ({ value }) => [value],
 };

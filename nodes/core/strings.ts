@@ -6,8 +6,8 @@ export const StringConcatenate: NodeDefinition = {
   category: 'utils/string',
   inputs: {
     required: {
-      string_a: { type: 'STRING', multiline: true, default: '' },
-      string_b: { type: 'STRING', multiline: true, default: '' },
+      string_a: { type: 'STRING', multiline: true },
+      string_b: { type: 'STRING', multiline: true },
       delimiter: { type: 'STRING', multiline: false, default: '' },
     },
   },

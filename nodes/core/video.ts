@@ -1,42 +1,27 @@
-// Video nodes with ComfyUI's names and widgets (LoadVideo, GetVideoComponents, CreateVideo,
-// SaveVideo). Frames stream from the decoder through the graph into the encoder; LoadVideo's
-// FlashGraph extras (VideoHelperSuite's names) are optional inputs, so ComfyUI widget order holds.
+// Video nodes with ComfyUI's names and schemas (LoadVideo, GetVideoComponents, CreateVideo,
+// SaveVideo). Frames stream from the decoder through the graph into the encoder. The options
+// FlashGraph adds (frame selection and resizing on load; webm, vp9, quality and speed on save)
+// live on its own classes in flashgraph-video.ts, which share this code.
 import { writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { rationalFromNumber, rationalValue, videoFromComponents, type Video } from '../../types/data.ts';
 import { audioAsInput, type PreparedAudio } from '../../server/media/audio-input.ts';
-import { inputError, MAX_SIDE } from '../../server/media/errors.ts';
+import { inputError } from '../../server/media/errors.ts';
 import { ffmpegReason } from '../../server/media/ffmpeg.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
-import { encodeVideo, ffmetadata, VIDEO_CODECS, VIDEO_FORMATS, X264_PRESETS, type EncoderPreset, type VideoCodec, type VideoFormat } from '../../server/media/video-encode.ts';
-import { openVideoFile } from '../../server/media/video-file.ts';
+import { encodeVideo, ffmetadata, type EncoderPreset, type VideoCodec, type VideoFormat } from '../../server/media/video-encode.ts';
+import { openVideoFile, type VideoLoadSettings } from '../../server/media/video-file.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
-import type { NodeDefinition } from '../../server/runtime/schema.ts';
+import type { UiOutput } from '../../types/api.ts';
+import type { ComboInput, InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { existingFile, isVideoFile, saveMetadata } from './media-files.ts';
 
-const BIG = 0x7fffffff;
+/** The `file` combo of the video loaders: videos of the input folder, with the upload button. */
+export const videoFileInput: ComboInput = { type: 'COMBO', options: (env) => env.listFiles('input', isVideoFile), extra: { video_upload: true } };
 
-export const LoadVideo: NodeDefinition = {
-  type: 'LoadVideo',
-  displayName: 'Load Video',
-  description: 'Loads a video from the input folder. Frames are decoded when a downstream node reads them.',
-  category: 'image/video',
-  inputs: {
-    required: {
-      file: { type: 'COMBO', options: (env) => env.listFiles('input', isVideoFile), extra: { video_upload: true } },
-    },
-    optional: {
-      force_rate: { type: 'FLOAT', default: 0, min: 0, max: 240, step: 1, tooltip: 'Resample to this frame rate (0: keep the source rate).' },
-      custom_width: { type: 'INT', default: 0, min: 0, max: MAX_SIDE, step: 1, tooltip: 'Scale frames to this width (0: keep; keeps the aspect when height is 0).' },
-      custom_height: { type: 'INT', default: 0, min: 0, max: MAX_SIDE, step: 1, tooltip: 'Scale frames to this height (0: keep; keeps the aspect when width is 0).' },
-      frame_load_cap: { type: 'INT', default: 0, min: 0, max: BIG, step: 1, tooltip: 'Load at most this many frames (0: all).' },
-      skip_first_frames: { type: 'INT', default: 0, min: 0, max: BIG, step: 1, tooltip: 'Skip this many frames at the start (after force_rate).' },
-      select_every_nth: { type: 'INT', default: 1, min: 1, max: BIG, step: 1, tooltip: 'Keep one frame in n (the frame rate is divided by n).' },
-    },
-  },
-  outputs: [{ type: 'VIDEO' }],
-  // ComfyUI fingerprints videos by modification time (hashing gigabytes would be slow).
+/** The loaders' hooks: ComfyUI fingerprints videos by modification time (hashing gigabytes would be slow). */
+export const videoFileHooks: Pick<NodeDefinition, 'isChanged' | 'validatedInputs' | 'validateInputs'> = {
   isChanged: ({ file }, ctx) => {
     const path = existingFile(ctx.storage, file);
     if (!path) return NaN;
@@ -45,27 +30,24 @@ export const LoadVideo: NodeDefinition = {
   },
   validatedInputs: ['file'],
   validateInputs: ({ file }, ctx) => (existingFile(ctx.storage, file) ? true : `Invalid video file: ${file}`),
-  async execute(inputs, ctx) {
-    const { file } = inputs;
-    const path = existingFile(ctx.storage, file);
-    if (!path) throw inputError('LoadVideo', 'file', `Invalid video file: ${file}`);
-    const tools = mediaToolsFrom(ctx.services);
-    const video = await openVideoFile(
-      tools,
-      path,
-      {
-        forceRate: inputs.force_rate,
-        width: inputs.custom_width,
-        height: inputs.custom_height,
-        frameCap: inputs.frame_load_cap,
-        skipFirst: inputs.skip_first_frames,
-        everyNth: inputs.select_every_nth,
-      },
-      (reason) => inputError('LoadVideo', 'file', `${file}: ${reason}`),
-      `LoadVideo input "file" (${file})`,
-    );
-    return [video];
-  },
+};
+
+/** Opens the input `file` for node class `node` as a VIDEO, with FlashGraph's load settings if any. */
+export async function loadVideoFile(node: string, file: string, settings: VideoLoadSettings, ctx: NodeContext): Promise<Video> {
+  const path = existingFile(ctx.storage, file);
+  if (!path) throw inputError(node, 'file', `Invalid video file: ${file}`);
+  return openVideoFile(mediaToolsFrom(ctx.services), path, settings, (reason) => inputError(node, 'file', `${file}: ${reason}`), `${node} input "file" (${file})`);
+}
+
+export const LoadVideo: NodeDefinition = {
+  type: 'LoadVideo',
+  displayName: 'Load Video',
+  description: 'Loads a video from the input folder. Frames are decoded when a downstream node reads them.',
+  category: 'image/video',
+  inputs: { required: { file: videoFileInput } },
+  outputs: [{ type: 'VIDEO' }],
+  ...videoFileHooks,
+  execute: async ({ file }, ctx) => [await loadVideoFile('LoadVideo', file, {}, ctx)],
 };
 
 export const GetVideoComponents: NodeDefinition = {
@@ -101,11 +83,70 @@ export const CreateVideo: NodeDefinition = {
   execute: ({ images, fps, audio }) => [videoFromComponents(images, rationalFromNumber(fps), audio ?? null)],
 };
 
-function chooseContainer(format: string, codec: string): { format: VideoFormat; codec: VideoCodec } {
+function chooseContainer(node: string, format: string, codec: string): { format: VideoFormat; codec: VideoCodec } {
   const chosenFormat: VideoFormat = format === 'auto' ? (codec === 'vp9' ? 'webm' : 'mp4') : (format as VideoFormat);
   const chosenCodec: VideoCodec = codec === 'auto' ? (chosenFormat === 'webm' ? 'vp9' : 'h264') : (codec as VideoCodec);
-  if (chosenFormat === 'webm' && chosenCodec !== 'vp9') throw inputError('SaveVideo', 'codec', `${chosenCodec} cannot be stored in webm; use vp9 or mp4`);
+  if (chosenFormat === 'webm' && chosenCodec !== 'vp9') throw inputError(node, 'codec', `${chosenCodec} cannot be stored in webm; use vp9 or mp4`);
   return { format: chosenFormat, codec: chosenCodec };
+}
+
+/** SaveVideo's inputs; FlashGraph_SaveVideo widens format and codec and adds crf and preset. */
+export const saveVideoInputs = {
+  video: { type: 'VIDEO', tooltip: 'The video to save.' },
+  filename_prefix: {
+    type: 'STRING',
+    default: 'video/ComfyUI',
+    tooltip: 'The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.',
+  },
+  // ComfyUI's VideoContainer and VideoCodec choices (comfy_api/latest/_util/video_types.py).
+  format: { type: 'COMBO', options: ['auto', 'mp4'], default: 'auto', tooltip: 'The format to save the video as.' },
+  codec: { type: 'COMBO', options: ['auto', 'h264'], default: 'auto', tooltip: 'The codec to use for the video.' },
+} satisfies Record<string, InputSpec>;
+
+/** Encodes `inputs.video` into output/ with the prompt and workflow as metadata; the node's UI result. */
+export async function saveVideoFile(node: string, inputs: NodeInputs, ctx: NodeContext): Promise<{ ui: UiOutput }> {
+  const { video, filename_prefix, format, codec, crf, preset, prompt, extra_pnginfo } = inputs;
+  const v = video as Video;
+  const chosen = chooseContainer(node, format, codec);
+  const tools = mediaToolsFrom(ctx.services);
+  const target = ctx.storage.saveTarget('output', filename_prefix, chosen.format, v);
+  const scratch: string[] = [];
+  const scratchPath = (ext: string) => {
+    const path = ctx.storage.saveTarget('temp', 'flashgraph/scratch', ext).fullPath;
+    scratch.push(path);
+    return path;
+  };
+  let audio: PreparedAudio | undefined;
+  try {
+    const metadataFile = scratchPath('txt');
+    await writeFile(metadataFile, ffmetadata(saveMetadata(prompt, extra_pnginfo)), { flag: 'wx' });
+    if (v.audio) audio = await audioAsInput(v.audio, () => scratchPath('f32'), { maxSeconds: v.durationSeconds, signal: ctx.signal });
+    await encodeVideo(
+      tools,
+      {
+        path: target.fullPath,
+        ...chosen,
+        crf: crf === undefined || crf < 0 ? undefined : crf,
+        preset: (preset ?? 'medium') as EncoderPreset,
+        width: v.width,
+        height: v.height,
+        fps: v.fps,
+        audio: audio?.input,
+        metadataFile,
+      },
+      v.images.frames({ signal: ctx.signal }),
+      { signal: ctx.signal, onProgress: (frames) => ctx.progress(frames, v.frameCount) },
+    );
+  } catch (error) {
+    await unlink(target.fullPath).catch(() => {});
+    if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
+    if (error instanceof Error && error.name === 'MediaError') throw error;
+    throw inputError(node, 'video', `encoding ${target.filename} failed: ${ffmpegReason(error)}`);
+  } finally {
+    await audio?.cleanup();
+    await Promise.all(scratch.map((path) => unlink(path).catch(() => {})));
+  }
+  return { ui: { images: [{ filename: target.filename, subfolder: target.subfolder, type: target.type }], animated: [true] } };
 }
 
 export const SaveVideo: NodeDefinition = {
@@ -114,64 +155,6 @@ export const SaveVideo: NodeDefinition = {
   description: 'Saves the input images to your ComfyUI output directory.',
   category: 'image/video',
   outputNode: true,
-  inputs: {
-    required: {
-      video: { type: 'VIDEO', tooltip: 'The video to save.' },
-      filename_prefix: {
-        type: 'STRING',
-        default: 'video/ComfyUI',
-        tooltip: 'The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.',
-      },
-      format: { type: 'COMBO', options: ['auto', ...VIDEO_FORMATS], default: 'auto', tooltip: 'The format to save the video as.' },
-      codec: { type: 'COMBO', options: ['auto', ...VIDEO_CODECS], default: 'auto', tooltip: 'The codec to use for the video.' },
-    },
-    optional: {
-      crf: { type: 'INT', default: -1, min: -1, max: 63, step: 1, tooltip: 'Constant quality, lower is better (-1: the codec default, 23 for H.264, 32 for VP9).' },
-      preset: { type: 'COMBO', options: X264_PRESETS, default: 'medium', tooltip: 'Encoder speed: faster presets make bigger files.' },
-    },
-    hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' },
-  },
-  async execute({ video, filename_prefix, format, codec, crf, preset, prompt, extra_pnginfo }, ctx) {
-    const v = video as Video;
-    const chosen = chooseContainer(format, codec);
-    const tools = mediaToolsFrom(ctx.services);
-    const target = ctx.storage.saveTarget('output', filename_prefix, chosen.format, v);
-    const scratch: string[] = [];
-    const scratchPath = (ext: string) => {
-      const path = ctx.storage.saveTarget('temp', 'flashgraph/scratch', ext).fullPath;
-      scratch.push(path);
-      return path;
-    };
-    let audio: PreparedAudio | undefined;
-    try {
-      const metadataFile = scratchPath('txt');
-      await writeFile(metadataFile, ffmetadata(saveMetadata(prompt, extra_pnginfo)), { flag: 'wx' });
-      if (v.audio) audio = await audioAsInput(v.audio, () => scratchPath('f32'), { maxSeconds: v.durationSeconds, signal: ctx.signal });
-      await encodeVideo(
-        tools,
-        {
-          path: target.fullPath,
-          ...chosen,
-          crf: crf === undefined || crf < 0 ? undefined : crf,
-          preset: (preset ?? 'medium') as EncoderPreset,
-          width: v.width,
-          height: v.height,
-          fps: v.fps,
-          audio: audio?.input,
-          metadataFile,
-        },
-        v.images.frames({ signal: ctx.signal }),
-        { signal: ctx.signal, onProgress: (frames) => ctx.progress(frames, v.frameCount) },
-      );
-    } catch (error) {
-      await unlink(target.fullPath).catch(() => {});
-      if (error instanceof InterruptedError || ctx.signal.aborted) throw error;
-      if (error instanceof Error && error.name === 'MediaError') throw error;
-      throw inputError('SaveVideo', 'video', `encoding ${target.filename} failed: ${ffmpegReason(error)}`);
-    } finally {
-      await audio?.cleanup();
-      await Promise.all(scratch.map((path) => unlink(path).catch(() => {})));
-    }
-    return { ui: { images: [{ filename: target.filename, subfolder: target.subfolder, type: target.type }], animated: [true] } };
-  },
+  inputs: { required: saveVideoInputs, hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' } },
+  execute: (inputs, ctx) => saveVideoFile('SaveVideo', inputs, ctx),
 };

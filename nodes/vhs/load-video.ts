@@ -5,7 +5,7 @@
 import { rationalValue, type Video } from '../../types/data.ts';
 import { inputError } from '../../server/media/errors.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
-import { openVideoFileWithSource, type VideoSourceInfo } from '../../server/media/video-file.ts';
+import { openVideoFileWithSource, vhsLoadSettings, type VideoSourceInfo } from '../../server/media/video-file.ts';
 import type { InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
 import { BIGMAX, CATEGORY, checkMetaBatch, DIMMAX, pathInputHooks, resolvePathInput, resolveUploadInput, stripPath, uploadInputHooks, SUFFIX } from './common.ts';
 
@@ -93,12 +93,7 @@ async function loadVideo(node: string, inputName: string, path: string, label: s
     tools,
     path,
     {
-      forceRate: inputs.force_rate,
-      width: inputs.custom_width,
-      height: inputs.custom_height,
-      frameCap: inputs.frame_load_cap,
-      skipFirst: inputs.skip_first_frames,
-      everyNth: inputs.select_every_nth,
+      ...vhsLoadSettings(inputs),
       sizeMultiple: format.dim?.[0] ?? 1,
       cropToAspect: true,
       ...(format.frames && { frameCountRule: { div: format.frames[0], mod: format.frames[1] } }),

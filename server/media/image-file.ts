@@ -1,7 +1,7 @@
 // Image files through sharp: decoding to RGB frames plus alpha, and PNG encoding with ComfyUI's
 // text chunks (sharp writes no PNG text, so they are spliced in after IHDR).
 import sharp from 'sharp';
-import { crc32 } from 'node:zlib';
+import { withPngTexts } from './png-text.ts';
 
 export interface DecodedImage {
   width: number;
@@ -52,24 +52,7 @@ export async function encodePng(
   texts: Record<string, string> = {},
 ): Promise<Buffer> {
   const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png({ compressionLevel }).toBuffer();
-  const entries = Object.entries(texts);
-  if (entries.length === 0) return png;
-  const ihdrEnd = 8 + 4 + 4 + 13 + 4;
-  return Buffer.concat([png.subarray(0, ihdrEnd), ...entries.map(([k, v]) => textChunk(k, v)), png.subarray(ihdrEnd)]);
-}
-
-function textChunk(keyword: string, text: string): Buffer {
-  const key = Buffer.from(keyword.slice(0, 79), 'latin1');
-  const latin1 = /^[\u0000-\u00ff]*$/.test(text);
-  const body = latin1
-    ? Buffer.concat([key, Buffer.from([0]), Buffer.from(text, 'latin1')])
-    : Buffer.concat([key, Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]);
-  const type = Buffer.from(latin1 ? 'tEXt' : 'iTXt', 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([type, body])) >>> 0);
-  return Buffer.concat([length, type, body, crc]);
+  return withPngTexts(png, texts);
 }
 
 export const RESIZE_KERNELS = {

@@ -75,7 +75,7 @@ export async function* rawFrameChunks(stream: AsyncIterable<Buffer>, bytes: numb
   if (whole > 0) yield { start, count: whole, data: buffer.subarray(0, whole * bytes) };
 }
 
-/** FlashGraph's LoadVideo extras (VideoHelperSuite's names); 0 means "off" for each. */
+/** FlashGraph_LoadVideo's options (VideoHelperSuite's names); 0 means "off" for each. */
 export interface VideoLoadSettings {
   forceRate?: number;
   width?: number;
@@ -95,6 +95,25 @@ export interface VideoLoadSettings {
   cropToAspect?: boolean;
   /** VideoHelperSuite's load formats: cut the frame count down to `div * k + mod` frames. */
   frameCountRule?: { div: number; mod: number };
+}
+
+/** The settings VideoHelperSuite's input names ask for (FlashGraph_LoadVideo, the VHS loaders). */
+export function vhsLoadSettings(inputs: {
+  force_rate?: number;
+  custom_width?: number;
+  custom_height?: number;
+  frame_load_cap?: number;
+  skip_first_frames?: number;
+  select_every_nth?: number;
+}): VideoLoadSettings {
+  return {
+    forceRate: inputs.force_rate,
+    width: inputs.custom_width,
+    height: inputs.custom_height,
+    frameCap: inputs.frame_load_cap,
+    skipFirst: inputs.skip_first_frames,
+    everyNth: inputs.select_every_nth,
+  };
 }
 
 /** Which source frame output frame j shows: force the rate, then skip, then take every nth. */

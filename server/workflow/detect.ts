@@ -5,6 +5,7 @@ import type { ApiPrompt, ObjectInfo } from '../../types/api.ts';
 import type { UiWorkflow } from '../../types/workflow.ts';
 import { WorkflowError } from './errors.ts';
 import { isPlainObject, isUiWorkflow } from './parse.ts';
+import { migrateFormerCoreApi } from './former-core.ts';
 import { uiToApi, type ConversionResult, type ConvertOptions } from './to-api.ts';
 
 export type LoadedWorkflow = { format: 'api'; prompt: ApiPrompt } | { format: 'ui'; workflow: UiWorkflow };
@@ -21,8 +22,14 @@ export function detectWorkflow(data: unknown): LoadedWorkflow {
   );
 }
 
-/** The API prompt a loaded workflow runs as: UI files are converted with the registry's object_info. */
+/**
+ * The API prompt a loaded workflow runs as: UI files are converted with the registry's object_info;
+ * API files saved with FlashGraph's former LoadVideo/SaveVideo options are brought to the current form.
+ */
 export function toApiPrompt(loaded: LoadedWorkflow, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
-  if (loaded.format === 'api') return { prompt: loaded.prompt, warnings: [] };
+  if (loaded.format === 'api') {
+    const { workflow, warnings } = migrateFormerCoreApi(loaded.prompt, objectInfo);
+    return { prompt: workflow, warnings };
+  }
   return uiToApi(loaded.workflow, objectInfo, options);
 }

@@ -17,7 +17,7 @@ import type { ObjectInfo } from '../../types/api.ts';
 import type { UiNode } from '../../types/workflow.ts';
 import { WorkflowError } from './errors.ts';
 import { isPlainObject, type GraphModel, type InputModel, type LinkModel, type NodeModel, type WorkflowModel } from './parse.ts';
-import { mapWidgetValues, widgetSlots, type WidgetSlot } from './widgets.ts';
+import { mapWidgetValues, orderedInputs, widgetSlots, type WidgetSlot } from './widgets.ts';
 
 const MAX_GROUP_NESTING = 8;
 
@@ -142,9 +142,7 @@ function classShape(type: string, objectInfo: ObjectInfo, definitions: Definitio
   if (info) {
     const slots = widgetSlots(info);
     const widgets = new Set(slots.filter((s) => s.kind === 'value').map((s) => s.name));
-    const required = info.input?.required ?? {};
-    const optional = info.input?.optional ?? {};
-    const names = [...(info.input_order?.required ?? Object.keys(required)), ...(info.input_order?.optional ?? Object.keys(optional))];
+    const names = orderedInputs(info).flatMap((entry) => (entry.kind === 'input' ? [entry.name] : []));
     return { slots, sockets: names.filter((n) => !widgets.has(n)), outputs: info.output.length };
   }
   const nested = groupNodeName(type) !== undefined ? definitions(type) : undefined;

@@ -2,6 +2,7 @@
 export { applyControlAfterGenerate, nextValue, RANDOMIZE_LIMIT, type ControlChange } from './control.ts';
 export { detectWorkflow, toApiPrompt, type LoadedWorkflow } from './detect.ts';
 export { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './errors.ts';
+export { migrateFormerCore, migrateFormerCoreApi } from './former-core.ts';
 export { packHint } from './known-packs.ts';
 export { isUiWorkflow, parseWorkflow, serializeWorkflow, type WorkflowModel } from './parse.ts';
 export { uiToApi, VIRTUAL_TYPES, type ConversionResult, type ConvertOptions } from './to-api.ts';

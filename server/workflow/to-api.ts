@@ -21,6 +21,7 @@ import {
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
 import { currentWidgetValues } from './legacy-widgets.ts';
+import { migrateFormerCore } from './former-core.ts';
 import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
@@ -70,8 +71,10 @@ type Resolution =
   | { kind: 'keep'; warning?: string };
 
 export function uiToApi(workflow: unknown, objectInfo: ObjectInfo, options: ConvertOptions = {}): ConversionResult {
-  const model = applyUseEverywhere(expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(workflow), objectInfo));
-  return new Converter(model, objectInfo, options).run();
+  const migrated = isModel(workflow) ? { workflow, warnings: [] } : migrateFormerCore(workflow, objectInfo);
+  const model = applyUseEverywhere(expandGroupNodes(isModel(workflow) ? workflow : parseWorkflow(migrated.workflow), objectInfo));
+  const result = new Converter(model, objectInfo, options).run();
+  return { prompt: result.prompt, warnings: [...migrated.warnings, ...result.warnings] };
 }
 
 function isModel(value: unknown): value is WorkflowModel {
@@ -142,7 +145,8 @@ class Converter {
       if (issue.kind === 'unfit') {
         throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
       }
-      this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
+      if (issue.kind === 'former-upload-order') this.warnings.push(`${where}: the file keeps the upload button's value before the optional widgets (an older FlashGraph editor); read in that order`);
+      else this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
     });
     widgets.push(...formatWidgetValues(widgets, widgetValues));
     const promoted = scope.promoted?.widgets.get(node.key);

@@ -2,14 +2,15 @@
 // editor. Nodes are laid out left to right by dependency depth; widget values are written in
 // widget order with the control and upload positions the editor expects, so converting the
 // result back with `uiToApi` gives the original prompt.
-import type { InputInfo, NodeInfo, ObjectInfo } from '../../types/api.ts';
+import type { ApiPrompt, InputInfo, NodeInfo, ObjectInfo } from '../../types/api.ts';
 import { isLink } from '../../types/api.ts';
 import type { UiLinkTuple, UiNode, UiNodeId, UiNodeInput, UiNodeOutput, UiWorkflowV04 } from '../../types/workflow.ts';
 import { UnknownNodeTypesError, WorkflowError, type UnknownNodeType } from './errors.ts';
 import { cloneJson } from './json.ts';
+import { migrateFormerCoreApi } from './former-core.ts';
 import { packHint } from './known-packs.ts';
 import { isPlainObject } from './parse.ts';
-import { defaultValue, widgetSlots } from './widgets.ts';
+import { defaultValue, orderedInputs, widgetSlots } from './widgets.ts';
 
 export interface UiConversionResult {
   workflow: UiWorkflowV04;
@@ -23,7 +24,8 @@ const GAP = 40;
 const ORIGIN = 50;
 
 export function apiToUi(prompt: unknown, objectInfo: ObjectInfo): UiConversionResult {
-  const nodes = checkPrompt(prompt);
+  const migrated = isPlainObject(prompt) ? migrateFormerCoreApi(prompt as ApiPrompt, objectInfo) : { workflow: prompt, warnings: [] };
+  const nodes = checkPrompt(migrated.workflow);
   const unknown: UnknownNodeType[] = [];
   for (const [key, node] of nodes) {
     if (Object.hasOwn(objectInfo, node.class_type)) continue;
@@ -36,7 +38,7 @@ export function apiToUi(prompt: unknown, objectInfo: ObjectInfo): UiConversionRe
   }
   if (unknown.length > 0) throw new UnknownNodeTypesError(unknown);
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...migrated.warnings];
   const depth = dependencyDepth(nodes);
   const uiNodes = new Map<string, UiNode>();
   const columns = new Map<number, number>();
@@ -192,15 +194,7 @@ function buildNode(key: string, api: ApiNode, info: NodeInfo, warnings: string[]
 }
 
 function declaredInputs(info: NodeInfo): [string, InputInfo][] {
-  const out: [string, InputInfo][] = [];
-  for (const group of ['required', 'optional'] as const) {
-    const inputs = info.input[group] ?? {};
-    for (const name of info.input_order?.[group] ?? Object.keys(inputs)) {
-      const spec = inputs[name];
-      if (spec) out.push([name, spec]);
-    }
-  }
-  return out;
+  return orderedInputs(info).flatMap((entry) => (entry.kind === 'input' ? [[entry.name, entry.input] as [string, InputInfo]] : []));
 }
 
 /** Prompt keys that are plain integers become numeric ids (what the editor makes); others stay strings. */

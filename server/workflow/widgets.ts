@@ -22,50 +22,101 @@ const OTHER_WIDGETS = new Set(['MARKDOWN', 'COLOR', 'CURVE', 'IMAGECOMPARE']);
 const DISPLAY_ONLY_WIDGETS = new Set(['IMAGECOMPARE']);
 const SEED_NAMES = new Set(['seed', 'noise_seed']);
 
-/** Upload helpers and the values each adds after the required widgets (what the editor saves). */
-const UPLOAD_EXTRAS: [flag: string, placeholders: unknown[]][] = [
-  ['image_upload', ['image']],
-  ['video_upload', ['image']],
-  ['animated_image_upload', ['image']],
-  ['audio_upload', [null, '']],
+/**
+ * Upload helpers and the values each adds (what the official frontend saves): its upload
+ * extensions add one `upload` input per node to the required inputs, for the first required combo
+ * with one of these flags (uploadImage.ts; uploadAudio.ts adds the audio player and button).
+ */
+const UPLOAD_EXTRAS: [flags: string[], placeholders: unknown[]][] = [
+  [['image_upload', 'video_upload', 'animated_image_upload'], ['image']],
+  [['audio_upload'], [null, '']],
 ];
 
 export const CONTROL_MODES = new Set(['fixed', 'increment', 'decrement', 'randomize', 'increment-wrap']);
 
-/** The widget positions of a node, in the order the editor saves their values. */
-export function widgetSlots(info: NodeInfo): WidgetSlot[] {
-  const slots: WidgetSlot[] = [];
-  const uploads: WidgetSlot[] = [];
+/** One input as the frontend lays it out; `upload` entries are the helper inputs its extensions add. */
+export type OrderedInput =
+  | { kind: 'input'; name: string; input: InputInfo; required: boolean }
+  | { kind: 'upload'; name: string; placeholders: unknown[] };
+
+/**
+ * The inputs in the order the official frontend creates their sockets and widgets
+ * (getOrderedInputSpecs, ComfyUI_frontend v1.27.10 src/utils/nodeDefOrderingUtil.ts): the required
+ * names of `input_order`, then its optional names, then every input it does not list, in the order
+ * of the definition (required, the upload helpers added to them, optional). Without `input_order`
+ * that definition order is the whole rule. Since ComfyUI always sends `input_order`, upload helpers
+ * come after the optional widgets.
+ */
+export function orderedInputs(info: NodeInfo): OrderedInput[] {
+  const definition: OrderedInput[] = [];
+  const uploads: OrderedInput[] = [];
   for (const required of [true, false]) {
     const group = required ? info.input?.required : info.input?.optional;
     if (!isPlainObject(group)) continue;
-    const declared = required ? info.input_order?.required : info.input_order?.optional;
-    const order = Array.isArray(declared) ? declared : Object.keys(group);
-    for (const name of order) {
-      if (typeof name !== 'string' || !Object.hasOwn(group, name)) continue;
-      const input = group[name] as InputInfo | undefined;
+    for (const [name, input] of Object.entries(group)) {
       if (!Array.isArray(input)) continue;
-      const [type, rawOptions] = input;
-      const spec: InputOptions = isPlainObject(rawOptions) ? rawOptions : {};
-      const combo = Array.isArray(type) || type === 'COMBO';
-      const typeName = combo ? 'COMBO' : String(type);
-      if (spec.forceInput || (!combo && !PRIMITIVE_WIDGETS.has(typeName) && !OTHER_WIDGETS.has(typeName))) continue;
-      const options = Array.isArray(type) ? type.map(String) : Array.isArray(spec.options) ? spec.options.map(String) : combo ? [] : undefined;
-      slots.push({ kind: 'value', name, type: typeName, options, spec, required, toPrompt: !DISPLAY_ONLY_WIDGETS.has(typeName) });
-      if (hasControl(name, typeName, spec)) {
-        slots.push({ kind: 'control', name });
-        if (combo) slots.push({ kind: 'filter', name });
-      }
-      if (required && combo) {
-        for (const [flag, placeholders] of UPLOAD_EXTRAS) {
-          if (spec[flag]) for (const placeholder of placeholders) uploads.push({ kind: 'upload', name, placeholder });
+      definition.push({ kind: 'input', name, input: input as InputInfo, required });
+      if (!required) continue;
+      const spec = isPlainObject(input[1]) ? input[1] : {};
+      const combo = Array.isArray(input[0]) || input[0] === 'COMBO';
+      for (const [flags, placeholders] of UPLOAD_EXTRAS) {
+        if (combo && flags.some((flag) => spec[flag] === true) && !uploads.some((u) => u.kind === 'upload' && u.placeholders === placeholders)) {
+          uploads.push({ kind: 'upload', name, placeholders });
         }
       }
     }
-    // The frontend adds upload buttons after all required inputs, before the optional ones.
-    if (required) slots.push(...uploads);
+    if (required) definition.push(...uploads);
+  }
+  const order = info.input_order;
+  if (!isPlainObject(order)) return definition;
+  const ordered: OrderedInput[] = [];
+  for (const required of [true, false]) {
+    const names = required ? order.required : order.optional;
+    if (!Array.isArray(names)) continue;
+    for (const name of names) {
+      const found = definition.find((d) => d.kind === 'input' && d.name === name && d.required === required);
+      if (found && !ordered.includes(found)) ordered.push(found);
+    }
+  }
+  for (const entry of definition) if (!ordered.includes(entry)) ordered.push(entry);
+  return ordered;
+}
+
+/** The widget positions of a node, in the order the official frontend saves their values. */
+export function widgetSlots(info: NodeInfo): WidgetSlot[] {
+  const slots: WidgetSlot[] = [];
+  for (const entry of orderedInputs(info)) {
+    if (entry.kind === 'upload') {
+      for (const placeholder of entry.placeholders) slots.push({ kind: 'upload', name: entry.name, placeholder });
+      continue;
+    }
+    const { name, input, required } = entry;
+    const [type, rawOptions] = input;
+    const spec: InputOptions = isPlainObject(rawOptions) ? rawOptions : {};
+    const combo = Array.isArray(type) || type === 'COMBO';
+    const typeName = combo ? 'COMBO' : String(type);
+    if (spec.forceInput || (!combo && !PRIMITIVE_WIDGETS.has(typeName) && !OTHER_WIDGETS.has(typeName))) continue;
+    const options = Array.isArray(type) ? type.map(String) : Array.isArray(spec.options) ? spec.options.map(String) : combo ? [] : undefined;
+    slots.push({ kind: 'value', name, type: typeName, options, spec, required, toPrompt: !DISPLAY_ONLY_WIDGETS.has(typeName) });
+    if (hasControl(name, typeName, spec)) {
+      slots.push({ kind: 'control', name });
+      if (combo) slots.push({ kind: 'filter', name });
+    }
   }
   return slots;
+}
+
+/**
+ * The order FlashGraph's editor saved values in before it followed the official frontend: upload
+ * helpers right after the required widgets. Files it wrote for nodes with optional widgets after
+ * an upload keep their values there.
+ */
+function formerUploadOrder(slots: readonly WidgetSlot[]): WidgetSlot[] | undefined {
+  const uploads = slots.filter((s) => s.kind === 'upload');
+  const rest = slots.filter((s) => s.kind !== 'upload');
+  const firstOptional = rest.findIndex((s) => s.kind === 'value' && !s.required);
+  if (uploads.length === 0 || firstOptional < 0) return undefined;
+  return [...rest.slice(0, firstOptional), ...uploads, ...rest.slice(firstOptional)];
 }
 
 function hasControl(name: string, type: string, spec: InputOptions): boolean {
@@ -92,17 +143,28 @@ export interface MappedWidget {
 /** What the mapping had to guess: reported by the converter (a warning, or an error for `unfit`). */
 export type WidgetMappingIssue =
   | { kind: 'refit'; assignments: string[] }
-  | { kind: 'unfit'; value: unknown };
+  | { kind: 'unfit'; value: unknown }
+  /** The values were saved with upload helpers before the optional widgets (older FlashGraph editors). */
+  | { kind: 'former-upload-order' };
 
 /**
  * Assigns each value widget its value: by position for arrays (skipping control and upload
  * values, tolerating files that lack them), by name for objects, the input's default when absent.
+ * Values that do not fit in the official frontend's order but do in FlashGraph's former one
+ * (uploads before the optional widgets) are read in that order.
  * A list shorter than the node's widgets whose values do not fit their positions (a file saved
  * before the node gained a widget in the middle) is fitted by type instead; see fitByType.
  */
 export function mapWidgetValues(slots: readonly WidgetSlot[], values: unknown, report?: (issue: WidgetMappingIssue) => void): MappedWidget[] {
   const positional = mapByPosition(slots, values);
-  if (!Array.isArray(values) || positional.every((m) => !m.present || fits(m.slot, m.value))) return positional;
+  const allFit = (mapped: MappedWidget[]) => mapped.every((m) => !m.present || fits(m.slot, m.value));
+  if (!Array.isArray(values) || allFit(positional)) return positional;
+  const former = formerUploadOrder(slots);
+  const formerMapping = former && mapByPosition(former, values);
+  if (formerMapping && allFit(formerMapping)) {
+    report?.({ kind: 'former-upload-order' });
+    return formerMapping;
+  }
   const valueSlots = slots.filter((s): s is Extract<WidgetSlot, { kind: 'value' }> => s.kind === 'value');
   if (values.length >= valueSlots.length || slots.some((s) => s.kind !== 'value')) return positional;
   return fitByType(valueSlots, values, report);
@@ -158,10 +220,16 @@ function fits(slot: Extract<WidgetSlot, { kind: 'value' }>, value: unknown): boo
     case 'STRING':
       return typeof value === 'string';
     case 'COMBO':
-      return typeof value === 'string' && (!slot.options || slot.options.length === 0 || slot.options.includes(value));
+      // A file combo's list is the server's folder now: a file saved elsewhere still names a file.
+      return typeof value === 'string' && (!slot.options || slot.options.length === 0 || slot.options.includes(value) || isFileCombo(slot.spec));
     default:
       return true;
   }
+}
+
+/** Combos whose options are the files of a folder (upload buttons, remote lists). */
+function isFileCombo(spec: InputOptions): boolean {
+  return UPLOAD_EXTRAS.some(([flags]) => flags.some((flag) => spec[flag] === true)) || isPlainObject(spec.remote);
 }
 
 function mapByPosition(slots: readonly WidgetSlot[], values: unknown): MappedWidget[] {

@@ -50,7 +50,7 @@ describe('schemas match ComfyUI', () => {
       output: ['MASK'],
       output_name: ['MASK'],
       display_name: 'Load Image (as Mask)',
-      category: 'image',
+      category: 'mask',
     });
     // ComfyUI declares ["COMBO", {...}] and the frontend fills the list from the route; FlashGraph
     // also puts the route's current list in the type slot (the legacy form every client reads).

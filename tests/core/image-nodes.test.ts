@@ -22,7 +22,7 @@ describe('schemas match ComfyUI', () => {
       display_name: 'Upscale Image By',
       category: 'image/upscaling',
     });
-    expectSchema(e, 'ImageInvert', { required: { image: ['IMAGE'] }, output: ['IMAGE'], output_name: ['IMAGE'], display_name: 'Invert Image Colors', category: 'image/color' });
+    expectSchema(e, 'ImageInvert', { required: { image: ['IMAGE'] }, output: ['IMAGE'], output_name: ['IMAGE'], display_name: 'Invert Image Colors', category: 'image' });
     expectSchema(e, 'EmptyImage', {
       required: {
         width: ['INT', { default: 512, min: 1, max: MAX, step: 1 }],
@@ -63,7 +63,7 @@ describe('schemas match ComfyUI', () => {
       output: ['IMAGE', 'MASK'],
       output_name: ['IMAGE', 'MASK'],
       display_name: 'Pad Image for Outpainting',
-      category: 'image/transform',
+      category: 'image',
     });
   });
 });

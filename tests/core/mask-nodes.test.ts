@@ -20,10 +20,10 @@ describe('schemas match ComfyUI', () => {
       output: ['MASK'],
       output_name: ['MASK'],
       display_name: 'Convert Image to Mask',
-      category: 'image/mask',
+      category: 'mask',
     });
-    expectSchema(e, 'MaskToImage', { required: { mask: ['MASK'] }, output: ['IMAGE'], output_name: ['IMAGE'], display_name: 'Convert Mask to Image', category: 'image/mask' });
-    expectSchema(e, 'InvertMask', { required: { mask: ['MASK'] }, output: ['MASK'], output_name: ['MASK'], display_name: 'Invert Mask', category: 'image/mask' });
+    expectSchema(e, 'MaskToImage', { required: { mask: ['MASK'] }, output: ['IMAGE'], output_name: ['IMAGE'], display_name: 'Convert Mask to Image', category: 'mask' });
+    expectSchema(e, 'InvertMask', { required: { mask: ['MASK'] }, output: ['MASK'], output_name: ['MASK'], display_name: 'Invert Mask', category: 'mask' });
     expectSchema(e, 'SolidMask', {
       required: {
         value: ['FLOAT', { default: 1, min: 0, max: 1, step: 0.01 }],
@@ -33,7 +33,7 @@ describe('schemas match ComfyUI', () => {
       output: ['MASK'],
       output_name: ['MASK'],
       display_name: 'Create Solid Mask',
-      category: 'image/mask',
+      category: 'mask',
     });
     expectSchema(e, 'ImageCompositeMasked', {
       required: {
@@ -47,7 +47,7 @@ describe('schemas match ComfyUI', () => {
       output: ['IMAGE'],
       output_name: ['IMAGE'],
       display_name: 'Image Composite Masked',
-      category: 'image/compositing',
+      category: 'image',
     });
   });
 });

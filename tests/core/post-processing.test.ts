@@ -63,7 +63,7 @@ function convolveReflect(values: number[], width: number, height: number, count:
 describe('schemas match ComfyUI', () => {
   it('ImageBlend, ImageBlur, ImageSharpen', () => {
     const e = core.engine;
-    const common = { output: ['IMAGE'], output_name: ['IMAGE'], category: 'image/filters' };
+    const common = { output: ['IMAGE'], output_name: ['IMAGE'], category: 'image/postprocessing' };
     expectSchema(e, 'ImageBlend', {
       required: {
         image1: ['IMAGE'],

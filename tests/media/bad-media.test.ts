@@ -28,10 +28,10 @@ beforeAll(async () => {
   engine = await startEngine([], base);
 }, 60_000);
 
-async function failure(file: string, save: Record<string, unknown> = {}) {
+async function failure(file: string, save: Record<string, unknown> = {}, saver = 'SaveVideo') {
   const entry = await runPrompt(engine, {
     '1': { class_type: 'LoadVideo', inputs: { file } },
-    '2': { class_type: 'SaveVideo', inputs: { video: ['1', 0], filename_prefix: 'bad/x', format: 'auto', codec: 'auto', ...save } },
+    '2': { class_type: saver, inputs: { video: ['1', 0], filename_prefix: 'bad/x', format: 'auto', codec: 'auto', ...save } },
   });
   const error = executionError(entry);
   expect(error, `${file} should fail`).toBeDefined();
@@ -75,8 +75,8 @@ describe('bad media gives a node error naming the node and input', () => {
   });
 
   it('an impossible container/codec pair names the codec input and leaves no file', async () => {
-    const error = await failure('fine.mp4', { format: 'webm', codec: 'h264' });
-    expect(error.node_type).toBe('SaveVideo');
-    expect(error.exception_message).toBe('SaveVideo: input "codec": h264 cannot be stored in webm; use vp9 or mp4');
+    const error = await failure('fine.mp4', { format: 'webm', codec: 'h264' }, 'FlashGraph_SaveVideo');
+    expect(error.node_type).toBe('FlashGraph_SaveVideo');
+    expect(error.exception_message).toBe('FlashGraph_SaveVideo: input "codec": h264 cannot be stored in webm; use vp9 or mp4');
   });
 });

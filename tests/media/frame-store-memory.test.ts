@@ -1,5 +1,5 @@
 // A node that PRODUCES 2 GB of frames (750 frames of 1280x720) through a FrameWriter with a 64 MB
-// RAM budget, then CreateVideo -> SaveVideo, in a separate host process whose peak RSS must stay
+// RAM budget, then CreateVideo -> FlashGraph_SaveVideo (SaveVideo with an x264 preset), in a separate host process whose peak RSS must stay
 // far below the output size; the spill file is gone when that process has exited.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -44,7 +44,7 @@ const script = (base: string) => `
   const submitted = await host.runner.submit({ prompt: {
     '1': { class_type: 'TestGenerateFrames', inputs: {} },
     '2': { class_type: 'CreateVideo', inputs: { images: ['1', 0], fps: 25 } },
-    '3': { class_type: 'SaveVideo', inputs: { video: ['2', 0], filename_prefix: 'spilled', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
+    '3': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['2', 0], filename_prefix: 'spilled', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
   } });
   if (!submitted.ok) throw new Error(JSON.stringify(submitted));
   const entry = await host.runner.waitFor(submitted.promptId);

@@ -1,4 +1,4 @@
-// A 5-minute 720p clip through LoadVideo -> ImageScale -> SaveVideo in a separate `graph run`
+// A 5-minute 720p clip through LoadVideo -> ImageScale -> FlashGraph_SaveVideo (SaveVideo with an x264 preset) in a separate `graph run`
 // process, whose peak RSS must stay far below what holding the frames would take (8 GB at 10 fps).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ it('streams 5 minutes of 720p video with bounded memory', () => {
       '2': { class_type: 'GetVideoComponents', inputs: { video: ['1', 0] } },
       '3': { class_type: 'ImageScale', inputs: { image: ['2', 0], upscale_method: 'bilinear', width: 640, height: 360, crop: 'disabled' } },
       '4': { class_type: 'CreateVideo', inputs: { images: ['3', 0], fps: ['2', 2], audio: ['2', 1] } },
-      '5': { class_type: 'SaveVideo', inputs: { video: ['4', 0], filename_prefix: 'long', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
+      '5': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['4', 0], filename_prefix: 'long', format: 'mp4', codec: 'h264', preset: 'ultrafast' } },
     }),
   );
   const run = spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, join(REPO_ROOT, 'bin', 'graph.js'), 'run', workflow, '--base-directory', base, '--json'], {

@@ -25,10 +25,17 @@ function outputPath(entry: { outputs: Record<string, Record<string, unknown[]>> 
   return join(base, 'output', ref.subfolder, ref.filename);
 }
 
-function saveVideo(source: string, prefix: string, format = 'auto', codec = 'auto', extra: Record<string, unknown> = {}): ApiPrompt {
+/**
+ * Load then save. FlashGraph_SaveVideo (SaveVideo's code with a quality setting, webm and vp9)
+ * unless `core`; FlashGraph_LoadVideo when load options are given.
+ */
+function saveVideo(source: string, prefix: string, format = 'auto', codec = 'auto', extra: Record<string, unknown> = {}, core = false): ApiPrompt {
+  const loader = Object.keys(extra).length > 0 ? 'FlashGraph_LoadVideo' : 'LoadVideo';
   return {
-    '1': { class_type: 'LoadVideo', inputs: { file: source, ...extra } },
-    '2': { class_type: 'SaveVideo', inputs: { video: ['1', 0], filename_prefix: prefix, format, codec, crf: 12 } },
+    '1': { class_type: loader, inputs: { file: source, ...extra } },
+    '2': core
+      ? { class_type: 'SaveVideo', inputs: { video: ['1', 0], filename_prefix: prefix, format, codec } }
+      : { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['1', 0], filename_prefix: prefix, format, codec, crf: 12 } },
   };
 }
 
@@ -60,22 +67,23 @@ describe('LoadVideo -> SaveVideo round trip', () => {
   });
 
   it('stores the prompt and workflow in the container tags', async () => {
-    const prompt = saveVideo('mpeg4.avi', 'tags/x');
+    const prompt = saveVideo('mpeg4.avi', 'tags/x', 'auto', 'auto', {}, true);
     const entry = await runPrompt(engine, prompt, { extra_pnginfo: { workflow: { nodes: [{ id: 1 }] } } });
+    expect(videoStream(outputPath(entry, '2')).codec_name).toBe('h264');
     const tags = probe(outputPath(entry, '2')).format.tags!;
     expect(JSON.parse(tags.prompt!)['2'].class_type).toBe('SaveVideo');
     expect(JSON.parse(tags.workflow!)).toEqual({ nodes: [{ id: 1 }] });
   });
 });
 
-describe('LoadVideo extras and the component nodes', () => {
+describe('FlashGraph_LoadVideo options and the component nodes', () => {
   it('skips, thins, caps and resizes frames, and carries the audio through CreateVideo', async () => {
     const entry = await runPrompt(engine, {
-      '1': { class_type: 'LoadVideo', inputs: { file: 'ramp.mp4', skip_first_frames: 5, select_every_nth: 2, frame_load_cap: 15, custom_width: 80 } },
+      '1': { class_type: 'FlashGraph_LoadVideo', inputs: { file: 'ramp.mp4', skip_first_frames: 5, select_every_nth: 2, frame_load_cap: 15, custom_width: 80 } },
       '2': { class_type: 'GetVideoComponents', inputs: { video: ['1', 0] } },
       '3': { class_type: 'ImageScale', inputs: { image: ['2', 0], upscale_method: 'bilinear', width: 120, height: 0, crop: 'disabled' } },
       '4': { class_type: 'CreateVideo', inputs: { images: ['3', 0], fps: ['2', 2], audio: ['2', 1] } },
-      '5': { class_type: 'SaveVideo', inputs: { video: ['4', 0], filename_prefix: 'extras/x', format: 'mp4', codec: 'h264', crf: 10 } },
+      '5': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['4', 0], filename_prefix: 'extras/x', format: 'mp4', codec: 'h264', crf: 10 } },
     });
     expect(executionError(entry)).toBeUndefined();
     const out = outputPath(entry, '5');

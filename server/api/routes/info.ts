@@ -1,13 +1,11 @@
 // Introspection: node classes, system stats, feature flags, model folders, and the lists the
 // ComfyUI frontend asks for at boot.
-import { readdirSync, readFileSync } from 'node:fs';
-import { arch, freemem, platform, release, totalmem } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { Router } from 'express';
 import type { ApiContext } from '../context.ts';
 import { serverFeatures } from '../config.ts';
 import { HttpError } from '../errors.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { systemStats } from '../system-stats.ts';
 
 /** Flags whose value is a secret; /system_stats shows them as "***". */
 const SECRET_FLAGS = ['--token'];
@@ -27,24 +25,7 @@ export function infoRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/system_stats', (_req, res) => {
-    const ramTotal = totalmem();
-    const ramFree = freemem();
-    res.json({
-      system: {
-        os: `${platform()} ${release()} ${arch()}`,
-        ram_total: ramTotal,
-        ram_free: ramFree,
-        comfyui_version: VERSION,
-        required_frontend_version: '',
-        installed_templates_version: '',
-        required_templates_version: '',
-        python_version: `Node.js ${process.versions.node}`,
-        pytorch_version: 'none',
-        embedded_python: false,
-        argv: redactArgv(ctx.config.argv),
-      },
-      devices: [{ name: 'cpu', type: 'cpu', index: 0, vram_total: ramTotal, vram_free: ramFree, torch_vram_total: 0, torch_vram_free: 0 }],
-    });
+    res.json(systemStats(redactArgv(ctx.config.argv)));
   });
 
   router.get('/features', (_req, res) => {

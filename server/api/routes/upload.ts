@@ -1,117 +1,30 @@
 // POST /upload/image: store an uploaded image, video or audio file in input/ (or temp/, output/)
 // with ComfyUI's naming: identical bytes reuse the existing name, others get "name (1).png".
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { Router, type RequestHandler } from 'express';
+// POST /upload/mask: the mask editor's save (upload-mask.ts).
+import { Router } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
-import multer from 'multer';
-import type { FolderType } from '../../../types/api.ts';
-import { checkRelativePath, resolveInside, UnsafePathError } from '../../storage/safe-path.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-
-const FOLDERS: readonly FolderType[] = ['input', 'output', 'temp'];
-const MAX_RENAMES = 10_000;
+import { storeUpload, uploadForm, uploadParser } from '../upload-store.ts';
+import { uploadMask } from './upload-mask.ts';
 
 export function uploadRoutes(ctx: ApiContext): Router {
   const router = Router();
-  const multipart = multer({
-    storage: multer.memoryStorage(),
-    // The raw client file name, so that a path in it is refused rather than silently cut off.
-    preservePath: true,
-    defParamCharset: 'utf8',
-    limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 24 },
-  }).single('image');
-  const parse: RequestHandler = (req, res, next) => {
-    multipart(req, res, (error: unknown) => next(error === undefined ? undefined : multipartError(error)));
-  };
+  const parse = uploadParser(ctx.config);
 
   router.post('/upload/image', parse, async (req, res) => {
-    const file = req.file;
-    if (!file) throw new HttpError(400, 'no file in field "image"');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const type = fieldValue(body.type) || 'input';
-    if (!FOLDERS.includes(type as FolderType)) throw new HttpError(400, `type must be one of ${FOLDERS.join(', ')}`);
-    const subfolder = fieldValue(body.subfolder);
-    const overwrite = ['true', '1'].includes(fieldValue(body.overwrite).toLowerCase());
-    const filename = plainFileName(file.originalname);
-
+    const { file, type, subfolder, overwrite, filename } = uploadForm(req);
     const kind = await fileTypeFromBuffer(file.buffer);
     if (!kind || !/^(image|video|audio)\//.test(kind.mime)) {
       throw new HttpError(415, `${JSON.stringify(filename)} is not an image, video or audio file${kind ? ` (${kind.mime})` : ''}`);
     }
 
-    const root = ctx.storage.prepare(type as FolderType);
-    const name = await store(root, subfolder, filename, file.buffer, overwrite);
+    const root = ctx.storage.prepare(type);
+    const name = await storeUpload(root, subfolder, filename, file.buffer, overwrite);
     res.json({ name, subfolder, type });
   });
 
+  router.post('/upload/mask', parse, uploadMask(ctx));
+
   return router;
-}
-
-/** Writes the bytes under a free name and returns it; identical bytes already there are reused. */
-async function store(root: string, subfolder: string, filename: string, bytes: Buffer, overwrite: boolean): Promise<string> {
-  const at = (name: string) => {
-    try {
-      return resolveInside(root, posix.join(subfolder.replaceAll('\\', '/'), name), 'upload path');
-    } catch (error) {
-      throw error instanceof UnsafePathError ? new HttpError(400, error.message) : error;
-    }
-  };
-  await mkdir(posix.dirname(at(filename)), { recursive: true });
-  // Re-check after creating the folders: a link among them must not lead outside.
-  at(filename);
-  const ext = posix.extname(filename);
-  const stem = filename.slice(0, filename.length - ext.length);
-  let name = filename;
-  for (let i = 1; i <= MAX_RENAMES; i++) {
-    const path = at(name);
-    if (overwrite) {
-      await writeFile(path, bytes);
-      return name;
-    }
-    try {
-      await writeFile(path, bytes, { flag: 'wx' });
-      return name;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (await sameBytes(path, bytes)) return name;
-    name = `${stem} (${i})${ext}`;
-  }
-  throw new HttpError(409, `too many files named like ${JSON.stringify(filename)}`);
-}
-
-async function sameBytes(path: string, bytes: Buffer): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile() || info.size !== bytes.length) return false;
-  return (await readFile(path)).equals(bytes);
-}
-
-/** The client's file name: a plain name, no folders (those go in `subfolder`). */
-function plainFileName(original: string): string {
-  let checked: string;
-  try {
-    checked = checkRelativePath(original, 'file name');
-  } catch (error) {
-    throw new HttpError(400, (error as Error).message);
-  }
-  if (checked.includes('/')) throw new HttpError(400, `file name ${JSON.stringify(original)} must not contain a folder; use "subfolder"`);
-  return checked;
-}
-
-function fieldValue(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value !== 'string') throw new HttpError(400, 'form fields must be given once');
-  return value;
-}
-
-function multipartError(error: unknown): unknown {
-  if (error instanceof multer.MulterError) {
-    if (error.code === 'LIMIT_FILE_SIZE') return new HttpError(413, 'the upload is larger than --max-upload-size');
-    return new HttpError(400, `bad upload: ${error.message}${error.field ? ` (${error.field})` : ''}`);
-  }
-  const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return error;
-  return new HttpError(400, `bad multipart body: ${(error as Error)?.message ?? String(error)}`);
 }
