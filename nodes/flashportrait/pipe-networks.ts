@@ -140,7 +140,7 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
   const log = options.log ?? ((message: string) => {
     if (seen.has(message)) return;
     seen.add(message);
-    process.stderr.write(`[ml] ${message}\n`);
+    console.info(`[ml] ${message}`);
   });
   let provider: Promise<ProviderChoice> | undefined;
   const providerChoice = (): Promise<ProviderChoice> => (provider ??= resolveExecutionProvider(pipe.device, pipe.precision));

@@ -48,7 +48,7 @@ const warned = new Set<string>();
 function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  process.stderr.write(`[flashportrait] warning: ${message}\n`);
+  console.warn(`[flashportrait] warning: ${message}`);
 }
 
 /** The host's model manager (created by createServices); a private one when a host has none. */

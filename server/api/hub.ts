@@ -2,7 +2,7 @@
 // (plain WebSocket for ComfyUI clients, socket.io for our editor).
 import { randomUUID } from 'node:crypto';
 import type { PreviewImage } from '../../types/api.ts';
-import type { RunnerEvent } from '../runtime/runner.ts';
+import type { RunnerEvent } from '../runtime/prompt-service.ts';
 
 /** What a preview frame says about itself (the metadata of ComfyUI's binary type 4). */
 export interface PreviewMetadata {

@@ -1,11 +1,27 @@
 // Terminal progress for a running prompt: a bar per running node on a terminal, plain lines
-// otherwise (logs, pipes, CI).
+// otherwise (logs, pipes, CI). Log lines printed during a run go through `log`, which puts them
+// above the bars (cli-progress's MultiBar.log) instead of into the middle of one.
+import { format } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { ApiPrompt, ExecutionEvent } from '../../types/api.ts';
 
 export interface ProgressView {
   handle(event: ExecutionEvent): void;
+  /** Prints one line without breaking the bars. */
+  log(line: string): void;
   stop(): void;
+}
+
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
+/**
+ * Sends every console line (nodes and the ML layer print warnings and `[ml]` notes that way) to
+ * `log` until the returned function is called, which puts the console back.
+ */
+export function routeConsole(log: (line: string) => void): () => void {
+  const saved = CONSOLE_METHODS.map((name) => [name, console[name]] as const);
+  for (const name of CONSOLE_METHODS) console[name] = (...args: unknown[]) => log(format(...args));
+  return () => { for (const [name, method] of saved) console[name] = method; };
 }
 
 function label(prompt: ApiPrompt, id: string): string {
@@ -21,10 +37,12 @@ export function createProgressView(prompt: ApiPrompt, stream: NodeJS.WriteStream
 class BarView implements ProgressView {
   readonly #bars: cliProgress.MultiBar;
   readonly #active = new Map<string, cliProgress.SingleBar>();
+  /** The MultiBar redraws between the first bar and stop(); outside that, lines go straight out. */
+  #drawing = false;
 
   constructor(
     readonly prompt: ApiPrompt,
-    stream: NodeJS.WriteStream,
+    readonly stream: NodeJS.WriteStream,
   ) {
     this.#bars = new cliProgress.MultiBar(
       {
@@ -38,10 +56,21 @@ class BarView implements ProgressView {
     );
   }
 
+  log(line: string): void {
+    if (!this.#drawing) {
+      this.stream.write(`${line}\n`);
+      return;
+    }
+    this.#bars.log(`${line}\n`);
+    // Redraw now: the line appears in order with what follows, and none waits in the buffer at stop.
+    this.#bars.update();
+  }
+
   handle(event: ExecutionEvent): void {
     if (event.type === 'executing' && event.data.node !== null) {
       this.#finishAll();
       this.#active.set(event.data.node, this.#bars.create(1, 0, { node: label(this.prompt, event.data.node) }));
+      this.#drawing = true;
     } else if (event.type === 'progress') {
       const bar = this.#active.get(event.data.node);
       bar?.setTotal(event.data.max);
@@ -63,6 +92,7 @@ class BarView implements ProgressView {
   stop(): void {
     this.#finishAll();
     this.#bars.stop();
+    this.#drawing = false;
   }
 }
 
@@ -87,6 +117,10 @@ class LineView implements ProgressView {
         this.stream.write(`  ${label(this.prompt, event.data.node)}: ${event.data.value}/${event.data.max}\n`);
       }
     }
+  }
+
+  log(line: string): void {
+    this.stream.write(`${line}\n`);
   }
 
   stop(): void {}

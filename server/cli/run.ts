@@ -6,7 +6,7 @@ import { createHost, type HostOptions } from '../host.ts';
 import { isPlainObject } from '../runtime/validate.ts';
 import type { FolderStorage } from '../storage/folders.ts';
 import { applyControlAfterGenerate, detectWorkflow, toApiPrompt, WorkflowError, type LoadedWorkflow } from '../workflow/index.ts';
-import { createProgressView } from './progress.ts';
+import { createProgressView, routeConsole } from './progress.ts';
 import { formatExecutionError, formatValidationFailure } from './report.ts';
 
 export interface RunOptions {
@@ -153,6 +153,9 @@ export async function runWorkflow(path: string, options: RunOptions): Promise<nu
   runner.on((event) => {
     if (event.kind === 'execution') progress?.handle(event.event);
   });
+  // What nodes print while they run goes above the bars, and never onto stdout, which carries the
+  // results (file paths, or the --json document).
+  const restoreConsole = routeConsole((line) => (progress ? progress.log(line) : process.stderr.write(`${line}\n`)));
   const interrupt = () => runner.interrupt();
   process.on('SIGINT', interrupt);
   try {
@@ -191,6 +194,7 @@ export async function runWorkflow(path: string, options: RunOptions): Promise<nu
   } finally {
     process.off('SIGINT', interrupt);
     progress?.stop();
+    restoreConsole();
     await runner.stop();
   }
 }

@@ -1,9 +1,29 @@
 // What the HTTP routes, the socket hub and the CLI drive: one interface over the in-process queue
 // (PromptRunner) and the Redis/BullMQ queue with remote workers (RedisPromptService).
-import type { HistoryEntry } from '../../types/api.ts';
+// The types live here, not in runner.ts, so the dependency runs one way: runner.ts implements
+// this interface and imports it; nothing here imports the runner.
+import type { ExecutionEvent, ExtraData, HistoryEntry, NodeErrors, PreviewImage, ValidationError } from '../../types/api.ts';
 import type { History } from './history.ts';
 import type { QueuedPrompt } from './queue.ts';
-import type { RunnerEvent, SubmitRequest, SubmitResult } from './runner.ts';
+
+export type RunnerEvent =
+  | { kind: 'execution'; event: ExecutionEvent; clientId: string | undefined }
+  | { kind: 'preview'; nodeId: string; promptId: string; preview: PreviewImage; clientId: string | undefined }
+  | { kind: 'status'; queueRemaining: number };
+
+export interface SubmitRequest {
+  prompt: unknown;
+  promptId?: string;
+  clientId?: string;
+  extraData?: ExtraData;
+  number?: number;
+  front?: boolean;
+  partialExecutionTargets?: readonly string[];
+}
+
+export type SubmitResult =
+  | { ok: true; promptId: string; number: number; nodeErrors: NodeErrors }
+  | { ok: false; error: ValidationError; nodeErrors: NodeErrors };
 
 export interface QueueSnapshot {
   /** Prompts running now (several with several workers). */

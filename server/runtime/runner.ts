@@ -1,35 +1,16 @@
 // The engine as a service: validate and queue prompts, run them one at a time, keep history,
 // and publish every event with the client it belongs to. The server and the CLI both drive this.
 import { randomUUID } from 'node:crypto';
-import type { ExecutionEvent, ExtraData, HistoryEntry, NodeErrors, PreviewImage, ValidationError } from '../../types/api.ts';
+import type { ExtraData, HistoryEntry } from '../../types/api.ts';
 import type { CachePolicy } from './cache.ts';
 import { Executor } from './executor.ts';
 import { History, type HistoryStore } from './history.ts';
 import { Listeners } from './listeners.ts';
 import { QueuePersistence, type QueueStore } from './queue-persistence.ts';
-import type { CancelResult, PromptService, QueueSnapshot } from './prompt-service.ts';
+import type { CancelResult, PromptService, QueueSnapshot, RunnerEvent, SubmitRequest, SubmitResult } from './prompt-service.ts';
 import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
-
-export type RunnerEvent =
-  | { kind: 'execution'; event: ExecutionEvent; clientId: string | undefined }
-  | { kind: 'preview'; nodeId: string; promptId: string; preview: PreviewImage; clientId: string | undefined }
-  | { kind: 'status'; queueRemaining: number };
-
-export interface SubmitRequest {
-  prompt: unknown;
-  promptId?: string;
-  clientId?: string;
-  extraData?: ExtraData;
-  number?: number;
-  front?: boolean;
-  partialExecutionTargets?: readonly string[];
-}
-
-export type SubmitResult =
-  | { ok: true; promptId: string; number: number; nodeErrors: NodeErrors }
-  | { ok: false; error: ValidationError; nodeErrors: NodeErrors };
 
 export interface RunnerOptions {
   registry: NodeRegistry;

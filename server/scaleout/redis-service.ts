@@ -15,7 +15,7 @@ import { Listeners } from '../runtime/listeners.ts';
 import type { CancelResult, PromptService, QueueSnapshot } from '../runtime/prompt-service.ts';
 import { numbersForMove, queueItem, type QueuedPrompt } from '../runtime/queue.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
-import type { RunnerEvent, SubmitRequest, SubmitResult } from '../runtime/runner.ts';
+import type { RunnerEvent, SubmitRequest, SubmitResult } from '../runtime/prompt-service.ts';
 import { topLevelError, validatePrompt, type HostEnvironment } from '../runtime/validate.ts';
 import { jobIdOf, modelKeysOf, QUEUE_NAME, redisKeys, type ControlMessage, type JobData, type JobResult, type RedisQueueConfig, type RelayedEvent, type WorkerState } from './redis-queue.ts';
 

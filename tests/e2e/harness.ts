@@ -41,8 +41,9 @@ export interface EditorSession {
   close(): Promise<void>;
 }
 
-export async function openEditor(options: { viewport?: { width: number; height: number } } = {}): Promise<EditorSession> {
+export async function openEditor(options: { viewport?: { width: number; height: number }; prepareBase?: (base: string) => void } = {}): Promise<EditorSession> {
   const base = mkdtempSync(join(tmpdir(), 'flashgraph-editor-'));
+  options.prepareBase?.(base);
   const server = await startServer({ port: 0, host: '127.0.0.1', folders: { base }, packs: { customNodesDirectory: TEST_PACKS }, log: () => {}, onError: () => {} });
   const profile = mkdtempSync(join(tmpdir(), 'flashgraph-chromium-'));
   // A fresh profile per session: launchPersistentContext is playwright's way to pass --user-data-dir.

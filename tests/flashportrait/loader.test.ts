@@ -12,6 +12,10 @@ const vae = goldenDir('vae');
 const encoders = goldenDir('encoders');
 const face = goldenDir('face');
 const golden = dit && vae && encoders && face;
+/** The base checkpoint's own files, as its index names them (two shards in the shipped fixture). */
+const wanIndex = dit ? JSON.parse(readFileSync(join(dit, 'Wan2.1-I2V-14B-720P/diffusion_pytorch_model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> } : undefined;
+const SHARDS = [...new Set(Object.values(wanIndex?.weight_map ?? {}))].sort();
+const WAN_DIM = dit ? (JSON.parse(readFileSync(join(dit, 'Wan2.1-I2V-14B-720P/config.json'), 'utf8')) as { dim: number }).dim : 0;
 
 const loaderPrompt = (downloadMissing: boolean): ApiPrompt => ({
   '1': { class_type: 'FlashPortraitLoader', inputs: { precision: 'fp32', GPU_memory_mode: 'default', download_missing: downloadMissing } },
@@ -36,8 +40,7 @@ describe.skipIf(!golden)('FlashPortraitLoader', () => {
         files: {
           'config.json': join(wan, 'config.json'),
           'diffusion_pytorch_model.safetensors.index.json': join(wan, 'diffusion_pytorch_model.safetensors.index.json'),
-          'diffusion_pytorch_model-00001-of-00002.safetensors': join(wan, 'diffusion_pytorch_model-00001-of-00002.safetensors'),
-          'diffusion_pytorch_model-00002-of-00002.safetensors': join(wan, 'diffusion_pytorch_model-00002-of-00002.safetensors'),
+          ...Object.fromEntries(SHARDS.map((shard) => [shard, join(wan, shard)])),
           'Wan2.1_VAE.pth': join(vae!, 'Wan2.1_VAE.pth'),
           'models_t5_umt5-xxl-enc-bf16.pth': join(encoders!, 't5', 'models_t5_umt5-xxl-enc-bf16.pth'),
           'models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth': join(encoders!, 'clip', 'models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth'),
@@ -106,8 +109,8 @@ describe.skipIf(!golden)('FlashPortraitLoader', () => {
     expect(entry.status.status_str).toBe('success');
     const pipe = JSON.parse((entry.outputs['2']!.text as string[])[0]!);
     const wanDir = join(base, 'models', 'flash_portrait', 'Wan2.1-I2V-14B-720P');
-    expect(pipe).toMatchObject({ kind: 'FLASH_PORTRAIT_PIPE', precision: 'fp32', memoryMode: 'default', device: 'auto', transformerConfig: { model_type: 'i2v', dim: 64 } });
-    expect(pipe.files.transformerShards).toEqual([1, 2].map((i) => join(wanDir, `diffusion_pytorch_model-0000${i}-of-00002.safetensors`)));
+    expect(pipe).toMatchObject({ kind: 'FLASH_PORTRAIT_PIPE', precision: 'fp32', memoryMode: 'default', device: 'auto', transformerConfig: { model_type: 'i2v', dim: WAN_DIM } });
+    expect(pipe.files.transformerShards).toEqual(SHARDS.map((shard) => join(wanDir, shard)));
     for (const path of [pipe.files.vae, pipe.files.textEncoder, pipe.files.transformerOverlay, pipe.files.tokenizer]) expect(existsSync(path)).toBe(true);
     expect(existsSync(join(wanDir, 'examples'))).toBe(false);
     // Fast mode's optional tiny VAE comes along with the FlashPortrait repository.

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistry, createServices } from '../../server/host.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
-import { PromptRunner, type RunnerEvent } from '../../server/runtime/runner.ts';
+import { PromptRunner } from '../../server/runtime/runner.ts';
+import type { RunnerEvent } from '../../server/runtime/prompt-service.ts';
 import { FolderStorage, folderLayout } from '../../server/storage/folders.ts';
 import type { ExecutionEvent } from '../../types/api.ts';
 

@@ -1,6 +1,6 @@
 // A Wan self-attention block (block 0 of the FlashPortrait transformer) built with the DSL from the
 // golden weights, run on CPU through ORT, against a plain TypeScript reference.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,12 @@ import { openWeights, readTensor, readTensorFloat32 } from '../../server/ml/weig
 import type { WeightIndex } from '../../server/ml/weights/index.ts';
 
 const dir = goldenDir('dit');
-const DIM = 64;
-const HEADS = 4;
-const HEAD_DIM = 16;
-const EPS = 1e-6;
+// Widths from the fixture's own config.json (dim, num_heads, eps), so a regenerated fixture runs too.
+const config = dir ? JSON.parse(readFileSync(join(dir, 'Wan2.1-I2V-14B-720P/config.json'), 'utf8')) as { dim: number; num_heads: number; eps: number } : undefined;
+const DIM = config?.dim ?? 0;
+const HEADS = config?.num_heads ?? 1;
+const HEAD_DIM = DIM / HEADS;
+const EPS = config?.eps ?? 1e-6;
 const scratch = mkdtempSync(join(tmpdir(), 'fg-dit-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -157,8 +159,8 @@ describe.skipIf(!dir)('DiT block 0 self-attention through the graph builder', ()
     const rows = cos.shape[0]!;
     const g = new GraphBuilder({ weights });
     const x = g.input('x', 'float32', [1, 'L', DIM]);
-    const c = g.input('rope_cos', 'float32', ['L', 8]);
-    const s = g.input('rope_sin', 'float32', ['L', 8]);
+    const c = g.input('rope_cos', 'float32', ['L', HEAD_DIM / 2]);
+    const s = g.input('rope_sin', 'float32', ['L', HEAD_DIM / 2]);
     g.output(g.rotary(x, c, s, { numHeads: HEADS, headDim: HEAD_DIM, interleaved: false, impl: 'plain' }), 'y');
     const session = await createSession(buildModel(g), { provider: 'cpu', log: () => {} });
     const rand = seededRandom(3);

@@ -2,7 +2,7 @@
 import { Router, type ErrorRequestHandler } from 'express';
 import type { ExtraData } from '../../../types/api.ts';
 import { isPlainObject, topLevelError } from '../../runtime/validate.ts';
-import type { SubmitRequest } from '../../runtime/runner.ts';
+import type { SubmitRequest } from '../../runtime/prompt-service.ts';
 import { jsonBody } from '../body.ts';
 import type { ApiContext } from '../context.ts';
 import { statusOf } from '../errors.ts';

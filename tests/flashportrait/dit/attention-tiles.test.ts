@@ -1,7 +1,8 @@
-// Query-tiled self-attention (attentionQueryChunk) on the window/ golden case (18 tokens): the tiled
-// graph equals the untiled one, fused and plain, as an ONNX Loop (symbolic token count) and as
-// unrolled tiles, with a chunk that does not divide the token count (4: 5 tiles, 2 padded rows), a
-// chunk of 1 and a chunk larger than the window; and in fp16 on the CPU within the fp16 budget.
+// Query-tiled self-attention (attentionQueryChunk) on the window/ golden case: the tiled graph
+// equals the untiled one, fused and plain, as an ONNX Loop (symbolic token count) and as unrolled
+// tiles, with a chunk that does not divide the token count (4 on the shipped 18 tokens: 5 tiles, 2
+// padded rows), a chunk of 1 and a chunk larger than the window; and in fp16 on the CPU within the
+// fp16 budget.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,16 +20,18 @@ import { isEmotionProjection } from '../../../nodes/flashportrait/models/dit/par
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import { windowCall } from './window-call.ts';
+import { ditGoldenFacts, partialTileChunk } from './golden-dit.ts';
 
 const dir = goldenDir('dit');
 const TOL = 1e-5;
 /** The fp16 budget of fp16.test.ts: |a - e| <= FP16_TOL * max(1, |e|) against the fp32 graph. */
 const FP16_TOL = 1e-2;
-const TOKENS = 18;
 const log = (): void => {};
 
 describe.skipIf(!dir)('DiT self-attention in query tiles (window/ golden case)', () => {
   const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
+  const TOKENS = dir ? ditGoldenFacts(dir, golden!).tokens : 0;
+  const PARTIAL = partialTileChunk(TOKENS);
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
   const cacheDir = mkdtempSync(join(tmpdir(), 'flashgraph-dit-tiles-'));
@@ -52,13 +55,15 @@ describe.skipIf(!dir)('DiT self-attention in query tiles (window/ golden case)',
   });
   afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-  it('the golden window has 18 tokens (so chunk 4 leaves a partial last tile)', () => {
+  it('the partial-tile chunk leaves a partial last tile on the golden window', () => {
     const [, , f, h, w] = golden!.inputs.x!.shape as number[];
     expect((f! * h! * w!) / 4).toBe(TOKENS);
+    expect(TOKENS % PARTIAL).not.toBe(0);
+    expect(TOKENS).toBe(golden!.caseJson.seq_len);
   });
 
   const cases: Array<[AttentionImpl, 'loop' | 'unrolled', number]> = [];
-  for (const impl of ['fused', 'plain'] as const) for (const tiling of ['loop', 'unrolled'] as const) for (const chunk of [4, 1, 64]) cases.push([impl, tiling, chunk]);
+  for (const impl of ['fused', 'plain'] as const) for (const tiling of ['loop', 'unrolled'] as const) for (const chunk of [PARTIAL, 1, TOKENS + 1]) cases.push([impl, tiling, chunk]);
 
   it.each(cases)(`%s, %s tiles of %i query tokens: equals the untiled graph within ${TOL}`, async (impl, tiling, chunk) => {
     const tiled = await predict({ impl, attentionQueryChunk: chunk, attentionTiling: tiling, attentionTokens: tiling === 'unrolled' ? TOKENS : undefined });
@@ -69,9 +74,9 @@ describe.skipIf(!dir)('DiT self-attention in query tiles (window/ golden case)',
     expect(compareTensor('golden', tiled, golden!.outputs.noise_pred_posi!, 1e-4).pass).toBe(true);
   });
 
-  it.each(['fused', 'plain'] as const)('%s: fp16 loop tiles (chunk 4) on the CPU: within the fp16 budget of fp32, and close to untiled fp16', async (impl) => {
+  it.each(['fused', 'plain'] as const)('%s: fp16 loop tiles (partial-tile chunk) on the CPU: within the fp16 budget of fp32, and close to untiled fp16', async (impl) => {
     for (const ipScale of [1, 0]) {
-      const tiled = await predict({ impl, computeDtype: 'float16', attentionQueryChunk: 4 }, ipScale);
+      const tiled = await predict({ impl, computeDtype: 'float16', attentionQueryChunk: PARTIAL }, ipScale);
       const ref32 = ipScale ? reference.get(`${impl}.float32`)! : await predict({ impl }, 0);
       const ref16 = ipScale ? reference.get(`${impl}.float16`)! : await predict({ impl, computeDtype: 'float16' }, 0);
       const vs32 = compareTensor('fp16 tiles vs fp32', tiled, ref32, FP16_TOL);
@@ -99,9 +104,9 @@ describe.skipIf(!dir)('DiT self-attention in query tiles (window/ golden case)',
   });
 
   it('a model with unrolled tiles refuses a call with another token count', async () => {
-    const m = await DitModel.create(weights, { attentionQueryChunk: 4, attentionTiling: 'unrolled', attentionTokens: 20, session: { provider: 'cpu', log } });
+    const m = await DitModel.create(weights, { attentionQueryChunk: PARTIAL, attentionTiling: 'unrolled', attentionTokens: TOKENS + 2, session: { provider: 'cpu', log } });
     try {
-      await expect(m.predict(windowCall(golden!.inputs, 1))).rejects.toThrow(/built for 20 tokens, the call has 18/);
+      await expect(m.predict(windowCall(golden!.inputs, 1))).rejects.toThrow(`built for ${TOKENS + 2} tokens, the call has ${TOKENS}`);
     } finally {
       await m.release();
     }

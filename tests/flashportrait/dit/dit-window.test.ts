@@ -12,6 +12,7 @@ import type { AttentionImpl } from '../../../nodes/flashportrait/models/dit/grap
 import { ditTransformer } from '../../../nodes/flashportrait/models/dit/transformer-call.ts';
 import type { TransformerCall } from '../../../nodes/flashportrait/pipeline/networks.ts';
 import { windowCall } from './window-call.ts';
+import { ditGoldenFacts, emotionProjectionKeys } from './golden-dit.ts';
 
 const dir = goldenDir('dit');
 const TOL = 1e-4;
@@ -26,6 +27,7 @@ function combine(parts: ReadonlyArray<readonly [number, Tensor]>): Tensor {
 
 describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
   const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
+  const facts = dir ? ditGoldenFacts(dir, golden!) : undefined;
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
   const call = (context: 'context' | 'context_neg', ipScale: number) => windowCall(golden!.inputs, ipScale, context);
@@ -68,7 +70,7 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
   });
 
   it('every weight is zero-copy: overlay keys point into transformer.pt, nothing converted', () => {
-    for (const m of models.values()) expect(m.build).toEqual({ computeDtype: 'float32', zeroCopyWeights: 91, convertedWeights: 0, weightBytes: 699_088 * 4 });
+    for (const m of models.values()) expect(m.build).toEqual({ computeDtype: 'float32', zeroCopyWeights: facts!.weightKeys, convertedWeights: 0, weightBytes: facts!.parameters * 4 });
   });
 
   it('fused and plain attention agree', async () => {
@@ -84,18 +86,19 @@ describe.skipIf(!dir)('FlashPortrait DiT on the window/ golden case', () => {
     const loopCall: TransformerCall = {
       x: i.x!.data as Float32Array, shape: { channels, frames, height, width }, timestep: (i.t!.data as Float32Array)[0]!, timestepDtype: 'float32',
       prompt: 'negative', text: i.context_neg!, clip: i.clip_fea!, y: i.y!.data as Float32Array,
-      emotion: { tokens: i.emo_proj!.data as Float32Array, latentFrames: frames, width: 2048, lengths: Int32Array.of(24, 97, 97) },
-      ipScale: 0, seqLen: 18, step: 10, window: 0, branch: 'no_cond',
+      emotion: { tokens: i.emo_proj!.data as Float32Array, latentFrames: frames, width: i.emo_proj!.shape[3]!, lengths: Int32Array.from(facts!.emotionLengths) },
+      ipScale: 0, seqLen: facts!.seqLen, step: 10, window: 0, branch: 'no_cond',
     };
     const pred = await transformer(loopCall);
     const expected = golden!.outputs.noise_pred_no_cond!;
     expect(compareTensor('no_cond', createTensor('float32', expected.shape, pred), expected, TOL).pass).toBe(true);
-    await expect(transformer({ ...loopCall, seqLen: 20 })).rejects.toThrow(/seq_len 20/);
+    const wrongSeqLen = facts!.seqLen + 2;
+    await expect(transformer({ ...loopCall, seqLen: wrongSeqLen })).rejects.toThrow(new RegExp(`seq_len ${wrongSeqLen}`));
   });
 
   it('a loader that skips the transformer.pt overlay reproduces the known wrong answer and fails the golden', async () => {
     const bare = loadDitWeights(base, undefined);
-    expect(bare.missing).toEqual(['blocks.0.cross_attn.emo_k_proj.weight', 'blocks.0.cross_attn.emo_v_proj.weight', 'blocks.1.cross_attn.emo_k_proj.weight', 'blocks.1.cross_attn.emo_v_proj.weight']);
+    expect(bare.missing).toEqual(emotionProjectionKeys(facts!.config));
     const m = await DitModel.create(bare, { impl: 'fused', session: { provider: 'cpu', log } });
     try {
       const pred = await m.predict(call('context', 1));

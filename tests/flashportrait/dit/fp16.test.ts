@@ -21,6 +21,7 @@ import { isEmotionProjection } from '../../../nodes/flashportrait/models/dit/par
 import { loadDitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import { windowCall } from './window-call.ts';
+import { ditGoldenFacts } from './golden-dit.ts';
 
 const dir = goldenDir('dit');
 /** fp16 vs fp32 budget: |a - e| <= FP16_TOL * max(1, |e|) (measured worst: see the README). */
@@ -66,8 +67,15 @@ function listCache(root: string): Map<string, number> {
   return files;
 }
 
+/** Weight matrices of the linears and the patch conv (dit/README.md): per block self q/k/v/o, cross
+ *  q/k/v/o/k_img/v_img, emo_k/v and ffn.0/.2 (14); outside, the patch conv, text x2, img x2, head and
+ *  the three time-embedding linears. */
+function linearWeights(layers: number): number {
+  return 14 * layers + 6 + 3;
+}
+
 /** Checks the dtype layout of a reduced-precision DiT graph. */
-function expectPrecisionLayout(model: OnnxTypes.ModelProto, impl: AttentionImpl, low: DType): void {
+function expectPrecisionLayout(model: OnnxTypes.ModelProto, impl: AttentionImpl, low: DType, layers: number): void {
   const LOW = onnxDataType(low);
   const graph = model.graph!;
   const types = valueTypes(model);
@@ -77,8 +85,8 @@ function expectPrecisionLayout(model: OnnxTypes.ModelProto, impl: AttentionImpl,
   const matmuls = graph.node!.filter((n) => n.opType === 'FusedMatMul' || n.opType === 'MatMul' || n.opType === 'Conv');
   const weightTypes = matmuls.map((n) => inits.get(n.input![1]!)).filter((t) => t !== undefined);
   // time_embedding.0/.2 and time_projection.1 stay float32; every other linear / conv weight is `low`.
+  expect(weightTypes).toHaveLength(linearWeights(layers));
   expect(weightTypes.filter((t) => t === F32)).toHaveLength(3);
-  expect(weightTypes.filter((t) => t === LOW).length).toBeGreaterThan(30);
   expect(weightTypes.every((t) => t === F32 || t === LOW)).toBe(true);
   // Activations into the linears: all `low` except the three time-embedding ones.
   const lowMatmuls = matmuls.filter((n) => types.get(n.input![0]!) === LOW);
@@ -97,6 +105,7 @@ function expectPrecisionLayout(model: OnnxTypes.ModelProto, impl: AttentionImpl,
 
 describe.skipIf(!dir)('FlashPortrait DiT in fp16 / bf16', () => {
   const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
+  const facts = dir ? ditGoldenFacts(dir, golden!) : undefined;
   const base = dir ? join(dir, 'Wan2.1-I2V-14B-720P') : '';
   const overlay = dir ? join(dir, 'FlashPortrait/transformer.pt') : '';
   const cacheDir = mkdtempSync(join(tmpdir(), 'flashgraph-dit-fp16-'));
@@ -132,17 +141,17 @@ describe.skipIf(!dir)('FlashPortrait DiT in fp16 / bf16', () => {
 
   it('build stats: fp32 is all zero-copy; fp16 converts the linear/conv weights and keeps float32 ones in place', () => {
     for (const impl of ['fused', 'plain']) {
-      expect(models.get(`${impl}.float32`)!.build).toMatchObject({ computeDtype: 'float32', zeroCopyWeights: 91, convertedWeights: 0 });
+      expect(models.get(`${impl}.float32`)!.build).toMatchObject({ computeDtype: 'float32', zeroCopyWeights: facts!.weightKeys, convertedWeights: 0 });
       const half = models.get(`${impl}.float16`)!.build;
       expect(half.computeDtype).toBe('float16');
-      expect(half.zeroCopyWeights + half.convertedWeights).toBe(91);
-      expect(half.convertedWeights).toBeGreaterThan(50);
-      expect(half.weightBytes).toBeLessThan(699_088 * 4 * 0.6);
+      expect(half.zeroCopyWeights + half.convertedWeights).toBe(facts!.weightKeys);
+      expect(half.convertedWeights).toBeGreaterThan(linearWeights(facts!.config.numLayers) - 3);
+      expect(half.weightBytes).toBeLessThan(facts!.parameters * 4 * 0.6);
     }
   });
 
   it.each(['fused', 'plain'] as const)('%s: the fp16 ModelProto computes in float16 (norms, softmax, RoPE, time embedding in float32)', (impl) => {
-    expectPrecisionLayout(buildProto(weights, 'float16', impl, cacheDir).model, impl, 'float16');
+    expectPrecisionLayout(buildProto(weights, 'float16', impl, cacheDir).model, impl, 'float16', weights.config.numLayers);
   });
 
   it('the fp32 ModelProto has no float16 anywhere', () => {
@@ -167,8 +176,8 @@ describe.skipIf(!dir)('FlashPortrait DiT in fp16 / bf16', () => {
 
   it('bf16: the graph builds with bfloat16 linear weights and float32 norms (dtypes only: no CPU bf16 MatMul)', () => {
     const built = buildProto(weights, 'bfloat16', 'plain', cacheDir);
-    expect(built.converted).toBeGreaterThan(50);
-    expectPrecisionLayout(built.model, 'plain', 'bfloat16');
+    expect(built.converted).toBeGreaterThan(linearWeights(weights.config.numLayers) - 3);
+    expectPrecisionLayout(built.model, 'plain', 'bfloat16', weights.config.numLayers);
   });
 
   it('DitModel.create follows the provider choice: CPU with fp16 requested stays fp32; a choice computing in float16 gets the fp16 graph', async () => {

@@ -15,8 +15,14 @@ import { loadDitWeights, overlayWeights } from '../../../nodes/flashportrait/mod
 import type { DitWeights } from '../../../nodes/flashportrait/models/dit/weights.ts';
 import { SeededRandom } from '../../../nodes/flashportrait/seeded-noise.ts';
 import { windowCall } from './window-call.ts';
+import { ditGoldenFacts } from './golden-dit.ts';
 
 const dir = goldenDir('dit');
+const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
+const facts = dir ? ditGoldenFacts(dir, golden!) : undefined;
+/** The golden model's last block and width; a block index past the last one matches nothing. */
+const LAST = (facts?.config.numLayers ?? 2) - 1;
+const DIM = facts?.config.dim ?? 0;
 const scratch = mkdtempSync(join(tmpdir(), 'fg-dit-lora-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const log = (): void => {};
@@ -25,16 +31,15 @@ const RANK = 4;
 /** target prefix, LoRA key stem, convention, alpha (undefined: none in the file). */
 const TARGETS: ReadonlyArray<readonly [string, string, 'kohya' | 'peft', number | undefined]> = [
   ['blocks.0.self_attn.q', 'lora_unet_blocks_0_self_attn_q', 'kohya', 8],
-  ['blocks.1.cross_attn.o', 'lora_unet_blocks_1_cross_attn_o', 'kohya', undefined],
+  [`blocks.${LAST}.cross_attn.o`, `lora_unet_blocks_${LAST}_cross_attn_o`, 'kohya', undefined],
   ['blocks.0.ffn.0', 'diffusion_model.blocks.0.ffn.0', 'peft', 2],
-  ['blocks.1.cross_attn.emo_k_proj', 'diffusion_model.blocks.1.cross_attn.emo_k_proj', 'peft', undefined],
-  ['blocks.1.cross_attn.k_img', 'diffusion_model.blocks.1.cross_attn.k_img', 'peft', 4],
+  [`blocks.${LAST}.cross_attn.emo_k_proj`, `diffusion_model.blocks.${LAST}.cross_attn.emo_k_proj`, 'peft', undefined],
+  [`blocks.${LAST}.cross_attn.k_img`, `diffusion_model.blocks.${LAST}.cross_attn.k_img`, 'peft', 4],
   ['time_embedding.0', 'lora_unet_time_embedding_0', 'kohya', 4],
   ['head.head', 'diffusion_model.head.head', 'peft', undefined],
 ];
 
 describe.skipIf(!dir)('DiT LoRA branch on the window/ golden case', () => {
-  const golden = dir ? readGoldenCase('dit', 'window')! : undefined;
   let weights: DitWeights;
   let loraPath: string;
   const call = () => windowCall(golden!.inputs);
@@ -60,7 +65,7 @@ describe.skipIf(!dir)('DiT LoRA branch on the window/ golden case', () => {
       tensors.push([`${stem}.${style === 'kohya' ? 'lora_up' : 'lora_B'}.weight`, createTensor('float32', [out, RANK], b)]);
       if (alpha !== undefined) tensors.push([`${stem}.alpha`, createTensor('float32', [], [alpha])]);
     }
-    tensors.push(['lora_unet_blocks_7_self_attn_q.lora_down.weight', createTensor('float32', [RANK, 64], new Float32Array(RANK * 64))]);
+    tensors.push([`lora_unet_blocks_${LAST + 6}_self_attn_q.lora_down.weight`, createTensor('float32', [RANK, DIM], new Float32Array(RANK * DIM))]);
     loraPath = join(scratch, 'lora.safetensors');
     writeSafetensors(loraPath, tensors);
   });
@@ -95,9 +100,9 @@ describe.skipIf(!dir)('DiT LoRA branch on the window/ golden case', () => {
     expect([...lora.branches.keys()].sort()).toEqual(TARGETS.map(([t]) => t).sort());
     expect(lora.branches.get('blocks.0.self_attn.q')!.scale).toBeCloseTo((8 / RANK) * 0.7, 6);
     expect(lora.branches.get('head.head')!.scale).toBeCloseTo(0.7, 6);
-    expect(lora.warnings).toEqual(['lora_unet_blocks_7_self_attn_q.lora_down.weight: matches no DiT linear']);
+    expect(lora.warnings).toEqual([`lora_unet_blocks_${LAST + 6}_self_attn_q.lora_down.weight: matches no DiT linear`]);
     const model = await DitModel.create(weights, { lora, session: { provider: 'cpu', log } });
-    expect(model.build.zeroCopyWeights).toBe(91 + 2 * TARGETS.length);
+    expect(model.build.zeroCopyWeights).toBe(facts!.weightKeys + 2 * TARGETS.length);
     expect(model.build.convertedWeights).toBe(0);
     await model.release();
   });
@@ -124,14 +129,14 @@ describe.skipIf(!dir)('DiT LoRA branch on the window/ golden case', () => {
   it('an incomplete pair is reported and a wrong shape is an error', () => {
     const shapes = ditParameterShapes(weights.config);
     const half = join(scratch, 'half.safetensors');
-    writeSafetensors(half, [['diffusion_model.blocks.0.self_attn.k.lora_A.weight', createTensor('float32', [RANK, 64], new Float32Array(RANK * 64))]]);
+    writeSafetensors(half, [['diffusion_model.blocks.0.self_attn.k.lora_A.weight', createTensor('float32', [RANK, DIM], new Float32Array(RANK * DIM))]]);
     const lora = loadDitLora(half, shapes);
     expect(lora.branches.size).toBe(0);
     expect(lora.warnings[0]).toMatch(/blocks\.0\.self_attn\.k lacks its up/);
     const bad = join(scratch, 'bad.safetensors');
     writeSafetensors(bad, [
-      ['lora_unet_blocks_0_self_attn_k.lora_down.weight', createTensor('float32', [RANK, 63], new Float32Array(RANK * 63))],
-      ['lora_unet_blocks_0_self_attn_k.lora_up.weight', createTensor('float32', [64, RANK], new Float32Array(64 * RANK))],
+      ['lora_unet_blocks_0_self_attn_k.lora_down.weight', createTensor('float32', [RANK, DIM - 1], new Float32Array(RANK * (DIM - 1)))],
+      ['lora_unet_blocks_0_self_attn_k.lora_up.weight', createTensor('float32', [DIM, RANK], new Float32Array(DIM * RANK))],
     ]);
     expect(() => loadDitLora(bad, shapes)).toThrow(/blocks\.0\.self_attn\.k/);
   });

@@ -7,14 +7,15 @@ import { compareOutputs, compareTensor, readGoldenCase, expectPass } from '../..
 import { buildModel, createSession, createTensor } from '../../../server/ml/index.ts';
 import type { ModelSession, Tensor } from '../../../server/ml/index.ts';
 import { openWeights } from '../../../server/ml/weights/index.ts';
-import { OPENAI_CLIP_MEAN, OPENAI_CLIP_STD } from '../../../nodes/flashportrait/models/clip/config.ts';
-import type { ClipVisionConfig } from '../../../nodes/flashportrait/models/clip/config.ts';
 import { buildClipGraph, ClipImageEncoder } from '../../../nodes/flashportrait/models/clip/image-encoder.ts';
 import { clipPixelValues, u8HwcToSignedChw } from '../../../nodes/flashportrait/models/clip/preprocess.ts';
+import { clipGoldenConfig, numbered } from './golden-encoders.ts';
 
 const dir = goldenDir('encoders');
-const TINY: ClipVisionConfig = { imageSize: 224, patchSize: 14, dim: 32, numHeads: 4, numLayers: 3, mlpRatio: 4, eps: 1e-5, embedDim: 16, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD };
-const PIXELS = [1, 3, 224, 224];
+const TINY = dir ? clipGoldenConfig(dir) : undefined!;
+const PIXELS = [1, 3, TINY?.imageSize, TINY?.imageSize] as number[];
+/** The blocks the features come from: all but the checkpoint's last (use_31_block). */
+const USED_BLOCKS = (TINY?.numLayers ?? 1) - 1;
 
 function preprocessU8(image: Tensor): { resized_pm1: Tensor; pixel_values: Tensor } {
   const [h, w] = image.shape as [number, number, number];
@@ -57,11 +58,11 @@ describe.skipIf(!dir)('CLIP image encoder vs encoders/clip golden', () => {
 
   it.each(['mha', 'plain'] as const)('clip_tower (%s attention): every intermediate and the penultimate-block features', async (impl) => {
     const golden = readGoldenCase('encoders', 'clip/clip_tower')!;
-    const names = ['patch_tokens', 'token_embeddings', 'after_pre_norm', 'hidden_after_block_0', 'hidden_after_block_1', 'features'];
+    const names = ['patch_tokens', 'token_embeddings', 'after_pre_norm', ...numbered('hidden_after_block_', USED_BLOCKS), 'features'];
     const actual = await (impl === 'mha' ? debugMha : debugPlain).run({ pixel_values: golden.inputs.pixel_values! }, names);
     expectPass(compareOutputs(actual, Object.fromEntries(names.map((n) => [n, golden.outputs[n]!])), 1e-4));
     // Running the checkpoint's last block as well would be the classic mistake; it must not match.
-    expect(compareTensor('features', actual.features!, golden.outputs.hidden_after_block_2_UNUSED_last_block!, 1e-4).pass).toBe(false);
+    expect(compareTensor('features', actual.features!, golden.outputs[`hidden_after_block_${USED_BLOCKS}_UNUSED_last_block`]!, 1e-4).pass).toBe(false);
   });
 
   it('clip_pipeline end to end from the uint8 image within 5e-4', async () => {
@@ -74,13 +75,13 @@ describe.skipIf(!dir)('CLIP image encoder vs encoders/clip golden', () => {
   it('never references textual.*, log_scale, post_norm, head or the last block', () => {
     const g = buildClipGraph(openWeights(weightsPath), { config: TINY });
     const used = [...g.weightReferences.keys()];
-    expect(used.length).toBe(5 + 12 * 2);
-    expect(used.filter((k) => /^textual\.|^log_scale$|post_norm|^visual\.head$|transformer\.2\./.test(k))).toEqual([]);
+    expect(used.length).toBe(5 + 12 * USED_BLOCKS);
+    expect(used.filter((k) => /^textual\.|^log_scale$|post_norm|^visual\.head$/.test(k) || k.startsWith(`visual.transformer.${USED_BLOCKS}.`))).toEqual([]);
   });
 
   it('a missing clip image gives zeros of [1, 257, dim]', () => {
     const z = encoder.absentImageFeatures();
-    expect(z.shape).toEqual([1, 257, 32]);
+    expect(z.shape).toEqual([1, (TINY.imageSize / TINY.patchSize) ** 2 + 1, TINY.dim]);
     expect((z.data as Float32Array).every((v) => v === 0)).toBe(true);
   });
 });

@@ -6,16 +6,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { goldenDir } from '../../helpers/golden.ts';
 import { compareTensor } from '../../helpers/golden-io.ts';
-import type { Umt5Config } from '../../../nodes/flashportrait/models/t5/config.ts';
 import { PromptEmbedder, PromptEmbeddingCache } from '../../../nodes/flashportrait/models/t5/prompt-embedder.ts';
 import type { PromptEncoder } from '../../../nodes/flashportrait/models/t5/prompt-embedder.ts';
 import { sequenceLengths, stackContext, trimRows, Umt5Encoder } from '../../../nodes/flashportrait/models/t5/text-encoder.ts';
 import { Umt5Tokenizer } from '../../../nodes/flashportrait/models/t5/tokenizer.ts';
 import { tinyUmt5TokenizerJson } from './tiny-tokenizer.ts';
+import { t5GoldenConfig } from './golden-encoders.ts';
 
 const dir = goldenDir('encoders');
 const TEXT_LEN = 16;
-const TINY: Umt5Config = { vocab: 300, dim: 32, dimAttn: 32, dimFfn: 64, numHeads: 4, numLayers: 2, numBuckets: 32, maxDistance: 128, eps: 1e-6, textLen: TEXT_LEN };
+const TINY = dir ? t5GoldenConfig(dir, TEXT_LEN) : undefined!;
 const scratch = mkdtempSync(join(tmpdir(), 'fg-t5-cache-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -32,11 +32,11 @@ describe.skipIf(!dir)('PromptEmbedder', () => {
     const contexts = await new PromptEmbedder(tokenizer, encoder).embed(prompts);
     const tokens = tokenizer.encodeBatch(prompts, TEXT_LEN);
     const reference = trimRows(await encoder.lastHiddenState(tokens), sequenceLengths(tokens));
-    expect(contexts.map((c) => c.shape)).toEqual([[5, 32], [1, 32], [5, 32]]);
+    expect(contexts.map((c) => c.shape)).toEqual([[5, TINY.dim], [1, TINY.dim], [5, TINY.dim]]);
     contexts.forEach((c, i) => expect(compareTensor(`context_${i}`, c, reference[i]!, 1e-5).pass).toBe(true));
     const dit = stackContext(contexts, TEXT_LEN);
-    expect(dit.shape).toEqual([3, TEXT_LEN, 32]);
-    expect((dit.data as Float32Array).subarray(5 * 32, TEXT_LEN * 32).every((v) => v === 0)).toBe(true);
+    expect(dit.shape).toEqual([3, TEXT_LEN, TINY.dim]);
+    expect((dit.data as Float32Array).subarray(5 * TINY.dim, TEXT_LEN * TINY.dim).every((v) => v === 0)).toBe(true);
   });
 
   it('re-running a prompt skips the encoder; new prompts in a batch are encoded together', async () => {

@@ -10,14 +10,15 @@ import type { GoldenCase } from '../../helpers/golden-io.ts';
 import { buildModel, createSession } from '../../../server/ml/index.ts';
 import type { ModelSession, Tensor } from '../../../server/ml/index.ts';
 import { openWeights } from '../../../server/ml/weights/index.ts';
-import type { Umt5Config } from '../../../nodes/flashportrait/models/t5/config.ts';
 import { relativeBucketTable } from '../../../nodes/flashportrait/models/t5/relative-position.ts';
 import { buildUmt5Graph, stackContext, Umt5Encoder } from '../../../nodes/flashportrait/models/t5/text-encoder.ts';
 import type { TokenBatch } from '../../../nodes/flashportrait/models/t5/text-encoder.ts';
+import { numbered, t5GoldenConfig } from './golden-encoders.ts';
 
 const dir = goldenDir('encoders');
 const TOL = 1e-4;
-const TINY: Umt5Config = { vocab: 300, dim: 32, dimAttn: 32, dimFfn: 64, numHeads: 4, numLayers: 2, numBuckets: 32, maxDistance: 128, eps: 1e-6, textLen: 512 };
+const TINY = dir ? t5GoldenConfig(dir, 512) : undefined!;
+const BLOCKS = TINY?.numLayers ?? 0;
 const scratch = mkdtempSync(join(tmpdir(), 'fg-t5-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -39,22 +40,23 @@ describe.skipIf(!dir)('umT5 encoder vs encoders/t5 golden', () => {
   });
   afterAll(async () => { await debug?.release(); await encoder?.release(); });
 
-  it('relative buckets equal out.rel_bucket for every offset of a 512-token prompt', () => {
+  it('relative buckets equal out.rel_bucket for every offset of a full-length prompt', () => {
     const golden = readGoldenCase('encoders', 't5/t5_full_length_512')!;
-    const table = relativeBucketTable(512, 32, 128);
-    expect((golden.outputs.rel_pos!.data as BigInt64Array)[0]).toBe(-511n);
+    const textLen = golden.caseJson.text_len as number;
+    const table = relativeBucketTable(textLen, TINY.numBuckets, TINY.maxDistance);
+    expect((golden.outputs.rel_pos!.data as BigInt64Array)[0]).toBe(BigInt(1 - textLen));
     expect([...table]).toEqual([...(golden.outputs.rel_bucket!.data as BigInt64Array)]);
   });
 
   it('t5_single_padded: embedding, per-block bias and hidden states, output, trimmed and DiT contexts', async () => {
     const golden = readGoldenCase('encoders', 't5/t5_single_padded')!;
     const tokens = tokensOf(golden, 'input_ids', 'attention_mask');
-    const names = ['last_hidden_state', 'hidden_after_block_0', 'hidden_after_block_1', 'pos_bias_block_0', 'pos_bias_block_1'];
+    const names = ['last_hidden_state', ...numbered('hidden_after_block_', BLOCKS), ...numbered('pos_bias_block_', BLOCKS)];
     const actual: Record<string, Tensor> = await debug.run({ input_ids: golden.inputs.input_ids!, attention_mask: golden.inputs.attention_mask! }, names);
     const contexts = await encoder.encode(tokens);
     expect(contexts.map((c) => c.shape[0])).toEqual([Number((golden.outputs.seq_lens!.data as BigInt64Array)[0])]);
     actual.context_0 = contexts[0]!;
-    actual.dit_context = stackContext(contexts, 16);
+    actual.dit_context = stackContext(contexts, golden.caseJson.text_len as number);
     const expected = Object.fromEntries([...names, 'context_0', 'dit_context'].map((n) => [n, golden.outputs[n]!]));
     expectPass(compareOutputs(actual, expected, TOL));
   });
@@ -72,20 +74,20 @@ describe.skipIf(!dir)('umT5 encoder vs encoders/t5 golden', () => {
       const padded = await encoder.lastHiddenState(tokens);
       const contexts = await encoder.encode(tokens);
       expect(contexts.map((c) => BigInt(c.shape[0]!))).toEqual([...(golden.outputs[`${tag}_seq_lens`]!.data as BigInt64Array)]);
-      const actual: Record<string, Tensor> = { [`${tag}_last_hidden_state`]: padded, [`${tag}_dit_context`]: stackContext(contexts, 16) };
+      const actual: Record<string, Tensor> = { [`${tag}_last_hidden_state`]: padded, [`${tag}_dit_context`]: stackContext(contexts, golden.caseJson.text_len as number) };
       contexts.forEach((c, i) => { actual[`${tag}_context_${i}`] = c; });
       const expected = Object.fromEntries(Object.keys(actual).map((n) => [n, golden.outputs[n]!]));
       expectPass(compareOutputs(actual, expected, TOL));
     }
   });
 
-  it('t5_full_length_512: 300 real tokens in a 512 window (all 32 buckets in use)', async () => {
+  it('t5_full_length_512: a long prompt in the full text_len window (every bucket in use)', async () => {
     const golden = readGoldenCase('encoders', 't5/t5_full_length_512')!;
-    const names = ['last_hidden_state', 'hidden_after_block_0', 'hidden_after_block_1'];
+    const names = ['last_hidden_state', ...numbered('hidden_after_block_', BLOCKS)];
     const actual: Record<string, Tensor> = await debug.run({ input_ids: golden.inputs.input_ids!, attention_mask: golden.inputs.attention_mask! }, names);
     const contexts = await encoder.encode(tokensOf(golden, 'input_ids', 'attention_mask'));
     actual.context_0 = contexts[0]!;
-    actual.dit_context = stackContext(contexts, 512);
+    actual.dit_context = stackContext(contexts, golden.caseJson.text_len as number);
     const expected = Object.fromEntries(Object.keys(actual).map((n) => [n, golden.outputs[n]!]));
     expectPass(compareOutputs(actual, expected, TOL));
   });
@@ -95,8 +97,8 @@ describe.skipIf(!dir)('umT5 encoder vs encoders/t5 golden', () => {
     const actual = await encoder.lastHiddenState(tokensOf(golden, 'input_ids', 'attention_mask'));
     // The last real key (the </s>) dropped from the mask.
     const wrongMask = (golden.inputs.attention_mask!.data as BigInt64Array).slice();
-    wrongMask[6] = 0n;
-    const wrong = await encoder.lastHiddenState({ batch: 1, length: 7, inputIds: golden.inputs.input_ids!.data as BigInt64Array, attentionMask: wrongMask });
+    wrongMask[wrongMask.lastIndexOf(1n)] = 0n;
+    const wrong = await encoder.lastHiddenState({ batch: 1, length: wrongMask.length, inputIds: golden.inputs.input_ids!.data as BigInt64Array, attentionMask: wrongMask });
     expect(compareTensor('ok', actual, golden.outputs.last_hidden_state!, TOL).pass).toBe(true);
     expect(compareTensor('masked', wrong, golden.outputs.last_hidden_state!, TOL).pass).toBe(false);
   });

@@ -7,6 +7,7 @@ import { compareOutputs, readGoldenCase } from '../../helpers/golden-io.ts';
 import { goldenDir } from '../../helpers/golden.ts';
 import { createTensor } from '../../../server/ml/tensor.ts';
 import { TinyVaeDecoder } from '../../../nodes/flashportrait/models/vae/index.ts';
+import { vaeGoldenConfig } from './golden-vae.ts';
 
 const TOL = 1e-4;
 const dir = goldenDir('vae');
@@ -20,7 +21,7 @@ describe.skipIf(!dir)('tiny VAE (TAEHV) decoder against the golden fixture', () 
     const weights = join(scratch, 'fast_vae.pth');
     copyFileSync(join(dir!, 'fast_vae.pth'), weights);
     const decoder = TinyVaeDecoder.open(weights, { cacheDir: join(scratch, 'cache'), log: () => {} });
-    expect(decoder.config.widths).toEqual([32, 16, 8, 8]);
+    expect(decoder.config.widths).toEqual(vaeGoldenConfig(dir!).tiny_vae.tiny.decoder_n_f);
     const out = await decoder.decodeDetailed(c.inputs.latents!);
     const report = compareOutputs({ video: out.video, decoder_raw_untrimmed: out.raw }, c.outputs, TOL);
     console.info(report.text);
