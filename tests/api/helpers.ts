@@ -1,5 +1,6 @@
 // A real server on 127.0.0.1 (random port) with a few test nodes, and a WebSocket client that
 // records what it receives, written like ComfyUI's websockets_api_example.py.
+import { request } from 'node:http';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/api/server.ts';
@@ -84,6 +85,20 @@ export async function startTestServer(options: ServerOptions = {}, base = tempDi
     get: (path: string, init?: RequestInit) => fetch(server.url + path, init),
     post: (path: string, body: unknown, init?: RequestInit) =>
       fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init }),
+  });
+}
+
+/** A raw request, so Host, Origin and Sec-Fetch-* go out exactly as given. */
+export function rawRequest(url: string, method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request(url + path, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }
 
