@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { replaceFileAtomically } from './safe-write.ts';
 
 /**
  * A JSON document kept in one file, replaced atomically (write aside, then rename) so a crash
@@ -28,8 +29,6 @@ export class JsonFile<T> {
 
   async write(document: T): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(document));
-    await rename(temporary, this.path);
+    await replaceFileAtomically(this.path, JSON.stringify(document));
   }
 }

@@ -1,12 +1,13 @@
 // POST /upload/image: store an uploaded image, video or audio file in input/ (or temp/, output/)
 // with ComfyUI's naming: identical bytes reuse the existing name, others get "name (1).png".
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Router, type RequestHandler } from 'express';
 import { fileTypeFromBuffer } from 'file-type';
 import multer from 'multer';
 import type { FolderType } from '../../../types/api.ts';
 import { checkRelativePath, resolveInside, UnsafePathError } from '../../storage/safe-path.ts';
+import { makeDirectory, writeFileNoFollow } from '../../storage/safe-write.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 
@@ -58,7 +59,7 @@ async function store(root: string, subfolder: string, filename: string, bytes: B
       throw error instanceof UnsafePathError ? new HttpError(400, error.message) : error;
     }
   };
-  await mkdir(posix.dirname(at(filename)), { recursive: true });
+  makeDirectory(posix.dirname(at(filename)));
   // Re-check after creating the folders: a link among them must not lead outside.
   at(filename);
   const ext = posix.extname(filename);
@@ -66,12 +67,13 @@ async function store(root: string, subfolder: string, filename: string, bytes: B
   let name = filename;
   for (let i = 1; i <= MAX_RENAMES; i++) {
     const path = at(name);
+    // Never through a link: overwriting one is refused (400), and a new name is only ever created.
     if (overwrite) {
-      await writeFile(path, bytes);
+      await writeFileNoFollow(path, bytes, 'replace');
       return name;
     }
     try {
-      await writeFile(path, bytes, { flag: 'wx' });
+      await writeFileNoFollow(path, bytes, 'create');
       return name;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
