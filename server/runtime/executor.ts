@@ -28,7 +28,7 @@ import {
   type NodeResult,
 } from './schema.ts';
 import { computeSignatures, fingerprintToken } from './signature.ts';
-import { errorMessage, errorType, stackLines, type HostEnvironment } from './validate.ts';
+import { errorMessage, errorType, promptTable, stackLines, type HostEnvironment } from './validate.ts';
 
 export interface RunRequest {
   promptId: string;
@@ -288,7 +288,7 @@ class PromptRun {
 
   /** Nodes to start: the outputs' non-lazy ancestors, not looking past cached nodes. */
   neededOrder(roots: readonly string[]): string[] {
-    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    const graph = promptTable([...this.live].map(([id, live]) => [id, live.node]));
     return this.dependencyOrder(roots, graph, false, (id) => this.cache.has(this.signatures.get(id)!));
   }
 
@@ -308,12 +308,8 @@ class PromptRun {
       }
       fingerprints.set(id, fingerprintToken(value));
     }
-    const graph: ApiPrompt = {};
-    const definitions = new Map<string, NodeDefinition>();
-    for (const [id, live] of this.live) {
-      graph[id] = live.node;
-      definitions.set(id, live.def);
-    }
+    const graph = promptTable([...this.live].map(([id, live]) => [id, live.node]));
+    const definitions = new Map([...this.live].map(([id, live]) => [id, live.def]));
     const known = new Map([...this.signatures].map(([id, sig]) => [id, sig]));
     for (const [id, sig] of computeSignatures(graph, order, definitions, fingerprints, known, namespace)) this.signatures.set(id, sig);
   }
@@ -558,7 +554,7 @@ class PromptRun {
       }
     }
     // A child that depends on the expanding node (or on anything waiting for it) can never run.
-    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    const graph = promptTable([...this.live].map(([id, live]) => [id, live.node]));
     const waiting = this.dependentsOf(parentId, graph);
     const roots = [
       ...expansions.flatMap(({ result }) => result.filter(isLink).map((link) => link[0])),

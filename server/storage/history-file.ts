@@ -15,7 +15,25 @@ export class HistoryFile implements HistoryStore {
     return Array.isArray(entries) ? entries.filter((e): e is [string, HistoryEntry] => Array.isArray(e) && typeof e[0] === 'string') : [];
   }
 
-  save(entries: [string, HistoryEntry][]): Promise<void> {
-    return this.#file.write({ version: 1, entries });
+  /**
+   * Each entry is serialized on its own: one that cannot be (History keeps such entries out, but
+   * the file must not depend on it) is left out and named in the error thrown after the others
+   * are safely written.
+   */
+  async save(entries: [string, HistoryEntry][]): Promise<void> {
+    const parts: string[] = [];
+    const skipped: string[] = [];
+    for (const entry of entries) {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(entry);
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined) skipped.push(String(entry[0]));
+      else parts.push(text);
+    }
+    await this.#file.writeText(`{"version":1,"entries":[${parts.join(',')}]}`);
+    if (skipped.length > 0) throw new Error(`${this.path}: history entries ${skipped.join(', ')} could not be serialized and were not saved`);
   }
 }

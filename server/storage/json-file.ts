@@ -28,7 +28,12 @@ export class JsonFile<T> {
   }
 
   async write(document: T): Promise<void> {
+    await this.writeText(JSON.stringify(document));
+  }
+
+  /** Replaces the file with `text`, already serialized (it must parse as a T). */
+  async writeText(text: string): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    await replaceFileAtomically(this.path, JSON.stringify(document));
+    await replaceFileAtomically(this.path, text);
   }
 }
