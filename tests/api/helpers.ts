@@ -102,6 +102,21 @@ export function rawRequest(url: string, method: string, path: string, headers: R
   });
 }
 
+/** A multipart body built by hand, so file names reach the server exactly as written. */
+export function multipart(fields: Record<string, string>, file?: { name: string; bytes: Buffer; field?: string }): RequestInit {
+  const boundary = `----flashgraph${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  if (file) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'image'}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(file.bytes, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { method: 'POST', body: Buffer.concat(parts), headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } };
+}
+
 export interface WsMessage {
   type: string;
   data: Record<string, any>;
