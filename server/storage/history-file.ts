@@ -1,18 +1,20 @@
 import type { HistoryEntry } from '../../types/api.ts';
 import type { HistoryStore } from '../runtime/history.ts';
-import { JsonFile } from './json-file.ts';
+import { JsonFile, type JsonFileOptions } from './json-file.ts';
 
 /** History kept as one JSON file (`user/history.json`). */
 export class HistoryFile implements HistoryStore {
   readonly #file: JsonFile<{ version?: number; entries?: unknown }>;
 
-  constructor(readonly path: string) {
-    this.#file = new JsonFile(path);
+  constructor(
+    readonly path: string,
+    options: Pick<JsonFileOptions, 'report'> = {},
+  ) {
+    this.#file = new JsonFile(path, { ...options, emptyMeans: 'history starts empty' });
   }
 
-  async load(): Promise<[string, HistoryEntry][]> {
-    const entries = (await this.#file.read())?.entries;
-    return Array.isArray(entries) ? entries.filter((e): e is [string, HistoryEntry] => Array.isArray(e) && typeof e[0] === 'string') : [];
+  load(): Promise<[string, HistoryEntry][]> {
+    return this.#file.readList('entries', isHistoryPair, 'history entries');
   }
 
   /**
@@ -36,4 +38,8 @@ export class HistoryFile implements HistoryStore {
     await this.#file.writeText(`{"version":1,"entries":[${parts.join(',')}]}`);
     if (skipped.length > 0) throw new Error(`${this.path}: history entries ${skipped.join(', ')} could not be serialized and were not saved`);
   }
+}
+
+function isHistoryPair(value: unknown): value is [string, HistoryEntry] {
+  return Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'object' && value[1] !== null;
 }
