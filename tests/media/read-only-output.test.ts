@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('SaveVideo on a read-only output folder', () => {
-  it.each(['x', 'video/x', 'new/x'])('filename_prefix %s: the error names EROFS', async (prefix, context) => {
+  it.for(['x', 'video/x', 'new/x'])('filename_prefix %s: the error names EROFS', async (prefix, context) => {
     if (!engine) {
       context.skip('mounting a read-only tmpfs needs privileges this run lacks');
       return;
