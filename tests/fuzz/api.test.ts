@@ -48,9 +48,18 @@ async function answer(response: Promise<Response>, what: string): Promise<{ stat
 const postText = (path: string, text: string, contentType = 'application/json') =>
   answer(fetch(server.url + path, { method: 'POST', body: text, headers: { 'Content-Type': contentType } }), `POST ${path} ${text.slice(0, 200)}`);
 
-const CHEAP_CLASSES = ['PrimitiveInt', 'PrimitiveFloat', 'PrimitiveString', 'PrimitiveBoolean', 'PreviewAny', 'StringConcatenate', 'TestSavePng', 'TestFail'];
-const INPUT_NAMES = ['value', 'source', 'string_a', 'string_b', 'delimiter', 'width', 'red', 'filename_prefix', 'message'];
-const nodeId = () => fc.oneof(fc.constantFrom('1', '2', '3', 'constructor', '__proto__', 'toString', ''), nastyString());
+/** Node classes that run in milliseconds whatever their inputs, with their input names. */
+const CHEAP_CLASSES: Record<string, string[]> = {
+  PrimitiveInt: ['value'],
+  PrimitiveFloat: ['value'],
+  PrimitiveString: ['value'],
+  PrimitiveBoolean: ['value'],
+  PreviewAny: ['source'],
+  StringConcatenate: ['string_a', 'string_b', 'delimiter'],
+  TestSavePng: ['width', 'red', 'filename_prefix'],
+  TestFail: ['message'],
+};
+const nodeId = () => fc.oneof(fc.constantFrom('1', '2', '3', 'constructor', '__proto__', 'toString', 'hasOwnProperty', ''), nastyString());
 
 /** An input value: a link (good or bad), or any JSON. */
 const inputValue = () =>
@@ -61,15 +70,32 @@ const inputValue = () =>
     fc.constantFrom('api/fuzz', '../../escape', 'linkdir/x', 'dangdir/x', '/abs', 'C:\\x', 'sub/%date:yyyy%'),
   );
 
+/** A node: mostly a cheap class with (some of) its own inputs, so links and values get checked. */
 const node = () =>
-  fc.record(
+  fc.oneof(
     {
-      class_type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...CHEAP_CLASSES) }, { weight: 1, arbitrary: nastyString() }, { weight: 1, arbitrary: nastyJson(1) }),
-      inputs: fc.oneof({ weight: 5, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...INPUT_NAMES), nastyString()), inputValue(), { maxKeys: 4 }) }, { weight: 1, arbitrary: nastyJson(2) }),
-      _meta: nastyJson(2),
+      weight: 4,
+      arbitrary: fc.constantFrom(...Object.keys(CHEAP_CLASSES)).chain((classType) =>
+        fc.record({
+          class_type: fc.constant(classType),
+          inputs: fc.dictionary(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...CHEAP_CLASSES[classType]!) }, { weight: 1, arbitrary: nastyString() }), inputValue(), { maxKeys: 3 }),
+        }),
+      ),
     },
-    { requiredKeys: ['class_type'] },
+    {
+      weight: 1,
+      arbitrary: fc.record({ class_type: fc.oneof(nastyString(), nastyJson(1)), inputs: nastyJson(2), _meta: nastyJson(2) }, { requiredKeys: ['class_type'] }),
+    },
   );
+
+/** Chains and cycles of PrimitiveInt feeding a PreviewAny: short, or longer than the node limit (refused, never run). */
+const chainBody = () =>
+  fc.tuple(fc.oneof(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 5_001, max: 60_000 })), fc.boolean()).map(([length, cycle]) => {
+    const prompt: Record<string, unknown> = {};
+    for (let i = 0; i < length; i++) prompt[String(i)] = { class_type: 'PrimitiveInt', inputs: { value: i > 0 ? [String(i - 1), 0] : cycle ? [String(length - 1), 0] : 1 } };
+    prompt.out = { class_type: 'PreviewAny', inputs: { source: [String(length - 1), 0] } };
+    return JSON.stringify({ prompt });
+  });
 
 const promptBody = () =>
   fc.record(
@@ -87,7 +113,11 @@ const promptBody = () =>
 
 describe('API fuzz', () => {
   it('POST /prompt with any JSON text: never 5xx', async () => {
-    const body = fc.oneof(jsonText(5), fc.integer({ min: 250, max: 5000 }).map((depth) => `{"prompt":${JSON.stringify(stepsPrompt(1))},"extra_data":{"x":${deepText(depth)}}}`));
+    const body = fc.oneof(
+      { weight: 8, arbitrary: jsonText(5) },
+      { weight: 2, arbitrary: fc.integer({ min: 250, max: 100_000 }).map((depth) => `{"prompt":${JSON.stringify(stepsPrompt(1))},"extra_data":{"x":${deepText(depth)}}}`) },
+      { weight: 1, arbitrary: chainBody() },
+    );
     await fc.assert(fc.asyncProperty(body, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), (text, type) => postText('/prompt', text, type).then(() => undefined)), {
       seed: SEED,
       numRuns: 150,
