@@ -59,22 +59,24 @@ const CHEAP_CLASSES: Record<string, string[]> = {
   TestSavePng: ['width', 'red', 'filename_prefix'],
   TestFail: ['message'],
 };
-const nodeId = () => fc.oneof(fc.constantFrom('1', '2', '3', 'constructor', '__proto__', 'toString', 'hasOwnProperty', ''), nastyString());
+const PLAIN_IDS = ['1', '2', '3', 'constructor', '__proto__', 'toString', 'hasOwnProperty'] as const;
+const nodeId = () => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...PLAIN_IDS) }, { weight: 1, arbitrary: nastyString() });
 
 /** An input value: a link (good or bad), or any JSON. */
 const inputValue = () =>
   fc.oneof(
-    fc.tuple(nodeId(), fc.oneof(fc.integer({ min: -1, max: 3 }), nastyJson(1))),
-    fc.tuple(fc.constantFrom(1, 2, 3), fc.integer({ min: 0, max: 1 })),
-    nastyJson(3),
-    fc.constantFrom('api/fuzz', '../../escape', 'linkdir/x', 'dangdir/x', '/abs', 'C:\\x', 'sub/%date:yyyy%'),
+    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...PLAIN_IDS), fc.integer({ min: 0, max: 1 })) },
+    { weight: 1, arbitrary: fc.tuple(nodeId(), fc.oneof(fc.integer({ min: -1, max: 3 }), nastyJson(1))) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(1, 2, 3), fc.integer({ min: 0, max: 1 })) },
+    { weight: 2, arbitrary: nastyJson(3) },
+    { weight: 1, arbitrary: fc.constantFrom('api/fuzz', '../../escape', 'linkdir/x', 'dangdir/x', '/abs', 'C:\\x', 'sub/%date:yyyy%') },
   );
 
 /** A node: mostly a cheap class with (some of) its own inputs, so links and values get checked. */
 const node = () =>
   fc.oneof(
     {
-      weight: 4,
+      weight: 9,
       arbitrary: fc.constantFrom(...Object.keys(CHEAP_CLASSES)).chain((classType) =>
         fc.record({
           class_type: fc.constant(classType),
