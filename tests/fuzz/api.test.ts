@@ -48,46 +48,48 @@ async function answer(response: Promise<Response>, what: string): Promise<{ stat
 const postText = (path: string, text: string, contentType = 'application/json') =>
   answer(fetch(server.url + path, { method: 'POST', body: text, headers: { 'Content-Type': contentType } }), `POST ${path} ${text.slice(0, 200)}`);
 
-/** Node classes that run in milliseconds whatever their inputs, with their input names. */
-const CHEAP_CLASSES: Record<string, string[]> = {
-  PrimitiveInt: ['value'],
-  PrimitiveFloat: ['value'],
-  PrimitiveString: ['value'],
-  PrimitiveBoolean: ['value'],
-  PreviewAny: ['source'],
-  StringConcatenate: ['string_a', 'string_b', 'delimiter'],
-  TestSavePng: ['width', 'red', 'filename_prefix'],
-  TestFail: ['message'],
-};
 const PLAIN_IDS = ['1', '2', '3', 'constructor', '__proto__', 'toString', 'hasOwnProperty'] as const;
 const nodeId = () => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...PLAIN_IDS) }, { weight: 1, arbitrary: nastyString() });
-
-/** An input value: a link (good or bad), or any JSON. */
-const inputValue = () =>
+const link = () =>
   fc.oneof(
-    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...PLAIN_IDS), fc.integer({ min: 0, max: 1 })) },
+    { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...PLAIN_IDS), fc.integer({ min: 0, max: 1 })) },
     { weight: 1, arbitrary: fc.tuple(nodeId(), fc.oneof(fc.integer({ min: -1, max: 3 }), nastyJson(1))) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(1, 2, 3), fc.integer({ min: 0, max: 1 })) },
-    { weight: 2, arbitrary: nastyJson(3) },
-    { weight: 1, arbitrary: fc.constantFrom('api/fuzz', '../../escape', 'linkdir/x', 'dangdir/x', '/abs', 'C:\\x', 'sub/%date:yyyy%') },
   );
+const anyValue = () => fc.oneof(fc.integer({ min: -5, max: 300 }), fc.double(), fc.string({ maxLength: 12 }), fc.boolean());
+const pathValue = () => fc.constantFrom('api/fuzz', '../../escape', 'linkdir/x', 'dangdir/x', '/abs', 'C:\\x', 'sub/%date:yyyy%', '%width%/x', '');
 
-/** A node: mostly a cheap class with (some of) its own inputs, so links and values get checked. */
+/** Node classes that run in milliseconds whatever their inputs, with plausible values per input. */
+const CHEAP_CLASSES: Record<string, Record<string, () => fc.Arbitrary<unknown>>> = {
+  PrimitiveInt: { value: () => fc.integer({ min: -5, max: 5 }) },
+  PrimitiveFloat: { value: () => fc.double({ noNaN: true, min: -5, max: 5 }) },
+  PrimitiveString: { value: () => fc.string({ maxLength: 12 }) },
+  PrimitiveBoolean: { value: fc.boolean },
+  PreviewAny: { source: anyValue },
+  StringConcatenate: { string_a: () => fc.string({ maxLength: 8 }), string_b: () => fc.string({ maxLength: 8 }), delimiter: () => fc.constantFrom('', ',', ' ') },
+  TestSavePng: { width: () => fc.integer({ min: 1, max: 8 }), red: () => fc.integer({ min: 0, max: 255 }), filename_prefix: pathValue },
+  TestFail: { message: () => fc.string({ maxLength: 12 }) },
+};
+
+/** A node of a cheap class with all its inputs: plausible values, links (good or bad) or junk. */
+const cheapNode = (classType: string) => {
+  const inputs = Object.fromEntries(
+    Object.entries(CHEAP_CLASSES[classType]!).map(([name, plausible]) => [
+      name,
+      fc.oneof({ weight: 4, arbitrary: plausible() }, { weight: 2, arbitrary: link() }, { weight: 1, arbitrary: nastyJson(3) }),
+    ]),
+  );
+  return fc.record({
+    class_type: fc.constant(classType),
+    inputs: fc.tuple(fc.record(inputs, { requiredKeys: [] }), fc.dictionary(nastyString(), nastyJson(2), { maxKeys: 1 })).map(([own, extra]) => ({ ...extra, ...own })),
+  });
+};
+
+/** Mostly cheap nodes, so links and values get checked; sometimes a node of any shape. */
 const node = () =>
   fc.oneof(
-    {
-      weight: 9,
-      arbitrary: fc.constantFrom(...Object.keys(CHEAP_CLASSES)).chain((classType) =>
-        fc.record({
-          class_type: fc.constant(classType),
-          inputs: fc.dictionary(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...CHEAP_CLASSES[classType]!) }, { weight: 1, arbitrary: nastyString() }), inputValue(), { maxKeys: 3 }),
-        }),
-      ),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.record({ class_type: fc.oneof(nastyString(), nastyJson(1)), inputs: nastyJson(2), _meta: nastyJson(2) }, { requiredKeys: ['class_type'] }),
-    },
+    { weight: 9, arbitrary: fc.constantFrom(...Object.keys(CHEAP_CLASSES)).chain(cheapNode) },
+    { weight: 1, arbitrary: fc.record({ class_type: fc.oneof(nastyString(), nastyJson(1)), inputs: nastyJson(2), _meta: nastyJson(2) }, { requiredKeys: ['class_type'] }) },
   );
 
 /** Chains and cycles of PrimitiveInt feeding a PreviewAny: short, or longer than the node limit (refused, never run). */
