@@ -2,16 +2,13 @@
 // server with its own name in Host (and a matching Origin). Such requests must be refused on HTTP,
 // on /ws and /api/ws, and on socket.io (polling and WebSocket), unless the name is one the server
 // answers to: loopback names, the address it listens on, or an --allowed-host name.
-import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hostnameOf } from '../../server/api/host-check.ts';
 import { allowedHostName } from '../../server/cli/serve.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { REPO_ROOT } from '../helpers/golden.ts';
-import { rawRequest, startTestServer, stepsPrompt, WsClient, type TestServer } from './helpers.ts';
+import { launchServe, rawRequest, startTestServer, stepsPrompt, WsClient, type TestServer } from './helpers.ts';
 
 /** Opens a WebSocket to `path` with these headers; resolves with the HTTP status of a refusal or 101. */
 function upgradeStatus(url: string, path: string, headers: Record<string, string>): Promise<number> {
@@ -113,26 +110,14 @@ describe('--allowed-host on the command line', () => {
   });
 
   it('graph serve --allowed-host accepts that name and still refuses others', async () => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/graph.js'), 'serve', '--port', '0', '--allowed-host', 'studio.example', '--allowed-host', '.lan.example'], {
-      cwd: tempDir(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const serve = await launchServe(['serve', '--port', '0', '--base-directory', tempDir(), '--allowed-host', 'studio.example', '--allowed-host', '.lan.example']);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk) => {
-          out += chunk;
-          const match = /FlashGraph server on (\S+)/.exec(out);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`graph serve exited with ${code}`)));
-      });
-      expect((await rawRequest(url, 'GET', '/queue', { Host: 'studio.example:8188' })).status).toBe(200);
-      expect((await rawRequest(url, 'GET', '/queue', { Host: 'box.lan.example' })).status).toBe(200);
-      expect((await rawRequest(url, 'GET', '/queue', { Host: 'evil.example' })).status).toBe(403);
+      expect((await rawRequest(serve.url, 'GET', '/queue', { Host: 'studio.example:8188' })).status).toBe(200);
+      expect((await rawRequest(serve.url, 'GET', '/queue', { Host: 'box.lan.example' })).status).toBe(200);
+      expect((await rawRequest(serve.url, 'GET', '/queue', { Host: 'evil.example' })).status).toBe(403);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      serve.child.kill('SIGTERM');
+      await serve.exited;
     }
   }, 60_000);
 });

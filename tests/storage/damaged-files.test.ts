@@ -1,15 +1,14 @@
 // Repairs of user/queue.json and user/history.json are never silent (issue 23, item 5): the file
 // (or a copy) is kept as `.damaged-<time>`, and one stderr line says what was found, where the
 // copy is and what was restored. A queue file of the wrong shape is kept, not dropped.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { QueueItem } from '../../types/api.ts';
 import { HistoryFile } from '../../server/storage/history-file.ts';
 import { QueueFile } from '../../server/storage/queue-file.ts';
+import { launchServe } from '../api/helpers.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { REPO_ROOT } from '../helpers/golden.ts';
 
 const item: QueueItem = [0, 'a', { '1': { class_type: 'PreviewAny', inputs: { source: 'x' } } }, {}, ['1']];
 
@@ -75,18 +74,10 @@ describe('damaged files are set aside and reported', () => {
     mkdirSync(join(base, 'user'));
     writeFileSync(join(base, 'user', 'queue.json'), '{"version":1,"items":"oops"}');
     writeFileSync(join(base, 'user', 'history.json'), '{ not json');
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/graph.js'), 'serve', '--port', '0', '--base-directory', base], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk) => String(chunk).includes('FlashGraph server on') && resolve());
-        child.once('exit', (code) => reject(new Error(`graph serve exited with ${code}: ${stderr}`)));
-      });
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    const serve = await launchServe(['serve', '--port', '0', '--base-directory', base]);
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+    const stderr = serve.stderr();
     expect(stderr).toMatch(/user\/queue\.json has the wrong shape \(no "items" list\); kept it as \S+user\/queue\.json\.damaged-\d+; no queued prompts were restored/);
     expect(stderr).toMatch(/user\/history\.json is damaged \(not valid JSON: .+\); kept it as \S+user\/history\.json\.damaged-\d+; history starts empty/);
     expect(damagedCopies(join(base, 'user'), 'queue.json')).toHaveLength(1);
