@@ -11,12 +11,13 @@ import { refusal, tokenMatches } from './security.ts';
 import { rejectUpgrade } from './ws.ts';
 
 export const SOCKET_IO_PATH = '/socket.io';
+const MAX_CLIENT_ID = 256;
 
+/** Whether a request URL (or path) belongs to socket.io. */
 export function isSocketIoPath(url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0]!;
   return path === SOCKET_IO_PATH || path.startsWith(`${SOCKET_IO_PATH}/`);
 }
-const MAX_CLIENT_ID = 256;
 
 class SocketIoConnection implements Connection {
   supportsPreviewMetadata = true;
