@@ -12,6 +12,7 @@ import { ffmetadata } from '../../server/media/video-encode.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
 import { existingFile, fileHashFingerprint, isAudioOrVideoFile, saveMetadata, tempFilePrefix } from './media-files.ts';
+import { reserveFile } from '../../server/storage/safe-write.ts';
 
 export const LoadAudio: NodeDefinition = {
   type: 'LoadAudio',
@@ -68,6 +69,7 @@ async function saveFlac(
     const metadataFile = scratchPath('txt');
     await writeFile(metadataFile, ffmetadata(texts), { flag: 'wx' });
     prepared = await audioAsInput(audio, () => scratchPath('f32'), { signal: ctx.signal });
+    await reserveFile(target.fullPath);
     const command = ffmpegCommand(tools)
       .input(prepared.input.path)
       .inputOptions(prepared.input.options)

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { ffmpegCommand } from '../../server/media/ffmpeg.ts';
 import { feedRawFrames } from '../../server/media/video-encode.ts';
 import type { MediaTools } from '../../server/media/tools.ts';
+import { reserveFile } from '../../server/storage/safe-write.ts';
 
 export interface RawEncodeRequest {
   path: string;
@@ -25,6 +26,8 @@ export async function encodeRawFrames(
   options: { signal?: AbortSignal; onFrames?: (written: number) => void } = {},
 ): Promise<number> {
   const frameSize = request.width * request.height * 3;
+  // ffmpeg opens the path itself and would follow a link there: it finds our new regular file.
+  await reserveFile(request.path);
   const input = new PassThrough({ highWaterMark: frameSize });
   const command = ffmpegCommand(tools)
     .input(input)

@@ -20,6 +20,7 @@ import { CATEGORY, checkMetaBatch, SUFFIX } from './common.ts';
 import { encodeRawFrames } from './encode.ts';
 import { FORMATS, formatWidgets, widgetDefault, widgetProblem, type VideoFormatSpec } from './formats.ts';
 import { refuseUnsupported } from './load-video.ts';
+import { reserveFile } from '../../server/storage/safe-write.ts';
 
 const NODE = 'VHS_VideoCombine';
 
@@ -182,6 +183,7 @@ export const VHS_VideoCombine: NodeDefinition = {
         const audioName = `${target.base}-audio.${spec.extension}`;
         const audioPath = join(target.dir, audioName);
         prepared = await audioAsInput(audio, () => scratchPath('f32'), { signal: ctx.signal });
+        await reserveFile(audioPath);
         const apad = values.trim_to_audio === true ? [] : ['-af', `apad=whole_dur=${totalFrames / frame_rate + 1}`];
         const command = ffmpegCommand(tools)
           .input(videoPath)

@@ -1,14 +1,23 @@
 import express, { type RequestHandler } from 'express';
+import { MAX_JSON_DEPTH, nestingDepthExceeds, tooDeepMessage } from '../runtime/json-depth.ts';
 import { isPlainObject } from '../runtime/validate.ts';
 import type { ApiConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 
 /**
  * JSON bodies whatever their Content-Type: ComfyUI reads the body as JSON unconditionally and
- * script clients (Python's urllib) send it as form-encoded.
+ * script clients (Python's urllib) send it as form-encoded. A body nested deeper than
+ * MAX_JSON_DEPTH levels is refused with 400 here, before anything walks it.
  */
 export function jsonBody(config: ApiConfig): RequestHandler {
-  return express.json({ limit: config.maxJsonBytes, type: () => true, strict: true });
+  const parse = express.json({ limit: config.maxJsonBytes, type: () => true, strict: true });
+  return (req, res, next) => {
+    parse(req, res, (error?: unknown) => {
+      if (error !== undefined) next(error);
+      else if (nestingDepthExceeds(req.body, MAX_JSON_DEPTH)) next(new HttpError(400, tooDeepMessage('request body')));
+      else next();
+    });
+  };
 }
 
 /** The parsed body as an object; an absent or empty body is `{}`. */

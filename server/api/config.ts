@@ -1,6 +1,7 @@
 // Settings the HTTP and WebSocket layers read; `graph serve` builds them from its flags.
+import type { HostRule } from './host-check.ts';
 
-export interface ApiConfig {
+export interface ApiConfig extends HostRule {
   /** Every request body (JSON or upload) larger than this is refused with 413. */
   maxUploadBytes: number;
   /** JSON bodies are parsed in memory, so they get a tighter cap. */
@@ -17,6 +18,8 @@ export interface ApiConfig {
   argv: readonly string[];
 }
 
+/** Loopback only unless `--listen` says otherwise. */
+export const DEFAULT_HOST = '127.0.0.1';
 export const MEGABYTE = 1024 * 1024;
 export const DEFAULT_MAX_UPLOAD_MB = 100;
 const MAX_JSON_BYTES = 20 * MEGABYTE;
@@ -31,6 +34,8 @@ export function apiConfig(options: Partial<Omit<ApiConfig, 'maxJsonBytes'>> & { 
     multiUser: options.multiUser ?? false,
     frontEndRoot: options.frontEndRoot,
     argv: options.argv ?? [],
+    listenHost: options.listenHost ?? DEFAULT_HOST,
+    allowedHosts: options.allowedHosts ?? [],
   };
 }
 

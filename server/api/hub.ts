@@ -116,6 +116,7 @@ export class MessageHub {
   }
 
   broadcast(type: string, data: unknown): void {
+    if (this.#clients.size === 0) return;
     const payload = JSON.stringify({ type, data });
     for (const connection of this.#clients.values()) this.#deliver(connection, type, data, payload);
   }

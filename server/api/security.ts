@@ -1,11 +1,11 @@
-// Who may talk to the server: the same-origin rule that stops web pages from driving a local
-// server, the optional shared token, and the optional permissive CORS mode. The same checks guard
-// HTTP requests and WebSocket/socket.io handshakes.
+// Who may talk to the server: the Host rule against DNS rebinding, the same-origin rule that stops
+// web pages from driving a local server, the optional shared token, and the optional permissive
+// CORS mode. The same checks guard HTTP requests and WebSocket/socket.io handshakes.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { ApiConfig } from './config.ts';
+import { hostRefusalReason, isLoopback } from './host-check.ts';
 
 export interface Refusal {
   status: 401 | 403;
@@ -14,6 +14,9 @@ export interface Refusal {
 
 /** The refusal for this request, or undefined when it may proceed. */
 export function refusal(req: IncomingMessage, config: ApiConfig): Refusal | undefined {
+  // Whatever the CORS mode: a rebinding page must not reach the API under its own name.
+  const host = hostRefusalReason(req, config);
+  if (host !== undefined) return { status: 403, message: host };
   if (config.corsOrigin === undefined) {
     const origin = originRefusal(req);
     if (origin) return origin;
@@ -56,14 +59,6 @@ export function originRefusal(req: IncomingMessage): Refusal | undefined {
   const samePort = hostUrl.port === '' || originUrl.port === '' || hostUrl.port === originUrl.port;
   if (!sameHost || !samePort) return { status: 403, message: `origin ${JSON.stringify(origin)} does not match host ${JSON.stringify(host)}` };
   return undefined;
-}
-
-export function isLoopback(hostname: string): boolean {
-  const name = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  if (isIP(name) === 4) return name.startsWith('127.');
-  if (isIP(name) === 6) return name === '::1' || /^::ffff:127\./.test(name);
-  return false;
 }
 
 function presentedToken(req: IncomingMessage): string | undefined {

@@ -12,14 +12,14 @@ import { GraphWorker } from '../scaleout/worker.ts';
 import type { FolderStorage } from '../storage/folders.ts';
 import { HistoryFile } from '../storage/history-file.ts';
 import { createApp } from './app.ts';
-import { apiConfig, serverFeatures, type ApiConfig } from './config.ts';
+import { apiConfig, DEFAULT_HOST, serverFeatures, type ApiConfig } from './config.ts';
 import { MessageHub } from './hub.ts';
 import { LogRing } from './log-ring.ts';
-import { attachSocketIo, SOCKET_IO_PATH } from './socketio.ts';
+import { attachSocketIo, isSocketIoPath } from './socketio.ts';
 import { attachWebSocket } from './ws.ts';
 
 export const DEFAULT_PORT = 8188;
-export const DEFAULT_HOST = '127.0.0.1';
+export { DEFAULT_HOST };
 
 export interface ServerOptions extends Omit<HostOptions, 'progressState' | 'persistQueue' | 'ephemeralHistory'> {
   host?: string;
@@ -64,7 +64,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const writeLog = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const logs = options.logs ?? new LogRing();
   const log = options.logs ? writeLog : (message: string) => (logs.write(`${message}\n`), writeLog(message));
-  const config = apiConfig(options.api);
+  const bindHost = options.host ?? DEFAULT_HOST;
+  const config = apiConfig({ listenHost: bindHost, ...options.api });
   const onError = options.onError ?? ((error: unknown) => log(`error: ${(error as Error)?.message ?? error}`));
   let host: { runner: PromptService; registry: NodeRegistry; packs: PackReport[]; storage: FolderStorage };
   let redis: RedisPromptService | undefined;
@@ -101,9 +102,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   http.headersTimeout = 60_000;
   http.requestTimeout = 300_000;
   const io = attachSocketIo(http, hub, config);
-  const wss = attachWebSocket(http, hub, config, (path) => path === SOCKET_IO_PATH || path.startsWith(`${SOCKET_IO_PATH}/`));
+  const wss = attachWebSocket(http, hub, config, isSocketIoPath);
 
-  const bindHost = options.host ?? DEFAULT_HOST;
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

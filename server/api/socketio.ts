@@ -1,15 +1,23 @@
 // socket.io for our editor, on the same HTTP server: the WebSocket messages as events (event
 // name = message type, payload = data). Previews arrive as `b_preview_with_metadata` events
 // carrying the image bytes and their metadata (ComfyUI frontend's name for binary type 4).
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'socket.io';
 import type { PreviewImage } from '../../types/api.ts';
 import type { ApiConfig } from './config.ts';
 import { MessageHub, type Connection, type PreviewMetadata } from './hub.ts';
 import { refusal, tokenMatches } from './security.ts';
+import { rejectUpgrade } from './ws.ts';
 
 export const SOCKET_IO_PATH = '/socket.io';
 const MAX_CLIENT_ID = 256;
+
+/** Whether a request URL (or path) belongs to socket.io. */
+export function isSocketIoPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0]!;
+  return path === SOCKET_IO_PATH || path.startsWith(`${SOCKET_IO_PATH}/`);
+}
 
 class SocketIoConnection implements Connection {
   supportsPreviewMetadata = true;
@@ -44,6 +52,13 @@ export function attachSocketIo(server: HttpServer, hub: MessageHub, config: ApiC
       const refused = refusal(req, { ...config, token: undefined });
       callback(refused ? refused.message : null, !refused);
     },
+  });
+
+  // engine.io answers a refused WebSocket upgrade with 400; refuse it first, with the 403 that HTTP
+  // and /ws give (engine.io then finds the socket closed and leaves it).
+  server.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    if (!isSocketIoPath(req.url)) return;
+    if (refusal(req, { ...config, token: undefined })) rejectUpgrade(socket, 403, 'Forbidden');
   });
 
   io.use((socket, next) => {

@@ -1,11 +1,12 @@
 // What the upload routes share: the multipart parser (one file in field "image"), ComfyUI's
 // naming of stored uploads, and the checks on the form's names.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
 import type { FolderType } from '../../types/api.ts';
 import { checkRelativePath, resolveInside, UnsafePathError } from '../storage/safe-path.ts';
+import { makeDirectory, writeFileNoFollow } from '../storage/safe-write.ts';
 import type { ApiConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 
@@ -72,7 +73,7 @@ export async function storeUpload(root: string, subfolder: string, filename: str
       throw error instanceof UnsafePathError ? new HttpError(400, error.message) : error;
     }
   };
-  await mkdir(posix.dirname(at(filename)), { recursive: true });
+  makeDirectory(posix.dirname(at(filename)));
   // Re-check after creating the folders: a link among them must not lead outside.
   at(filename);
   const ext = posix.extname(filename);
@@ -80,12 +81,13 @@ export async function storeUpload(root: string, subfolder: string, filename: str
   let name = filename;
   for (let i = 1; i <= MAX_RENAMES; i++) {
     const path = at(name);
+    // Never through a link: overwriting one is refused (400), and a new name is only ever created.
     if (overwrite) {
-      await writeFile(path, bytes);
+      await writeFileNoFollow(path, bytes, 'replace');
       return name;
     }
     try {
-      await writeFile(path, bytes, { flag: 'wx' });
+      await writeFileNoFollow(path, bytes, 'create');
       return name;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -40,12 +40,12 @@ export function attachWebSocket(server: Server, hub: MessageHub, config: ApiConf
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(req);
     if (!PATHS.has(path)) {
-      if (!otherPaths(path)) reject(socket, 404, 'Not Found');
+      if (!otherPaths(path)) rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
     const refused = refusal(req, config);
     if (refused) {
-      reject(socket, refused.status, refused.status === 401 ? 'Unauthorized' : 'Forbidden');
+      rejectUpgrade(socket, refused.status, refused.status === 401 ? 'Unauthorized' : 'Forbidden');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
@@ -83,6 +83,6 @@ function pathOf(req: IncomingMessage): string {
   }
 }
 
-function reject(socket: Duplex, status: number, reason: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

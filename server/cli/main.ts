@@ -141,6 +141,7 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--max-upload-size <MB>', 'largest request body in MB', '100')
     .option('--token <token>', 'require this token on every request and socket')
     .option('--enable-cors-header [origin]', 'send CORS headers for this origin (alone: *) instead of the same-origin check')
+    .option('--allowed-host <name>', 'also accept requests whose Host is this name (.example.org: and its subdomains); repeatable', collect, [])
     .option('--cache-lru <N>', 'keep the results of the last N prompts')
     .option('--cache-none', 'keep no results between prompts')
     .option('--queue <redis-url>', 'keep the queue in Redis (redis://host:port/db) for `graph worker` processes')

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiPrompt, ExtraData, FileRef, HistoryEntry, ObjectInfo } from '../../types/api.ts';
 import { createHost, type HostOptions } from '../host.ts';
+import { MAX_JSON_DEPTH, nestingDepthExceeds, tooDeepMessage } from '../runtime/json-depth.ts';
 import { isPlainObject } from '../runtime/validate.ts';
 import type { FolderStorage } from '../storage/folders.ts';
 import { applyControlAfterGenerate, detectWorkflow, toApiPrompt, WorkflowError, type LoadedWorkflow } from '../workflow/index.ts';
@@ -37,6 +38,8 @@ export async function readWorkflowFile(path: string): Promise<LoadedWorkflow> {
   } catch (error) {
     throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
+  // Before anything recursive walks it (a RangeError stack is no answer for a user).
+  if (nestingDepthExceeds(data, MAX_JSON_DEPTH)) throw new UsageError(`${path}: ${tooDeepMessage('the workflow')}`);
   try {
     return detectWorkflow(data);
   } catch (error) {

@@ -4,7 +4,7 @@ import type { CachePolicy } from '../runtime/cache.ts';
 import { frontendRootProblem } from '../api/frontend-root.ts';
 import { LogRing } from '../api/log-ring.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../api/server.ts';
-import { isLoopback } from '../api/security.ts';
+import { hostnameOf, isLoopback, isWildcardAddress } from '../api/host-check.ts';
 import type { HostOptions } from '../host.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { UsageError } from './run.ts';
@@ -20,6 +20,8 @@ export interface ServeOptions {
   maxUploadSize?: string;
   token?: string;
   enableCorsHeader?: string | boolean;
+  /** `--allowed-host NAME`, repeatable: extra names the Host header may carry. */
+  allowedHost?: string[];
   cacheLru?: string;
   cacheNone?: boolean;
   queue?: string;
@@ -57,6 +59,17 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
   return n;
 }
 
+/** An `--allowed-host` value: a host name or address (no port), optionally `.domain` for its subdomains too. */
+export function allowedHostName(value: string): string {
+  const name = value.trim();
+  const plain = name.startsWith('.') ? name.slice(1) : name;
+  const bracketed = plain.includes(':') && !plain.startsWith('[') ? `[${plain}]` : plain;
+  if (plain === '' || hostnameOf(bracketed) === undefined) {
+    throw new UsageError(`--allowed-host expects a host name or address without a port (e.g. studio.example or .example.org), got ${JSON.stringify(value)}`);
+  }
+  return name.toLowerCase();
+}
+
 /** Starts the server and resolves with the exit code once a signal has stopped it. */
 export async function serve(options: ServeOptions, argv: readonly string[]): Promise<number> {
   const host = listenAddress(options.listen);
@@ -67,6 +80,7 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const frontEndRoot = options.frontEndRoot === undefined ? undefined : resolve(options.frontEndRoot);
   const frontendProblem = frontEndRoot === undefined ? undefined : frontendRootProblem(frontEndRoot);
   if (frontendProblem) throw new UsageError(frontendProblem);
+  const allowedHosts = (options.allowedHost ?? []).map(allowedHostName);
   if (options.queue !== undefined) {
     try {
       parseQueueUrl(options.queue);
@@ -86,7 +100,7 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     folders: options.folders,
     packs: options.packs,
     cache: cachePolicy(options),
-    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser), frontEndRoot },
+    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser), frontEndRoot, allowedHosts },
     queue: options.queue,
     localWorker: options.localWorker,
     advertiseUrl: options.advertiseUrl,
@@ -94,7 +108,8 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
 
   if (!isLoopback(host)) {
     process.stderr.write(
-      `WARNING: listening on ${host}: anyone who can reach this machine can queue prompts and upload files${options.token ? '' : ' (consider --token)'}.\n`,
+      `WARNING: listening on ${host}: anyone who can reach this machine can queue prompts and upload files${options.token ? '' : ' (consider --token)'}.\n` +
+        `Requests must name this server by ${isWildcardAddress(host) ? 'one of its addresses' : host}, a loopback name${allowedHosts.length > 0 ? ` or ${allowedHosts.join(', ')}` : ''} (--allowed-host NAME adds names).\n`,
     );
   }
   process.stderr.write(`${formatImportTimes(server.packs)}\n`);

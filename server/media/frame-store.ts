@@ -13,11 +13,12 @@
 //   share one temp folder).
 // This file is server-only (node:fs); types/data.ts, which the browser client shares, stays free of it.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeContext } from '../runtime/schema.ts';
+import { makeDirectory, openForWrite } from '../storage/safe-write.ts';
 import { defaultChunkFrames, imageFromPixels, lazyImage } from '../../types/data.ts';
 import type { FrameChunk, Image } from '../../types/data.ts';
 
@@ -246,11 +247,15 @@ export class FrameWriter {
       folder = join(this.directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
       processFolders.set(this.directory, folder);
     }
-    mkdirSync(folder, { recursive: true });
+    // The temp folder is shared (uploads may go there): spill only into real folders, never links.
+    for (const dir of [this.directory, folder]) {
+      makeDirectory(dir);
+      if (lstatSync(dir).isSymbolicLink()) throw Object.assign(new Error(`${dir} is a symbolic link`), { code: 'ELOOP' });
+    }
     installExitHook();
     this.path = join(folder, `${++fileCounter}.rgb`);
     live.add(this.path);
-    this.file = await open(this.path, 'wx');
+    this.file = await openForWrite(this.path, 'create');
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;

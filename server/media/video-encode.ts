@@ -7,6 +7,7 @@ import { formatRational, type FrameChunk, type Rational } from '../../types/data
 import { ffmpegCommand, runCommand } from './ffmpeg.ts';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import type { MediaTools } from './tools.ts';
+import { reserveFile } from '../storage/safe-write.ts';
 
 export const VIDEO_FORMATS = ['mp4', 'webm'] as const;
 export const VIDEO_CODECS = ['h264', 'vp9'] as const;
@@ -108,6 +109,8 @@ export async function encodeFrames(
   options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
 ): Promise<number> {
   const frameSize = request.width * request.height * 3;
+  // ffmpeg opens the path itself and would follow a link there: it finds our new regular file.
+  await reserveFile(request.path);
   const input = new PassThrough({ highWaterMark: frameSize });
   const command = ffmpegCommand(tools)
     .input(input)

@@ -1,12 +1,13 @@
 // Downloads model repositories from a Hugging Face hub (or a mirror: HF_ENDPOINT) into a local
 // folder: resumable, verified, never leaving a partial file under a final name.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadFile, listFiles, type ListFileEntry } from '@huggingface/hub';
 import { resolveInside } from '../storage/safe-path.ts';
+import { writeStreamNoFollow } from '../storage/safe-write.ts';
 
 export interface DownloadProgress {
   file: string;
@@ -123,6 +124,11 @@ async function downloadOne(
       const blob = await downloadFile({ repo: options.repo, path: entry.path, revision, hubUrl: endpoint, ...tokenOf(options) });
       if (!blob) throw new DownloadError(`${options.repo}/${entry.path} disappeared from ${endpoint}`);
       const body = Readable.fromWeb(blob.slice(offset).stream() as import('node:stream/web').ReadableStream);
+      // Appending never follows a link planted under the partial name.
+      const out = await writeStreamNoFollow(partial, 'append').catch((error: unknown) => {
+        body.destroy();
+        throw new DownloadError(`cannot write ${partial}: ${describeError(error)}`);
+      });
       const count = async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           written += chunk.length;
@@ -131,7 +137,7 @@ async function downloadOne(
         }
       };
       try {
-        await pipeline(body, count, createWriteStream(partial, { flags: 'a' }), { signal: options.signal });
+        await pipeline(body, count, out, { signal: options.signal });
       } catch (error) {
         if (options.signal?.aborted) throw error;
         throw new DownloadError(`download of ${options.repo}/${entry.path} broke off at ${formatBytes(offset + written)}: ${describeError(error)}; run again to resume`);

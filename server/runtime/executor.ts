@@ -28,7 +28,7 @@ import {
   type NodeResult,
 } from './schema.ts';
 import { computeSignatures, fingerprintToken } from './signature.ts';
-import { errorMessage, errorType, stackLines, type HostEnvironment } from './validate.ts';
+import { errorMessage, errorType, promptTable, stackLines, type HostEnvironment } from './validate.ts';
 
 export interface RunRequest {
   promptId: string;
@@ -286,9 +286,14 @@ class PromptRun {
     return spec !== undefined && 'lazy' in spec && spec.lazy === true;
   }
 
+  /** The live nodes (prompt and expansion nodes) by id, in a table without a prototype. */
+  liveTable(): ApiPrompt {
+    return promptTable([...this.live].map(([id, live]) => [id, live.node]));
+  }
+
   /** Nodes to start: the outputs' non-lazy ancestors, not looking past cached nodes. */
   neededOrder(roots: readonly string[]): string[] {
-    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    const graph = this.liveTable();
     return this.dependencyOrder(roots, graph, false, (id) => this.cache.has(this.signatures.get(id)!));
   }
 
@@ -308,12 +313,8 @@ class PromptRun {
       }
       fingerprints.set(id, fingerprintToken(value));
     }
-    const graph: ApiPrompt = {};
-    const definitions = new Map<string, NodeDefinition>();
-    for (const [id, live] of this.live) {
-      graph[id] = live.node;
-      definitions.set(id, live.def);
-    }
+    const graph = this.liveTable();
+    const definitions = new Map([...this.live].map(([id, live]) => [id, live.def]));
     const known = new Map([...this.signatures].map(([id, sig]) => [id, sig]));
     for (const [id, sig] of computeSignatures(graph, order, definitions, fingerprints, known, namespace)) this.signatures.set(id, sig);
   }
@@ -560,7 +561,7 @@ class PromptRun {
       }
     }
     // A child that depends on the expanding node (or on anything waiting for it) can never run.
-    const graph = Object.fromEntries([...this.live].map(([id, live]) => [id, live.node]));
+    const graph = this.liveTable();
     const waiting = this.dependentsOf(parentId, graph);
     const roots = [
       ...expansions.flatMap(({ result }) => result.filter(isLink).map((link) => link[0])),

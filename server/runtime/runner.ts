@@ -10,7 +10,7 @@ import { QueuePersistence, type QueueStore } from './queue-persistence.ts';
 import type { CancelResult, PromptService, QueueSnapshot, RunnerEvent, SubmitRequest, SubmitResult } from './prompt-service.ts';
 import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
-import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
+import { extraDataError, topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
 
 export interface RunnerOptions {
   registry: NodeRegistry;
@@ -101,6 +101,8 @@ export class PromptRunner implements PromptService {
     if (request.partialExecutionTargets !== undefined && request.partialExecutionTargets.length === 0) {
       return { ok: false, error: topLevelError('prompt_no_outputs', 'Prompt has no outputs'), nodeErrors: {} };
     }
+    const refused = extraDataError(request.extraData);
+    if (refused) return refused;
     const validation = await validatePrompt(request.prompt, this.options.registry, this.options.env, request.partialExecutionTargets);
     if (!validation.ok) return validation;
     const promptId = request.promptId !== undefined ? String(request.promptId) : randomUUID();

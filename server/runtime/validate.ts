@@ -1,6 +1,7 @@
 // Prompt validation with ComfyUI's observable results: the same error types, messages and
 // node_errors layout, so clients that read them (the ComfyUI frontend, scripts) work unchanged.
 import { isLink, type ApiPrompt, type NodeErrors, type PromptNode, type ValidationError } from '../../types/api.ts';
+import { MAX_JSON_DEPTH, nestingDepthExceeds, tooDeepMessage } from './json-depth.ts';
 import { inputInfo, type NodeRegistry } from './registry.ts';
 import {
   comboOptions,
@@ -24,6 +25,27 @@ export type ValidationResult =
 
 export function topLevelError(type: string, message: string, details = ''): ValidationError {
   return { type, message, details, extra_info: {} };
+}
+
+/**
+ * The most nodes a prompt may have (400 past it), ten times the largest workflows in use.
+ * Validation and ordering are iterative, so this is not the stack's limit: it bounds the work one
+ * prompt causes, which grows with the square of its size (every progress_state message lists
+ * every node started so far, as ComfyUI's does).
+ */
+export const MAX_PROMPT_NODES = 5_000;
+
+/** A node table without a prototype: ids such as "constructor" or "__proto__" are plain keys. */
+export function promptTable(entries: Iterable<readonly [string, PromptNode]> = []): ApiPrompt {
+  const table: ApiPrompt = Object.create(null);
+  for (const [id, node] of entries) table[id] = node;
+  return table;
+}
+
+/** extra_data is kept in the queue file and in history: refuse what could not be stored. */
+export function extraDataError(extraData: unknown): Extract<ValidationResult, { ok: false }> | undefined {
+  if (!nestingDepthExceeds(extraData, MAX_JSON_DEPTH)) return undefined;
+  return { ok: false, error: topLevelError('invalid_prompt', `Cannot execute because ${tooDeepMessage('extra_data')}`), nodeErrors: {} };
 }
 
 /**
@@ -85,7 +107,14 @@ function normalizePrompt(input: unknown): Shaped {
   if (!isPlainObject(input)) {
     return { error: topLevelError('invalid_prompt', 'Cannot execute because the prompt is not an object of nodes.'), nodeErrors: {} };
   }
-  const prompt: ApiPrompt = {};
+  const ids = Object.keys(input);
+  if (ids.length > MAX_PROMPT_NODES) {
+    return {
+      error: topLevelError('invalid_prompt', `Cannot execute because the prompt has ${ids.length} nodes; the limit is ${MAX_PROMPT_NODES}.`),
+      nodeErrors: {},
+    };
+  }
+  const prompt = promptTable();
   for (const [id, raw] of Object.entries(input)) {
     if (!isPlainObject(raw) || typeof raw.class_type !== 'string' || raw.class_type === '') {
       return {
@@ -97,6 +126,14 @@ function normalizePrompt(input: unknown): Shaped {
     if (!isPlainObject(inputs)) {
       return {
         error: topLevelError('invalid_prompt', `Cannot execute because node ${id} has inputs that are not an object.`, `Node ID '#${id}'`),
+        nodeErrors: {},
+      };
+    }
+    // Checked before anything recursive (structuredClone, JSON.stringify) walks the values.
+    const deep = Object.keys(inputs).find((name) => nestingDepthExceeds(inputs[name], MAX_JSON_DEPTH));
+    if (deep !== undefined) {
+      return {
+        error: topLevelError('invalid_prompt', `Cannot execute because ${tooDeepMessage(`input "${deep}" of node ${id}`)}`, `Node ID '#${id}'`),
         nodeErrors: {},
       };
     }
@@ -127,10 +164,30 @@ function unknownClassErrors(prompt: ApiPrompt, registry: NodeRegistry): Validati
   return first ? { ok: false, error: first, nodeErrors } : undefined;
 }
 
+/** A node being validated: where its input checks stand (an explicit stack frame). */
+interface Frame {
+  id: string;
+  node: PromptNode;
+  def: NodeDefinition;
+  inputs: [string, InputSpec, boolean][];
+  /** Index of the next declared input to check. */
+  next: number;
+  valid: boolean;
+  literals: NodeInputs;
+  inputTypes: Record<string, string>;
+  /** The source node validated before this frame goes on (its verdict counts for this node). */
+  waitingFor?: string;
+}
+
+/** Cycle members whose ids an error lists in full; longer cycles are shortened. */
+const CYCLE_SHOWN = 20;
+
 class Validator {
   readonly errors = new Map<string, { classType: string; errors: ValidationError[]; outputs: Set<string> }>();
-  readonly #done = new Map<string, Promise<boolean>>();
-  readonly #visiting = new Set<string>();
+  readonly #verdicts = new Map<string, boolean>();
+  /** The chain of nodes being validated, outermost first (each waits for the next). */
+  readonly #path: Frame[] = [];
+  readonly #onPath = new Set<string>();
   readonly #inCycle = new Set<string>();
 
   constructor(
@@ -148,33 +205,58 @@ class Validator {
     return out;
   }
 
-  /** Whether `id` and everything it depends on is valid; errors are recorded per node. */
-  validate(id: string): Promise<boolean> {
-    if (this.#visiting.has(id)) {
-      this.#markCycle(id);
-      return Promise.resolve(false);
+  /**
+   * Whether `id` and everything it depends on is valid; errors are recorded per node. Depth-first
+   * through links like ComfyUI's recursive validate_inputs, but on an explicit stack, so a chain
+   * of any length fits (the prompt's size is bounded by MAX_PROMPT_NODES instead).
+   */
+  async validate(id: string): Promise<boolean> {
+    const known = this.#verdicts.get(id);
+    if (known !== undefined) return known;
+    this.#enter(id);
+    while (this.#path.length > 0) {
+      const frame = this.#path.at(-1)!;
+      if (frame.waitingFor !== undefined) {
+        if (!this.#verdicts.get(frame.waitingFor)) frame.valid = false;
+        frame.waitingFor = undefined;
+      }
+      if (frame.next < frame.inputs.length) {
+        const source = this.#checkInput(frame, frame.inputs[frame.next++]!);
+        if (source !== undefined) {
+          frame.waitingFor = source;
+          this.#enter(source);
+        }
+        continue;
+      }
+      await this.#customValidation(frame);
+      this.#path.pop();
+      this.#onPath.delete(frame.id);
+      this.#verdicts.set(frame.id, frame.valid && !this.#inCycle.has(frame.id));
     }
-    let done = this.#done.get(id);
-    if (!done) {
-      this.#visiting.add(id);
-      done = this.#validateNode(id).finally(() => this.#visiting.delete(id));
-      this.#done.set(id, done);
-    }
-    return done;
+    return this.#verdicts.get(id)!;
+  }
+
+  #enter(id: string): void {
+    const node = this.prompt[id]!;
+    const def = this.registry.get(node.class_type)!;
+    this.#path.push({ id, node, def, inputs: [...declaredInputs(def)], next: 0, valid: true, literals: {}, inputTypes: {} });
+    this.#onPath.add(id);
   }
 
   /** Every node on the current path from the repeated node back to itself is in the cycle. */
   #markCycle(id: string): void {
-    const path = [...this.#visiting];
+    const path = this.#path.map((frame) => frame.id);
     const cycle = path.slice(path.indexOf(id));
+    const shown = cycle.length <= CYCLE_SHOWN ? [...cycle, id] : [...cycle.slice(0, CYCLE_SHOWN / 2), `... (${cycle.length - CYCLE_SHOWN} more)`, ...cycle.slice(-CYCLE_SHOWN / 2), id];
+    const extraInfo = cycle.length <= CYCLE_SHOWN ? { cycle } : { cycle: cycle.slice(0, CYCLE_SHOWN), cycle_length: cycle.length };
     for (const member of cycle) {
       if (this.#inCycle.has(member)) continue;
       this.#inCycle.add(member);
       this.#add(member, {
         type: 'dependency_cycle',
         message: 'Dependency cycle detected',
-        details: `node ${member} is part of the cycle ${[...cycle, id].join(' -> ')}`,
-        extra_info: { cycle },
+        details: `node ${member} is part of the cycle ${shown.join(' -> ')}`,
+        extra_info: extraInfo,
       });
     }
   }
@@ -204,73 +286,71 @@ class Validator {
     entry.errors.push(error);
   }
 
-  async #validateNode(id: string): Promise<boolean> {
-    const node = this.prompt[id]!;
-    const def = this.registry.get(node.class_type)!;
-    let valid = true;
-    const fail = (error: ValidationError) => {
-      valid = false;
-      this.#add(id, error);
-    };
-    const literals: NodeInputs = {};
-    const inputTypes: Record<string, string> = {};
-
-    for (const [name, spec, required] of declaredInputs(def)) {
-      // Rendered only for error reports: a dynamic combo lists files to render.
-      const config = () => inputInfo(spec, this.env.storage);
-      if (!(name in node.inputs)) {
-        if (required) {
-          fail({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
-        }
-        continue;
-      }
-      const value = node.inputs[name];
-      if (Array.isArray(value)) {
-        if (!(await this.#validateLink(name, spec, config, value, fail, def.validatesLinkTypes === true))) valid = false;
-        const source = isLink(value) ? this.prompt[value[0]] : undefined;
-        const sourceType = source && this.registry.get(source.class_type)?.outputs?.[value[1] as number]?.type;
-        if (sourceType) inputTypes[name] = sourceType;
-        literals[name] = null;
-        continue;
-      }
-      const literal = this.#checkLiteral(def, name, spec, config, value, fail);
-      if (literal.ok) {
-        node.inputs[name] = literal.value;
-        literals[name] = literal.value;
-      }
-    }
-
-    if (def.validateInputs) {
-      try {
-        const verdict = await def.validateInputs(literals, this.env, inputTypes);
-        if (verdict !== true) {
-          // A validator that names no input still fails the node (with an empty input name).
-          const names = def.validatedInputs === undefined || def.validatedInputs === '*' || def.validatedInputs.length === 0 ? [''] : def.validatedInputs;
-          for (const name of names) {
-            const details = typeof verdict === 'string' ? (name ? `${name} - ${verdict}` : verdict) : name;
-            fail({ type: 'custom_validation_failed', message: 'Custom validation failed for node', details, extra_info: { input_name: name } });
-          }
-        }
-      } catch (error) {
-        fail({
-          type: 'exception_during_validation',
-          message: 'Exception when validating node',
-          details: errorMessage(error),
-          extra_info: { exception_type: errorType(error), traceback: stackLines(error) },
-        });
-      }
-    }
-    return valid && !this.#inCycle.has(id);
+  #fail(frame: Frame, error: ValidationError): void {
+    frame.valid = false;
+    this.#add(frame.id, error);
   }
 
-  async #validateLink(
-    name: string,
-    spec: InputSpec,
-    config: () => unknown,
-    value: unknown[],
-    fail: (e: ValidationError) => void,
-    nodeChecksTypes: boolean,
-  ): Promise<boolean> {
+  /** Checks one declared input; gives the linked node when it must be validated first. */
+  #checkInput(frame: Frame, [name, spec, required]: [string, InputSpec, boolean]): string | undefined {
+    const { node, def } = frame;
+    const fail = (error: ValidationError) => this.#fail(frame, error);
+    // Rendered only for error reports: a dynamic combo lists files to render.
+    const config = () => inputInfo(spec, this.env.storage);
+    if (!Object.hasOwn(node.inputs, name)) {
+      if (required) fail({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
+      return undefined;
+    }
+    const value = node.inputs[name];
+    if (Array.isArray(value)) {
+      frame.literals[name] = null;
+      const linked = isLink(value) ? this.prompt[value[0]] : undefined;
+      const sourceType = linked && this.registry.get(linked.class_type)?.outputs?.[value[1] as number]?.type;
+      if (sourceType) frame.inputTypes[name] = sourceType;
+      const source = this.#checkLink(name, spec, config, value, fail, def.validatesLinkTypes === true);
+      if (source === undefined) return undefined;
+      if (this.#onPath.has(source)) {
+        this.#markCycle(source);
+        frame.valid = false;
+        return undefined;
+      }
+      const verdict = this.#verdicts.get(source);
+      if (verdict === undefined) return source;
+      if (!verdict) frame.valid = false;
+      return undefined;
+    }
+    const literal = this.#checkLiteral(def, name, spec, config, value, fail);
+    if (literal.ok) {
+      node.inputs[name] = literal.value as never;
+      frame.literals[name] = literal.value;
+    }
+    return undefined;
+  }
+
+  async #customValidation(frame: Frame): Promise<void> {
+    const { def } = frame;
+    if (!def.validateInputs) return;
+    try {
+      const verdict = await def.validateInputs(frame.literals, this.env, frame.inputTypes);
+      if (verdict === true) return;
+      // A validator that names no input still fails the node (with an empty input name).
+      const names = def.validatedInputs === undefined || def.validatedInputs === '*' || def.validatedInputs.length === 0 ? [''] : def.validatedInputs;
+      for (const name of names) {
+        const details = typeof verdict === 'string' ? (name ? `${name} - ${verdict}` : verdict) : name;
+        this.#fail(frame, { type: 'custom_validation_failed', message: 'Custom validation failed for node', details, extra_info: { input_name: name } });
+      }
+    } catch (error) {
+      this.#fail(frame, {
+        type: 'exception_during_validation',
+        message: 'Exception when validating node',
+        details: errorMessage(error),
+        extra_info: { exception_type: errorType(error), traceback: stackLines(error) },
+      });
+    }
+  }
+
+  /** The structural checks of a link; gives the source node id when they pass. */
+  #checkLink(name: string, spec: InputSpec, config: () => unknown, value: unknown[], fail: (e: ValidationError) => void, nodeChecksTypes: boolean): string | undefined {
     if (!isLink(value)) {
       fail({
         type: 'bad_linked_input',
@@ -278,13 +358,13 @@ class Validator {
         details: name,
         extra_info: { input_name: name, input_config: config(), received_value: value },
       });
-      return false;
+      return undefined;
     }
     const [sourceId, slot] = value;
     const source = this.prompt[sourceId];
     if (!source) {
       fail(innerError(name, config, sourceId, `Input "${name}" is linked to node '${sourceId}', which is not in the prompt`));
-      return false;
+      return undefined;
     }
     const sourceDef = this.registry.get(source.class_type)!;
     const sourceOutputs = sourceDef.outputs ?? [];
@@ -298,7 +378,7 @@ class Validator {
           `Input "${name}" is linked to output slot ${slot} of node '${sourceId}' (${source.class_type}), which has ${sourceOutputs.length} output(s)`,
         ),
       );
-      return false;
+      return undefined;
     }
     if (!nodeChecksTypes && !typesCompatible(output.type, spec.type) && !(spec.type === 'COMBO' && output.type === 'COMBO')) {
       fail({
@@ -307,9 +387,9 @@ class Validator {
         details: `${name}, received_type(${output.type}) mismatch input_type(${spec.type})`,
         extra_info: { input_name: name, input_config: config(), received_type: output.type, linked_node: value },
       });
-      return false;
+      return undefined;
     }
-    return this.validate(sourceId);
+    return sourceId;
   }
 
   #checkLiteral(

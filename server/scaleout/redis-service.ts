@@ -16,7 +16,7 @@ import type { CancelResult, PromptService, QueueSnapshot } from '../runtime/prom
 import { numbersForMove, queueItem, type QueuedPrompt } from '../runtime/queue.ts';
 import type { NodeRegistry } from '../runtime/registry.ts';
 import type { RunnerEvent, SubmitRequest, SubmitResult } from '../runtime/prompt-service.ts';
-import { topLevelError, validatePrompt, type HostEnvironment } from '../runtime/validate.ts';
+import { extraDataError, topLevelError, validatePrompt, type HostEnvironment } from '../runtime/validate.ts';
 import { jobIdOf, modelKeysOf, QUEUE_NAME, redisKeys, type ControlMessage, type JobData, type JobResult, type RedisQueueConfig, type RelayedEvent, type WorkerState } from './redis-queue.ts';
 
 const SECRET_KEYS = ['auth_token_comfy_org', 'api_key_comfy_org'];
@@ -129,6 +129,8 @@ export class RedisPromptService implements PromptService {
     if (request.partialExecutionTargets !== undefined && request.partialExecutionTargets.length === 0) {
       return { ok: false, error: topLevelError('prompt_no_outputs', 'Prompt has no outputs'), nodeErrors: {} };
     }
+    const refused = extraDataError(request.extraData);
+    if (refused) return refused;
     const validation = await validatePrompt(request.prompt, this.#options.registry, this.#options.env, request.partialExecutionTargets);
     if (!validation.ok) return validation;
     const promptId = request.promptId !== undefined ? String(request.promptId) : randomUUID();

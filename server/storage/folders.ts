@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FolderType } from '../../types/api.ts';
 import type { NodeStorage, SaveTarget } from '../runtime/schema.ts';
 import { checkRelativePath, resolveInside, UnsafePathError } from './safe-path.ts';
+import { makeDirectory } from './safe-write.ts';
 
 export interface FolderLayout {
   base: string;
@@ -52,16 +53,20 @@ export class FolderStorage implements NodeStorage {
   /** Creates a folder if needed; a temp folder made here gets the marker that lets us empty it. */
   prepare(folder: FolderType): string {
     const dir = this.directory(folder);
-    if (folder === 'temp' && !existsSync(dir)) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, TEMP_MARKER), 'Made by FlashGraph: emptied at every start.\n');
-    }
-    mkdirSync(dir, { recursive: true });
+    if (folder === 'temp') this.#makeTemp();
+    makeDirectory(dir);
     return dir;
   }
 
   resolve(folder: StorageFolder, relativePath: string): string {
     return resolveInside(this.directory(folder), relativePath, `${folder} path`);
+  }
+
+  /** Makes the temp folder, with the marker that lets a later start empty it, if it is missing. */
+  #makeTemp(): void {
+    if (existsSync(this.layout.temp)) return;
+    makeDirectory(this.layout.temp);
+    writeFileSync(join(this.layout.temp, TEMP_MARKER), 'Made by FlashGraph: emptied at every start.\n');
   }
 
   /** Files below a folder as sorted relative paths with '/' separators; dotfiles are skipped. */
@@ -93,12 +98,9 @@ export class FolderStorage implements NodeStorage {
     const subfolder = slash >= 0 ? normalized.slice(0, slash) : '';
     const base = normalized.slice(slash + 1);
     if (base === '') throw new UnsafePathError(`filename_prefix ${JSON.stringify(filenamePrefix)} has no file name`);
-    if (folder === 'temp' && !existsSync(this.layout.temp)) {
-      mkdirSync(this.layout.temp, { recursive: true });
-      writeFileSync(join(this.layout.temp, TEMP_MARKER), 'Made by FlashGraph: emptied at every start.\n');
-    }
+    if (folder === 'temp') this.#makeTemp();
     const dir = resolveInside(this.directory(folder), subfolder, 'filename_prefix');
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     const counter = nextCounter(dir, base);
     const filename = `${base}_${String(counter).padStart(5, '0')}_.${extension}`;
     return { fullPath: join(dir, filename), filename, subfolder, type: folder };

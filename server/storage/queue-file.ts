@@ -1,18 +1,20 @@
 import type { QueueItem } from '../../types/api.ts';
 import type { QueueStore } from '../runtime/queue-persistence.ts';
-import { JsonFile } from './json-file.ts';
+import { JsonFile, type JsonFileOptions } from './json-file.ts';
 
 /** The pending queue as one JSON file (`user/queue.json`). */
 export class QueueFile implements QueueStore {
   readonly #file: JsonFile<{ version?: number; items?: unknown }>;
 
-  constructor(readonly path: string) {
-    this.#file = new JsonFile(path);
+  constructor(
+    readonly path: string,
+    options: Pick<JsonFileOptions, 'report'> = {},
+  ) {
+    this.#file = new JsonFile(path, { ...options, emptyMeans: 'no queued prompts were restored' });
   }
 
-  async load(): Promise<QueueItem[]> {
-    const items = (await this.#file.read())?.items;
-    return Array.isArray(items) ? items.filter(isQueueItem) : [];
+  load(): Promise<QueueItem[]> {
+    return this.#file.readList('items', isQueueItem, 'queue items');
   }
 
   save(items: QueueItem[]): Promise<void> {

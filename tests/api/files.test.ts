@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/engine.ts';
-import { startTestServer, type TestServer } from './helpers.ts';
+import { multipart, startTestServer, type TestServer } from './helpers.ts';
 
 let server: TestServer;
 let png: Buffer;
@@ -31,21 +31,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const view = (query: Record<string, string>) => server.get(`/view?${new URLSearchParams(query)}`);
-
-/** A multipart body built by hand, so file names reach the server exactly as written. */
-function multipart(fields: Record<string, string>, file?: { name: string; bytes: Buffer; field?: string }): RequestInit {
-  const boundary = `----flashgraph${Math.random().toString(16).slice(2)}`;
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  }
-  if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'image'}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
-    parts.push(file.bytes, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { method: 'POST', body: Buffer.concat(parts), headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 const upload = (fields: Record<string, string>, file?: { name: string; bytes: Buffer; field?: string }) => fetch(`${server.url}/upload/image`, multipart(fields, file));
 

@@ -1,10 +1,14 @@
 // A real server on 127.0.0.1 (random port) with a few test nodes, and a WebSocket client that
 // records what it receives, written like ComfyUI's websockets_api_example.py.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../server/api/server.ts';
 import type { NodeDefinition } from '../../server/runtime/schema.ts';
 import { tempDir } from '../helpers/engine.ts';
+import { REPO_ROOT } from '../helpers/golden.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,6 +89,64 @@ export async function startTestServer(options: ServerOptions = {}, base = tempDi
     post: (path: string, body: unknown, init?: RequestInit) =>
       fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init }),
   });
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** Starts `graph serve` (args after the script, e.g. `['serve', '--port', '0']`) and waits for its URL. */
+export async function launchServe(args: string[]): Promise<ServeProcess> {
+  const script = join(REPO_ROOT, 'bin/graph.js');
+  const child = spawn(process.execPath, args[0] === script ? args : [script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  child.stderr!.on('data', (chunk) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while (!(url = /on (http:\/\/\S+)/.exec(out)?.[1])) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`graph serve did not start:\n${out}\n${err}`);
+    }
+    await sleep(20);
+  }
+  return { child, url, exited, stdout: () => out, stderr: () => err };
+}
+
+/** A raw request, so Host, Origin and Sec-Fetch-* go out exactly as given. */
+export function rawRequest(url: string, method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request(url + path, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A multipart body built by hand, so file names reach the server exactly as written. */
+export function multipart(fields: Record<string, string>, file?: { name: string; bytes: Buffer; field?: string }): RequestInit {
+  const boundary = `----flashgraph${Math.random().toString(16).slice(2)}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  if (file) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'image'}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(file.bytes, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { method: 'POST', body: Buffer.concat(parts), headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } };
 }
 
 export interface WsMessage {

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/golden.ts';
 import { tempDir } from '../helpers/engine.ts';
-import { sleep, waitUntil, startTestServer, stepsPrompt } from './helpers.ts';
+import { launchServe as launch, waitUntil, startTestServer, stepsPrompt } from './helpers.ts';
 
 const saveText = (text: string) => ({
   '1': { class_type: 'PrimitiveString', inputs: { value: text } },
@@ -74,22 +73,3 @@ describe('restart', () => {
     }
   }, 60_000);
 });
-
-async function launch(args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; stdout: () => string }> {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk) => (out += chunk));
-  child.stderr!.on('data', (chunk) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
-  let url: string | undefined;
-  while (!(url = /on (http:\/\/\S+)/.exec(out)?.[1])) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`graph serve did not start:\n${out}\n${err}`);
-    }
-    await sleep(20);
-  }
-  return { child, url, exited, stdout: () => out };
-}

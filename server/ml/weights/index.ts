@@ -22,29 +22,38 @@ export function openWeights(path: string): WeightIndex {
   if (path.endsWith('.index.json')) return readShardedSafetensorsIndex(path);
   if (path.endsWith('.safetensors')) return readSafetensorsIndex(path);
   const fd = openSync(path, 'r');
-  let zip: boolean;
-  let safetensors: boolean;
+  let format: SniffedFormat;
   try {
-    zip = ZipDirectory.isZip(fd);
-    safetensors = !zip && hasSafetensorsHeader(fd, statSync(path).size);
+    format = sniffWeightFormat(fd);
   } finally {
     closeSync(fd);
   }
-  if (zip) return readTorchZipIndex(path);
-  // Safetensors content under another name (e.g. a converted checkpoint kept at its release name).
-  if (safetensors) return readSafetensorsIndex(path);
-  if (/\.(pth|pt|ckpt|bin)$/.test(path)) {
+  if (format === 'zip') return readTorchZipIndex(path);
+  // Safetensors content under another name (e.g. a converted checkpoint kept at its release name);
+  // a damaged one (truncated, absurd header length) gets the safetensors reader's own error.
+  if (format === 'safetensors') return readSafetensorsIndex(path);
+  if (format === 'pickle' && /\.(pth|pt|ckpt|bin)$/.test(path)) {
     throw new Error(`${path} is a legacy (pre-1.6, non-zip) torch checkpoint; re-save it with torch.save (zip format) or convert it to safetensors`);
   }
+  const size = statSync(path).size;
+  if (size < 9) throw new Error(`${path}: ${size} bytes is too short to be a weight file`);
   throw new Error(`${path}: unknown weight format (expected .safetensors, .safetensors.index.json or a torch.save zip)`);
 }
 
-/** A safetensors file starts with the little-endian u64 length of a JSON header that opens with '{'. */
-function hasSafetensorsHeader(fd: number, fileSize: number): boolean {
+type SniffedFormat = 'zip' | 'safetensors' | 'pickle' | 'unknown';
+
+/**
+ * The format by the first bytes only, so that a damaged file is named for what it is: a zip
+ * (torch.save since 1.6); safetensors (a little-endian u64 header length, then the JSON header's
+ * '{', whatever the length says); a pickle (opcode PROTO 2-5, how legacy torch.save files start).
+ */
+function sniffWeightFormat(fd: number): SniffedFormat {
+  if (ZipDirectory.isZip(fd)) return 'zip';
   const head = Buffer.alloc(9);
-  if (readSync(fd, head, 0, 9, 0) < 9) return false;
-  const length = head.readBigUInt64LE(0);
-  return length >= 2n && length <= BigInt(fileSize - 8) && head[8] === 0x7b;
+  const read = readSync(fd, head, 0, 9, 0);
+  if (read === 9 && head[8] === 0x7b) return 'safetensors';
+  if (read >= 2 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) return 'pickle';
+  return 'unknown';
 }
 
 /** Several indexes seen as one key space; a key in two files is an error. */

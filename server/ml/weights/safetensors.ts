@@ -26,9 +26,13 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     const fileSize = fstatSync(fd).size;
     const prefix = Buffer.alloc(8);
     if (readSync(fd, prefix, 0, 8, 0) !== 8) throw new Error(`${file}: too short for a safetensors file`);
-    const headerLen = Number(prefix.readBigUInt64LE(0));
-    if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > fileSize) {
-      throw new Error(`${file}: safetensors header length ${headerLen} is invalid for a ${fileSize}-byte file`);
+    const declared = prefix.readBigUInt64LE(0);
+    if (declared > BigInt(MAX_HEADER_BYTES)) {
+      throw new Error(`${file}: safetensors header length ${declared} is over the ${MAX_HEADER_BYTES}-byte limit: the file is damaged`);
+    }
+    const headerLen = Number(declared);
+    if (8 + headerLen > fileSize) {
+      throw new Error(`${file}: truncated safetensors file: its header is ${headerLen} bytes but only ${fileSize - 8} follow the length`);
     }
     const header = Buffer.alloc(headerLen);
     if (readSync(fd, header, 0, headerLen, 8) !== headerLen) throw new Error(`${file}: truncated safetensors header`);
