@@ -5,6 +5,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
 import { Editor, type GalleryItem } from './editor.ts';
+import { installWorkspace } from './workspace.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
 
@@ -60,6 +61,7 @@ export class FlashGraphApp extends LightElement {
     } catch (error) {
       editor.notify({ kind: 'error', title: 'Could not reach the server', lines: [(error as Error).message] });
     }
+    installWorkspace(editor);
     await this.loadExtensions(api);
     this.ready = true;
     document.body.dataset.ready = 'true';
@@ -215,6 +217,7 @@ export class FlashGraphApp extends LightElement {
         <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
+        <fg-left-sidebar .editor=${editor}></fg-left-sidebar>
         <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
         <aside class="fg-side">
           <nav class="fg-tabs">

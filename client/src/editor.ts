@@ -90,8 +90,6 @@ export class Editor extends EventTarget {
     this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
     // After the nodes of each frame: the textareas follow them.
     this.canvas.onDrawForeground = () => this.textWidgets.update();
-    // The search box matches display names, class names and categories.
-    this.canvas.onSearchBox = (_helper, query) => this.searchNodes(query);
     // Structural edits (add, remove, connect, paste...) are recorded for undo once they settle.
     const later = () => setTimeout(() => this.checkpoint(), 0);
     this.graph.onNodeAdded = later;
@@ -170,20 +168,6 @@ export class Editor extends EventTarget {
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
-
-  searchNodes(query: string): string[] {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const scored: [number, string][] = [];
-    for (const [name, info] of Object.entries(this.objectInfo)) {
-      const display = (info.display_name || name).toLowerCase();
-      const haystack = `${name.toLowerCase()} ${display} ${info.category.toLowerCase()}`;
-      if (!words.every((word) => haystack.includes(word))) continue;
-      const q = words.join(' ');
-      const score = display === q || name.toLowerCase() === q ? 0 : display.startsWith(q) || name.toLowerCase().startsWith(q) ? 1 : display.includes(q) ? 2 : 3;
-      scored.push([score, name]);
-    }
-    return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, 50).map(([, name]) => name);
-  }
 
   /** The node an execution id names: `7` on the root graph, `5:2` node 2 inside subgraph node 5. */
   nodeById(id: string | number): FlashNode | undefined {

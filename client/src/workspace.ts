@@ -1,0 +1,13 @@
+// The editor's workspace additions, installed once the editor has its node classes: the node
+// search dialog (double-click and link release), and the styles of the sidebar panels.
+import type { Editor } from './editor.ts';
+import { installNodeSearch } from './link-release.ts';
+import { NodeSearchDialog } from './node-search.ts';
+import './sidebar.ts';
+import './workspace.css';
+
+export function installWorkspace(editor: Editor): void {
+  const search = document.createElement('fg-node-search') as NodeSearchDialog;
+  document.body.append(search);
+  installNodeSearch(editor, search);
+}
