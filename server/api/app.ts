@@ -10,10 +10,15 @@ import { infoRoutes } from './routes/info.ts';
 import { internalRoutes } from './routes/internal.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { uploadRoutes } from './routes/upload.ts';
+import { userDataRoutes } from './routes/userdata.ts';
 import { viewRoutes } from './routes/view.ts';
 import { corsMiddleware, securityMiddleware } from './security.ts';
 import { workerFileRoutes } from '../scaleout/file-transfer.ts';
+import { UserFiles } from '../storage/user-files.ts';
+import { UserSettings } from '../storage/user-settings.ts';
+import { UserDirectory } from '../storage/users.ts';
 
 export function createApp(ctx: ApiContext): Express {
   const app = express();
@@ -35,6 +40,10 @@ export function createApp(ctx: ApiContext): Express {
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
   api.use(internalRoutes(ctx));
+  const users = new UserDirectory(ctx.storage.directory('user'), ctx.config.multiUser);
+  const userFiles = new UserFiles();
+  api.use(userDataRoutes(ctx, users, userFiles));
+  api.use(settingsRoutes(ctx, users, new UserSettings(userFiles, ctx.log)));
   api.use(exampleWorkflowRoutes());
   app.use('/api', api);
   app.use(api);

@@ -23,6 +23,8 @@ export interface ServeOptions {
   /** `--no-local-worker` sets this to false. */
   localWorker?: boolean;
   advertiseUrl?: string;
+  /** ComfyUI's --multi-user: per-user folders chosen by the Comfy-User header. */
+  multiUser?: boolean;
 }
 
 export function listenAddress(listen: string | boolean | undefined): string {
@@ -72,7 +74,7 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     folders: options.folders,
     packs: options.packs,
     cache: cachePolicy(options),
-    api: { maxUploadMb, token: options.token, corsOrigin, argv },
+    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser) },
     queue: options.queue,
     localWorker: options.localWorker,
     advertiseUrl: options.advertiseUrl,
