@@ -5,6 +5,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
 import { Editor, type GalleryItem } from './editor.ts';
+import './history-panel.ts';
 import { installWorkspace } from './workspace.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
@@ -260,42 +261,6 @@ export class QueuePanel extends EditorView {
   }
 }
 
-export class HistoryPanel extends EditorView {
-  static override properties = { ...EditorView.properties, expanded: { state: true } };
-  declare expanded: string | undefined;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.editor?.refreshHistory();
-  }
-
-  override render() {
-    const editor = this.editor;
-    if (!editor) return nothing;
-    return html`<section class="fg-panel fg-history">
-      <div class="fg-panel-head">
-        <span>${editor.history.length} runs</span>
-        <button data-action="refresh-history" @click=${() => void editor.refreshHistory()}>Refresh</button>
-      </div>
-      <ul>
-        ${editor.history.map(([id, entry]) => {
-          const items = editor.outputsOf(id, entry.outputs);
-          return html`<li class="fg-history-item ${entry.status.status_str}" data-prompt-id=${id}>
-            <div class="fg-row">
-              <span class="fg-badge ${entry.status.status_str}">${entry.status.status_str}</span>
-              <code>${id.slice(0, 8)}</code>
-              <span class="fg-muted">${items.length} outputs</span>
-              <button data-action="open-run" @click=${() => editor.openHistoryWorkflow(id)}>Open workflow</button>
-              <button data-action="show-outputs" @click=${() => (this.expanded = this.expanded === id ? undefined : id)}>Outputs</button>
-            </div>
-            ${this.expanded === id ? html`<div class="fg-thumbs">${items.map(renderItem)}</div>` : nothing}
-          </li>`;
-        })}
-      </ul>
-    </section>`;
-  }
-}
-
 export class Gallery extends EditorView {
   override render() {
     const editor = this.editor;
@@ -379,7 +344,6 @@ function isTextField(target: EventTarget | null): boolean {
 
 customElements.define('fg-app', FlashGraphApp);
 customElements.define('fg-queue-panel', QueuePanel);
-customElements.define('fg-history-panel', HistoryPanel);
 customElements.define('fg-gallery', Gallery);
 customElements.define('fg-status-bar', StatusBar);
 customElements.define('fg-breadcrumb', Breadcrumb);

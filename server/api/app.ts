@@ -13,6 +13,7 @@ import { queueRoutes } from './routes/queue.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { userDataRoutes } from './routes/userdata.ts';
+import { videoInfoRoutes } from './routes/video-info.ts';
 import { viewRoutes } from './routes/view.ts';
 import { corsMiddleware, securityMiddleware } from './security.ts';
 import { workerFileRoutes } from '../scaleout/file-transfer.ts';
@@ -37,6 +38,7 @@ export function createApp(ctx: ApiContext): Express {
   api.use(jobsRoutes(ctx));
   api.use(infoRoutes(ctx));
   api.use(viewRoutes(ctx));
+  api.use(videoInfoRoutes(ctx));
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
   api.use(internalRoutes(ctx));
