@@ -6,6 +6,7 @@ import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
 import { Editor, type GalleryItem } from './editor.ts';
 import './history-panel.ts';
+import type { Workflows } from './workflow-tabs.ts';
 import { installWorkspace } from './workspace.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
@@ -37,6 +38,8 @@ export class FlashGraphApp extends LightElement {
   declare examples: { label: string; load: () => Promise<unknown> }[];
   declare ready: boolean;
   editor: Editor | undefined;
+  /** The open workflow tabs and the server's saved workflows. */
+  workflows: Workflows | undefined;
 
   constructor() {
     super();
@@ -62,7 +65,7 @@ export class FlashGraphApp extends LightElement {
     } catch (error) {
       editor.notify({ kind: 'error', title: 'Could not reach the server', lines: [(error as Error).message] });
     }
-    installWorkspace(editor);
+    this.workflows = installWorkspace(editor);
     await this.loadExtensions(api);
     this.ready = true;
     document.body.dataset.ready = 'true';
@@ -127,7 +130,8 @@ export class FlashGraphApp extends LightElement {
         void current.queuePrompt();
       } else if (ctrl && key === 's') {
         event.preventDefault();
-        current.download(event.shiftKey ? 'api' : 'ui');
+        if (event.shiftKey) current.download('api');
+        else void this.workflows?.save();
       } else if (ctrl && key === 'o') {
         event.preventDefault();
         this.openFilePicker();
@@ -183,7 +187,9 @@ export class FlashGraphApp extends LightElement {
         <button data-action="queue" class="fg-primary" title="Queue (Ctrl+Enter)" @click=${() => void editor?.queuePrompt()}>Queue</button>
         <button data-action="new" @click=${() => editor?.newWorkflow()}>New</button>
         <button data-action="open" title="Open (Ctrl+O)" @click=${() => this.openFilePicker()}>Open…</button>
-        <button data-action="save" title="Save (Ctrl+S)" @click=${() => editor?.download('ui')}>Save</button>
+        <button data-action="save" title="Save in the server's workflows (Ctrl+S)" @click=${() => void this.workflows?.save()}>Save</button>
+        <button data-action="save-as" title="Save under another name" @click=${() => void this.workflows?.save(undefined, true)}>Save As…</button>
+        <button data-action="export" title="Download the workflow file" @click=${() => editor?.download('ui')}>Export</button>
         <button data-action="export-api" title="Export API format (Ctrl+Shift+S)" @click=${() => editor?.download('api')}>Export (API)</button>
         <div class="fg-menu">
           <button data-action="examples" @click=${() => (this.menuOpen = !this.menuOpen)}>Examples ▾</button>
@@ -218,8 +224,11 @@ export class FlashGraphApp extends LightElement {
         <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
-        <fg-left-sidebar .editor=${editor}></fg-left-sidebar>
-        <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
+        <fg-left-sidebar .editor=${editor} .workflows=${this.workflows}></fg-left-sidebar>
+        <div class="fg-center">
+          <fg-workflow-tabs .workflows=${this.workflows}></fg-workflow-tabs>
+          <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
+        </div>
         <aside class="fg-side">
           <nav class="fg-tabs">
             ${(['queue', 'history', 'gallery'] as Tab[]).map(

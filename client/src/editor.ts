@@ -29,7 +29,7 @@ export interface GalleryItem {
 }
 
 /** An undo record: the graph as serialised, and the form records are compared in. */
-interface Snapshot {
+export interface Snapshot {
   readonly key: string;
   readonly graph: string;
 }
@@ -78,6 +78,11 @@ export class Editor extends EventTarget {
   private views = new Map<string, { scale: number; offset: [number, number] }>();
   /** node_errors of a prompt the server accepted with some outputs left out. */
   private partialErrors: { promptId: string; nodeErrors: NodeErrors } | undefined;
+  /**
+   * Called before a file, an example, a past run or New replaces the graph: the workflow tabs
+   * (workflow-tabs.ts) open a new tab there unless the shown one can go.
+   */
+  beforeReplace: ((name: string) => void) | undefined;
 
   constructor(
     readonly api: ServerApi,
@@ -294,6 +299,7 @@ export class Editor extends EventTarget {
   /** Any workflow file's content: UI format as it is, API format converted with apiToUi. */
   loadWorkflowData(data: unknown, name: string): void {
     const loaded = detectWorkflow(data);
+    this.beforeReplace?.(name);
     let workflow: UiWorkflow;
     if (loaded.format === 'api') {
       const converted = apiToUi(loaded.prompt, this.objectInfo);
@@ -333,7 +339,8 @@ export class Editor extends EventTarget {
     }
   }
 
-  loadUiWorkflow(workflow: UiWorkflow, name: string): void {
+  /** Shows a UI-format workflow with a fresh undo history; `quiet` leaves out the missing-nodes notice. */
+  loadUiWorkflow(workflow: UiWorkflow, name: string, quiet = false): void {
     forgetSubgraphTypes();
     this.outputsByPath.clear();
     this.errorsByPath.clear();
@@ -357,11 +364,12 @@ export class Editor extends EventTarget {
     this.redoStack = [];
     this.canvas.setDirty(true, true);
     this.checkpoint();
-    if (missing.length > 0) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
+    if (missing.length > 0 && !quiet) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
     this.changed();
   }
 
   newWorkflow(): void {
+    this.beforeReplace?.('workflow');
     this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
   }
 
@@ -415,8 +423,24 @@ export class Editor extends EventTarget {
       this.undoStack.push(snapshot);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
+      this.dispatchEvent(new Event('edited'));
     }
     this.autosave();
+  }
+
+  /** The graph as last recorded, without the view: equal keys, equal workflows (unsaved markers). */
+  get stateKey(): string | undefined {
+    return this.undoStack.at(-1)?.key;
+  }
+
+  /** The undo and redo records, for a workflow tab put aside and brought back. */
+  get editHistory(): { undo: readonly Snapshot[]; redo: readonly Snapshot[] } {
+    return { undo: [...this.undoStack], redo: [...this.redoStack] };
+  }
+
+  set editHistory(history: { undo: readonly Snapshot[]; redo: readonly Snapshot[] }) {
+    this.undoStack = [...history.undo];
+    this.redoStack = [...history.redo];
   }
 
   /**
@@ -474,6 +498,7 @@ export class Editor extends EventTarget {
     }
     this.canvas.setDirty(true, true);
     this.autosave();
+    this.dispatchEvent(new Event('edited'));
     this.changed();
   }
 

@@ -5,7 +5,7 @@ import { html, LitElement, nothing } from 'lit';
 import type { FileRef, HistoryEntry } from '../../types/api.ts';
 import { openCompareView } from './compare-view.ts';
 import type { Editor } from './editor.ts';
-import { EditorChanges } from './editor-changes.ts';
+import { WatchChanges } from './watch-changes.ts';
 import { compareSources, formatDuration, outputFiles, runTiming, type OutputFile } from './run-info.ts';
 
 /** "14:03:27" for today, "2024-05-01 14:03" for older runs. */
@@ -28,7 +28,7 @@ export class HistoryPanel extends LitElement {
 
   constructor() {
     super();
-    new EditorChanges(this);
+    new WatchChanges(this, () => this.editor);
   }
 
   protected override createRenderRoot(): HTMLElement {

@@ -3,14 +3,20 @@
 import { html, LitElement, nothing } from 'lit';
 import type { Editor } from './editor.ts';
 import './node-library.ts';
+import type { Workflows } from './workflow-tabs.ts';
+import './workflows-sidebar.ts';
 
-type Panel = 'nodes';
+type Panel = 'workflows' | 'nodes';
 
-const PANELS: { id: Panel; label: string; icon: string }[] = [{ id: 'nodes', label: 'Node library', icon: '⬚' }];
+const PANELS: { id: Panel; label: string; icon: string }[] = [
+  { id: 'workflows', label: 'Workflows', icon: '☰' },
+  { id: 'nodes', label: 'Node library', icon: '⬚' },
+];
 
 export class LeftSidebar extends LitElement {
-  static override properties = { editor: { attribute: false }, panel: { state: true } };
+  static override properties = { editor: { attribute: false }, workflows: { attribute: false }, panel: { state: true } };
   declare editor: Editor | undefined;
+  declare workflows: Workflows | undefined;
   declare panel: Panel | undefined;
 
   constructor() {
@@ -31,7 +37,8 @@ export class LeftSidebar extends LitElement {
             </button>`,
         )}
       </nav>
-      ${this.panel === 'nodes' ? html`<div class="fg-sidebar-panel"><fg-node-library .editor=${this.editor}></fg-node-library></div>` : nothing}`;
+      ${this.panel === 'nodes' ? html`<div class="fg-sidebar-panel"><fg-node-library .editor=${this.editor}></fg-node-library></div>` : nothing}
+      ${this.panel === 'workflows' ? html`<div class="fg-sidebar-panel"><fg-workflows-panel .workflows=${this.workflows}></fg-workflows-panel></div>` : nothing}`;
   }
 }
 

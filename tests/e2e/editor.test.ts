@@ -102,7 +102,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
     expect(size).toBe(50);
     await session.screenshot('04-output-preview');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="save"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
     const exported = join(session.base, 'exported.json');
     await download.saveAs(exported);
     const workflow = JSON.parse(readFileSync(exported, 'utf8')) as { nodes: unknown[]; links: unknown[]; version: number };
