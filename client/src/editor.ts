@@ -451,7 +451,11 @@ export class Editor extends EventTarget {
    */
   private snapshot(): Snapshot {
     const graph = this.graph.serialize() as unknown as UiWorkflow;
-    if (graph.extra) delete graph.extra.ds;
+    // The stamp serialize() puts on files is no edit either (a file re-opened from the autosave has it).
+    if (graph.extra) {
+      delete graph.extra.ds;
+      delete graph.extra.frontendVersion;
+    }
     for (const definition of graph.definitions?.subgraphs ?? []) {
       for (const slot of [...(definition.inputs ?? []), ...(definition.outputs ?? [])]) delete slot.pos;
     }

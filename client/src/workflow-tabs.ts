@@ -64,8 +64,9 @@ export class Workflows extends EventTarget {
       this.changed();
     });
     editor.beforeReplace = (name) => this.makeRoomFor(name);
+    // The saved workflows are listed when the sidebar shows them (a new server has no workflows/
+    // folder, and its listing is a 404 the browser logs).
     window.addEventListener('beforeunload', () => this.persist());
-    void this.refresh();
   }
 
   private changed(): void {

@@ -40,7 +40,9 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
   const listed = async (): Promise<string[]> => {
     const response = await fetch(`${session.server.url}/api/userdata?dir=workflows&recurse=true&split=false&full_info=true`);
     if (response.status === 404) return [];
-    return ((await response.json()) as { path: string }[]).map((file) => file.path).sort();
+    const body = (await response.json()) as { path: string }[];
+    if (!Array.isArray(body)) throw new Error(`listing: HTTP ${response.status} ${JSON.stringify(body)}`);
+    return body.map((file) => file.path).sort();
   };
   /** A click on the right arrow of the swatch's size widget: one more. */
   const bumpSize = async () => {
@@ -212,7 +214,7 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
     await dialog().locator('[data-choice="ok"]').click();
     await until('the copy', async () => ((await listed()).includes('copy of comfy.json') ? true : undefined));
     expect(await listed()).toEqual(['copy of comfy.json', 'from comfy.json', 'portraits/my swatch.json']);
-    expect((await tabs())[1]!.name).toBe('copy of comfy');
+    await until('the tab following the copy', async () => ((await tabs())[1]!.name === 'copy of comfy' ? true : undefined));
     // Save As onto an existing name asks before replacing it.
     await page.click('[data-action="save-as"]');
     await field.fill('from comfy');
@@ -226,7 +228,7 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
     await page.keyboard.press('Enter');
     await until('the renamed file', async () => ((await listed()).includes('renamed.json') ? true : undefined));
     expect(await listed()).toEqual(['from comfy.json', 'portraits/my swatch.json', 'renamed.json']);
-    expect((await tabs())[1]!.name).toBe('renamed');
+    await until('the tab renamed', async () => ((await tabs())[1]!.name === 'renamed' ? true : undefined));
     await page.locator('.fg-saved-workflow[data-path="renamed.json"]').waitFor();
     await session.screenshot('workflows-sidebar');
 
@@ -235,6 +237,22 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
     await dialog().locator('[data-choice="delete"]').click();
     await until('the deleted file gone', async () => ((await listed()).includes('from comfy.json') ? undefined : true));
     await until('the row gone', async () => ((await comfyRow.count()) === 0 ? true : undefined));
+
+    // After a reload the tabs are back, each with its file and graph.
+    await page.click('[data-sidebar="workflows"]');
+    await page.locator('.fg-workflow-tab').first().click();
+    await bumpSize();
+    await until('the unsaved marker', async () => ((await tabs())[0]!.modified ? true : undefined));
+    await page.locator('.fg-workflow-tab').nth(1).click();
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await tabs()).toEqual([
+      { name: 'my swatch', active: false, modified: true },
+      { name: 'renamed', active: true, modified: false },
+    ]);
+    expect((await pageNodes(page)).map((n) => n.type)).toContain('StringConcatenate');
+    await page.locator('.fg-workflow-tab').first().click();
+    expect(widgetValue(await pageNodes(page), 'EditorSaveSwatch', 'size')).toBe(50);
     expectNoErrors();
   });
 });
