@@ -3,14 +3,19 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
 import { editorRoutes, exampleWorkflowRoutes } from './editor.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
+import { frontendRootRoutes } from './frontend-root.ts';
 import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
+import { i18nRoutes } from './routes/i18n.ts';
 import { internalRoutes } from './routes/internal.ts';
+import { internalOnlyRoutes } from './routes/logs.ts';
+import { modelRoutes } from './routes/models.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { userDataRoutes } from './routes/userdata.ts';
 import { videoInfoRoutes } from './routes/video-info.ts';
@@ -46,10 +51,16 @@ export function createApp(ctx: ApiContext): Express {
   const userFiles = new UserFiles();
   api.use(userDataRoutes(ctx, users, userFiles));
   api.use(settingsRoutes(ctx, users, new UserSettings(userFiles, ctx.log)));
+  api.use(modelRoutes(ctx));
+  api.use(i18nRoutes(ctx));
   api.use(exampleWorkflowRoutes());
+  // ComfyUI serves these at /internal/... and /templates/... only, never under /api.
+  app.use(internalOnlyRoutes(ctx));
+  app.use(templateRoutes(ctx));
   app.use('/api', api);
   app.use(api);
-  app.use(editorRoutes());
+  // --front-end-root: another frontend build (ComfyUI's own) in place of the built-in editor.
+  app.use(ctx.config.frontEndRoot !== undefined ? frontendRootRoutes(ctx.config.frontEndRoot) : editorRoutes());
 
   app.use(notFound);
   app.use(errorHandler(ctx.log));

@@ -11,6 +11,8 @@ export interface ApiConfig {
   corsOrigin?: string;
   /** `--multi-user`: the `Comfy-User` header picks the user folder (else everyone is "default"). */
   multiUser: boolean;
+  /** `--front-end-root`: the folder of another frontend build served instead of the built-in editor. */
+  frontEndRoot?: string;
   /** Command line shown (redacted) by /system_stats. */
   argv: readonly string[];
 }
@@ -27,6 +29,7 @@ export function apiConfig(options: Partial<Omit<ApiConfig, 'maxJsonBytes'>> & { 
     token: options.token,
     corsOrigin: options.corsOrigin,
     multiUser: options.multiUser ?? false,
+    frontEndRoot: options.frontEndRoot,
     argv: options.argv ?? [],
   };
 }
