@@ -2,35 +2,36 @@
 // own search box is replaced), and a link released on empty canvas opens it filtered by the
 // link's type, then connects the chosen node to the link's socket, as ComfyUI's "search box"
 // link-release action does.
-import { LGraphNode, LiteGraph, type LGraph } from '@comfyorg/litegraph';
+import { LiteGraph, type LGraph, type LGraphCanvas, type LGraphNode } from '@comfyorg/litegraph';
 import type { RenderLink } from '@comfyorg/litegraph/dist/canvas/RenderLink';
 import type { Editor } from './editor.ts';
 import { catalogOf, typesMatch } from './node-catalog.ts';
 import type { NodeSearchDialog, SearchRequest } from './node-search.ts';
 
-interface PointerPlace {
-  clientX: number;
-  clientY: number;
+/** Adds a node of a class to the graph the canvas shows, at a graph point, selected. */
+export function addNodeAt(canvas: LGraphCanvas, type: string, at: ArrayLike<number>): LGraphNode | undefined {
+  const graph = canvas.graph as LGraph | null;
+  const node = LiteGraph.createNode(type);
+  if (!graph || !node) return undefined;
+  node.pos = [at[0]!, at[1]!];
+  graph.add(node);
+  canvas.selectItems([node]);
+  canvas.setDirty(true, true);
+  return node;
 }
 
 export function installNodeSearch(editor: Editor, dialog: NodeSearchDialog): void {
   const canvas = editor.canvas;
 
   /** Opens the dialog at the pointer and adds the chosen class there; resolves with the new node. */
-  const addFromSearch = async (event: PointerPlace & MouseEvent, filter: Omit<SearchRequest, 'x' | 'y'>): Promise<LGraphNode | undefined> => {
+  const addFromSearch = async (event: MouseEvent, filter: Omit<SearchRequest, 'x' | 'y'>): Promise<LGraphNode | undefined> => {
     const graph = canvas.graph as LGraph | null;
     if (!graph) return undefined;
     const [x, y] = canvas.convertEventToCanvasOffset(event);
     dialog.catalog = catalogOf(editor.objectInfo);
     const chosen = await dialog.show({ x: event.clientX, y: event.clientY, ...filter });
     if (!chosen || canvas.graph !== graph) return undefined;
-    const node = LiteGraph.createNode(chosen.name);
-    if (!node) return undefined;
-    node.pos = [x!, y!];
-    graph.add(node);
-    canvas.selectItems([node]);
-    canvas.setDirty(true, true);
-    return node;
+    return addNodeAt(canvas, chosen.name, [x!, y!]);
   };
 
   canvas.showSearchBox = ((event: MouseEvent) => {

@@ -1,9 +1,9 @@
 // The node library sidebar: every node class by category (folders that open and close), a search
 // over names, categories and packs, each class with its pack's badge. Dragging a class onto the
 // canvas adds it where it is dropped; a click adds it in the middle of the view.
-import { LiteGraph, type LGraph } from '@comfyorg/litegraph';
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { Editor } from './editor.ts';
+import { addNodeAt } from './link-release.ts';
 import { catalogOf, type CatalogEntry, type CategoryNode } from './node-catalog.ts';
 
 /** Pixels the pointer must travel before a press on a class becomes a drag. */
@@ -36,16 +36,9 @@ export class NodeLibrary extends LitElement {
     if (clientX < rect.left || clientX > rect.right || clientY < rect.top || clientY > rect.bottom) return false;
     const hit = document.elementFromPoint(clientX, clientY);
     if (hit !== element && !element.parentElement?.contains(hit)) return false;
-    const [x, y] = editor.canvas.ds.convertCanvasToOffset([clientX - rect.left, clientY - rect.top]);
-    const graph = editor.canvas.graph as LGraph | null;
-    const node = LiteGraph.createNode(entry.name);
-    if (!graph || !node) return false;
-    node.pos = [x!, y!];
-    graph.add(node);
-    editor.canvas.selectItems([node]);
-    editor.canvas.setDirty(true, true);
+    const node = addNodeAt(editor.canvas, entry.name, editor.canvas.ds.convertCanvasToOffset([clientX - rect.left, clientY - rect.top]));
     editor.checkpoint();
-    return true;
+    return node !== undefined;
   }
 
   private addInMiddle(entry: CatalogEntry): void {
