@@ -253,6 +253,16 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
     expect((await pageNodes(page)).map((n) => n.type)).toContain('StringConcatenate');
     await page.locator('.fg-workflow-tab').first().click();
     expect(widgetValue(await pageNodes(page), 'EditorSaveSwatch', 'size')).toBe(50);
+
+    // Open… from the toolbar while this tab is unsaved: the file opens in a new tab.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('[data-action="open"]')]);
+    await chooser.setFiles({ name: 'picked.json', mimeType: 'application/json', buffer: Buffer.from(SWATCH) });
+    await until('the picked file in a third tab', async () => ((await tabs()).length === 3 ? true : undefined));
+    expect(await tabs()).toEqual([
+      { name: 'my swatch', active: false, modified: true },
+      { name: 'renamed', active: false, modified: false },
+      { name: 'picked', active: true, modified: false },
+    ]);
     expectNoErrors();
   });
 });
