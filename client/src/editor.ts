@@ -433,6 +433,20 @@ export class Editor extends EventTarget {
     return this.undoStack.at(-1)?.key;
   }
 
+  /** The latest outputs per execution id, for a workflow tab put aside and brought back. */
+  get nodeOutputs(): ReadonlyMap<string, UiOutput> {
+    return new Map(this.outputsByPath);
+  }
+
+  set nodeOutputs(outputs: ReadonlyMap<string, UiOutput>) {
+    this.outputsByPath = new Map(outputs);
+    for (const [id, output] of outputs) {
+      const node = this.nodeById(id);
+      if (node && this.showsPath(id, node)) node.setOutputs(output, (file) => this.api.viewUrl(file));
+    }
+    this.canvas.setDirty(true, true);
+  }
+
   /** The undo and redo records, for a workflow tab put aside and brought back. */
   get editHistory(): { undo: readonly Snapshot[]; redo: readonly Snapshot[] } {
     return { undo: [...this.undoStack], redo: [...this.redoStack] };

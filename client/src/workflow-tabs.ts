@@ -18,9 +18,10 @@ export interface WorkflowTab {
   path: string | undefined;
   /** The hash of the graph as opened or last saved; undefined for a new graph (unsaved once it has nodes). */
   savedHash: string | undefined;
-  /** While another tab is shown: its graph, undo records and state. */
+  /** While another tab is shown: its graph, undo records, node outputs and state. */
   workflow?: UiWorkflow;
   history?: Editor['editHistory'];
+  outputs?: Editor['nodeOutputs'];
   stashedHash?: string;
   stashedEmpty?: boolean;
 }
@@ -103,18 +104,21 @@ export class Workflows extends EventTarget {
     workflow.extra = { ...(workflow.extra ?? {}), ds: this.editor.serialize().extra?.ds };
     tab.workflow = workflow;
     tab.history = this.editor.editHistory;
+    tab.outputs = this.editor.nodeOutputs;
     tab.stashedHash = this.activeHash;
     tab.stashedEmpty = this.shownEmpty;
     tab.name = this.editor.workflowName;
   }
 
-  /** Shows a put-aside tab: its graph, view (the file's extra.ds) and undo records. */
+  /** Shows a put-aside tab: its graph, view (the file's extra.ds), undo records and node outputs. */
   private show(tab: WorkflowTab): void {
     this.active = tab;
     this.editor.loadUiWorkflow(tab.workflow ?? EMPTY, tab.name, true);
     if (tab.history && tab.history.undo.length > 0) this.editor.editHistory = tab.history;
+    if (tab.outputs) this.editor.nodeOutputs = tab.outputs;
     tab.workflow = undefined;
     tab.history = undefined;
+    tab.outputs = undefined;
     this.measure();
   }
 

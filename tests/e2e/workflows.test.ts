@@ -147,6 +147,8 @@ describe.skipIf(!browserAvailable)('workflow tabs and the workflows sidebar', ()
     await dialog().locator('[data-choice="cancel"]').click();
     expect((await tabs()).map((t) => t.name)).toEqual(['swatch-workflow', 'again']);
     expect(widgetValue(await pageNodes(page), 'EditorSaveSwatch', 'size')).toBe(49);
+    // The tab shows its run's output again.
+    expect((await pageNodes(page)).find((n) => n.type === 'EditorSaveSwatch')!.media).toHaveLength(1);
     await page.locator('.fg-workflow-tab').first().locator('.fg-tab-close').click();
     await dialog().locator('[data-choice="discard"]').click();
     await until('the tab closed', async () => ((await tabs()).length === 1 ? true : undefined));
