@@ -81,7 +81,7 @@ export interface AtomicWriteOptions {
  * Writes `data` to `relativePath` below `root` atomically without following links. Returns the
  * absolute path written.
  */
-export async function writeFileNoFollow(root: string, relativePath: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<string> {
+export async function writeBelowNoFollow(root: string, relativePath: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<string> {
   const normalized = checkRelativePath(relativePath, 'file name');
   const slash = normalized.lastIndexOf('/');
   const name = normalized.slice(slash + 1);

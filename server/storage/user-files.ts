@@ -5,7 +5,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { KeyedLock } from './keyed-lock.ts';
-import { FileExistsError, makeFoldersNoFollow, noLinkPath, renameFile, writeFileNoFollow } from './no-follow-write.ts';
+import { FileExistsError, makeFoldersNoFollow, noLinkPath, renameFile, writeBelowNoFollow } from './no-follow-write.ts';
 import { checkRelativePath, resolveInside } from './safe-path.ts';
 
 /** ComfyUI's FileInfo: times in seconds since the epoch (fractions kept), as Python's getmtime. */
@@ -107,7 +107,7 @@ export class UserFiles {
   /** Writes a file atomically; `overwrite: false` refuses (FileExistsError) an existing name. */
   async write(userFolder: string, relativePath: string, data: Uint8Array | string, overwrite = true): Promise<string> {
     const path = this.resolve(userFolder, relativePath);
-    return this.#lock.run(path, () => writeFileNoFollow(userFolder, relativePath, data, { overwrite }));
+    return this.#lock.run(path, () => writeBelowNoFollow(userFolder, relativePath, data, { overwrite }));
   }
 
   /**
@@ -122,7 +122,7 @@ export class UserFiles {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      await writeFileNoFollow(userFolder, relativePath, await change(current));
+      await writeBelowNoFollow(userFolder, relativePath, await change(current));
     });
   }
 

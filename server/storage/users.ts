@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyedLock } from './keyed-lock.ts';
-import { writeFileNoFollow } from './no-follow-write.ts';
+import { writeBelowNoFollow } from './no-follow-write.ts';
 
 export const DEFAULT_USER = 'default';
 const USERS_FILE = 'users.json';
@@ -57,7 +57,7 @@ export class UserDirectory {
       if (Object.values(this.#users).includes(name)) throw new DuplicateUserError('Duplicate username.');
       const id = `${trimmed.replace(/[^a-zA-Z0-9_-]+/g, '-')}_${randomUUID()}`;
       const users = { ...this.#users, [id]: name };
-      await writeFileNoFollow(this.root, USERS_FILE, JSON.stringify(users));
+      await writeBelowNoFollow(this.root, USERS_FILE, JSON.stringify(users));
       this.#users = users;
       return id;
     });
