@@ -175,8 +175,8 @@ describe.skipIf(!browserAvailable)('history panel and compare view', () => {
     }
     expect(new Set(samples.map((s) => s.output)).size).toBeGreaterThan(4);
     for (const sample of samples) expect(Math.abs(sample.driving - sample.output)).toBeLessThanOrEqual(1);
+    await until('the end of playback', async () => ((await view.locator('[data-action="play"]').textContent()) === '▶' ? true : undefined));
     await expectFrame(FRAMES - 1);
-    expect(await view.locator('[data-action="play"]').textContent()).toBe('▶');
     // Pausing mid-play leaves both on the frame the counter shows.
     await view.locator('[data-action="play"]').click();
     await new Promise((resolve) => setTimeout(resolve, 400));
