@@ -5,6 +5,9 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
 import { Editor, type GalleryItem } from './editor.ts';
+import './history-panel.ts';
+import type { Workflows } from './workflow-tabs.ts';
+import { installWorkspace } from './workspace.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
 
@@ -35,6 +38,8 @@ export class FlashGraphApp extends LightElement {
   declare examples: { label: string; load: () => Promise<unknown> }[];
   declare ready: boolean;
   editor: Editor | undefined;
+  /** The open workflow tabs and the server's saved workflows. */
+  workflows: Workflows | undefined;
 
   constructor() {
     super();
@@ -60,6 +65,7 @@ export class FlashGraphApp extends LightElement {
     } catch (error) {
       editor.notify({ kind: 'error', title: 'Could not reach the server', lines: [(error as Error).message] });
     }
+    this.workflows = installWorkspace(editor);
     await this.loadExtensions(api);
     this.ready = true;
     document.body.dataset.ready = 'true';
@@ -124,7 +130,8 @@ export class FlashGraphApp extends LightElement {
         void current.queuePrompt();
       } else if (ctrl && key === 's') {
         event.preventDefault();
-        current.download(event.shiftKey ? 'api' : 'ui');
+        if (event.shiftKey) current.download('api');
+        else void this.workflows?.save();
       } else if (ctrl && key === 'o') {
         event.preventDefault();
         this.openFilePicker();
@@ -180,7 +187,9 @@ export class FlashGraphApp extends LightElement {
         <button data-action="queue" class="fg-primary" title="Queue (Ctrl+Enter)" @click=${() => void editor?.queuePrompt()}>Queue</button>
         <button data-action="new" @click=${() => editor?.newWorkflow()}>New</button>
         <button data-action="open" title="Open (Ctrl+O)" @click=${() => this.openFilePicker()}>Open…</button>
-        <button data-action="save" title="Save (Ctrl+S)" @click=${() => editor?.download('ui')}>Save</button>
+        <button data-action="save" title="Save in the server's workflows (Ctrl+S)" @click=${() => void this.workflows?.save()}>Save</button>
+        <button data-action="save-as" title="Save under another name" @click=${() => void this.workflows?.save(undefined, true)}>Save As…</button>
+        <button data-action="export" title="Download the workflow file" @click=${() => editor?.download('ui')}>Export</button>
         <button data-action="export-api" title="Export API format (Ctrl+Shift+S)" @click=${() => editor?.download('api')}>Export (API)</button>
         <div class="fg-menu">
           <button data-action="examples" @click=${() => (this.menuOpen = !this.menuOpen)}>Examples ▾</button>
@@ -215,7 +224,11 @@ export class FlashGraphApp extends LightElement {
         <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
-        <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
+        <fg-left-sidebar .editor=${editor} .workflows=${this.workflows}></fg-left-sidebar>
+        <div class="fg-center">
+          <fg-workflow-tabs .workflows=${this.workflows}></fg-workflow-tabs>
+          <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
+        </div>
         <aside class="fg-side">
           <nav class="fg-tabs">
             ${(['queue', 'history', 'gallery'] as Tab[]).map(
@@ -253,42 +266,6 @@ export class QueuePanel extends EditorView {
         ${running.map((item) => row(item, true))} ${[...pending].sort((a, b) => a[0] - b[0]).map((item) => row(item, false))}
       </ul>
       ${running.length + pending.length === 0 ? html`<p class="fg-muted">The queue is empty. Ctrl+Enter queues the workflow.</p>` : nothing}
-    </section>`;
-  }
-}
-
-export class HistoryPanel extends EditorView {
-  static override properties = { ...EditorView.properties, expanded: { state: true } };
-  declare expanded: string | undefined;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.editor?.refreshHistory();
-  }
-
-  override render() {
-    const editor = this.editor;
-    if (!editor) return nothing;
-    return html`<section class="fg-panel fg-history">
-      <div class="fg-panel-head">
-        <span>${editor.history.length} runs</span>
-        <button data-action="refresh-history" @click=${() => void editor.refreshHistory()}>Refresh</button>
-      </div>
-      <ul>
-        ${editor.history.map(([id, entry]) => {
-          const items = editor.outputsOf(id, entry.outputs);
-          return html`<li class="fg-history-item ${entry.status.status_str}" data-prompt-id=${id}>
-            <div class="fg-row">
-              <span class="fg-badge ${entry.status.status_str}">${entry.status.status_str}</span>
-              <code>${id.slice(0, 8)}</code>
-              <span class="fg-muted">${items.length} outputs</span>
-              <button data-action="open-run" @click=${() => editor.openHistoryWorkflow(id)}>Open workflow</button>
-              <button data-action="show-outputs" @click=${() => (this.expanded = this.expanded === id ? undefined : id)}>Outputs</button>
-            </div>
-            ${this.expanded === id ? html`<div class="fg-thumbs">${items.map(renderItem)}</div>` : nothing}
-          </li>`;
-        })}
-      </ul>
     </section>`;
   }
 }
@@ -376,7 +353,6 @@ function isTextField(target: EventTarget | null): boolean {
 
 customElements.define('fg-app', FlashGraphApp);
 customElements.define('fg-queue-panel', QueuePanel);
-customElements.define('fg-history-panel', HistoryPanel);
 customElements.define('fg-gallery', Gallery);
 customElements.define('fg-status-bar', StatusBar);
 customElements.define('fg-breadcrumb', Breadcrumb);

@@ -30,7 +30,7 @@ export interface GalleryItem {
 }
 
 /** An undo record: the graph as serialised, and the form records are compared in. */
-interface Snapshot {
+export interface Snapshot {
   readonly key: string;
   readonly graph: string;
 }
@@ -79,6 +79,11 @@ export class Editor extends EventTarget {
   private views = new Map<string, { scale: number; offset: [number, number] }>();
   /** node_errors of a prompt the server accepted with some outputs left out. */
   private partialErrors: { promptId: string; nodeErrors: NodeErrors } | undefined;
+  /**
+   * Called before a file, an example, a past run or New replaces the graph: the workflow tabs
+   * (workflow-tabs.ts) open a new tab there unless the shown one can go.
+   */
+  beforeReplace: ((name: string) => void) | undefined;
 
   constructor(
     readonly api: ServerApi,
@@ -91,8 +96,6 @@ export class Editor extends EventTarget {
     this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
     // After the nodes of each frame: the textareas follow them.
     this.canvas.onDrawForeground = () => this.textWidgets.update();
-    // The search box matches display names, class names and categories.
-    this.canvas.onSearchBox = (_helper, query) => this.searchNodes(query);
     // Structural edits (add, remove, connect, paste...) are recorded for undo once they settle.
     const later = () => setTimeout(() => this.checkpoint(), 0);
     this.graph.onNodeAdded = later;
@@ -171,20 +174,6 @@ export class Editor extends EventTarget {
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
-
-  searchNodes(query: string): string[] {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const scored: [number, string][] = [];
-    for (const [name, info] of Object.entries(this.objectInfo)) {
-      const display = (info.display_name || name).toLowerCase();
-      const haystack = `${name.toLowerCase()} ${display} ${info.category.toLowerCase()}`;
-      if (!words.every((word) => haystack.includes(word))) continue;
-      const q = words.join(' ');
-      const score = display === q || name.toLowerCase() === q ? 0 : display.startsWith(q) || name.toLowerCase().startsWith(q) ? 1 : display.includes(q) ? 2 : 3;
-      scored.push([score, name]);
-    }
-    return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, 50).map(([, name]) => name);
-  }
 
   /** The node an execution id names: `7` on the root graph, `5:2` node 2 inside subgraph node 5. */
   nodeById(id: string | number): FlashNode | undefined {
@@ -311,6 +300,7 @@ export class Editor extends EventTarget {
   /** Any workflow file's content: UI format as it is, API format converted with apiToUi. */
   loadWorkflowData(data: unknown, name: string): void {
     const loaded = detectWorkflow(data);
+    this.beforeReplace?.(name);
     let workflow: UiWorkflow;
     if (loaded.format === 'api') {
       const converted = apiToUi(loaded.prompt, this.objectInfo);
@@ -354,7 +344,8 @@ export class Editor extends EventTarget {
     }
   }
 
-  loadUiWorkflow(workflow: UiWorkflow, name: string): void {
+  /** Shows a UI-format workflow with a fresh undo history; `quiet` leaves out the missing-nodes notice. */
+  loadUiWorkflow(workflow: UiWorkflow, name: string, quiet = false): void {
     forgetSubgraphTypes();
     this.outputsByPath.clear();
     this.errorsByPath.clear();
@@ -378,11 +369,12 @@ export class Editor extends EventTarget {
     this.redoStack = [];
     this.canvas.setDirty(true, true);
     this.checkpoint();
-    if (missing.length > 0) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
+    if (missing.length > 0 && !quiet) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
     this.changed();
   }
 
   newWorkflow(): void {
+    this.beforeReplace?.('workflow');
     this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
   }
 
@@ -436,8 +428,38 @@ export class Editor extends EventTarget {
       this.undoStack.push(snapshot);
       if (this.undoStack.length > UNDO_LIMIT) this.undoStack.shift();
       this.redoStack = [];
+      this.dispatchEvent(new Event('edited'));
     }
     this.autosave();
+  }
+
+  /** The graph as last recorded, without the view: equal keys, equal workflows (unsaved markers). */
+  get stateKey(): string | undefined {
+    return this.undoStack.at(-1)?.key;
+  }
+
+  /** The latest outputs per execution id, for a workflow tab put aside and brought back. */
+  get nodeOutputs(): ReadonlyMap<string, UiOutput> {
+    return new Map(this.outputsByPath);
+  }
+
+  set nodeOutputs(outputs: ReadonlyMap<string, UiOutput>) {
+    this.outputsByPath = new Map(outputs);
+    for (const [id, output] of outputs) {
+      const node = this.nodeById(id);
+      if (node && this.showsPath(id, node)) node.setOutputs(output, (file) => this.api.viewUrl(file));
+    }
+    this.canvas.setDirty(true, true);
+  }
+
+  /** The undo and redo records, for a workflow tab put aside and brought back. */
+  get editHistory(): { undo: readonly Snapshot[]; redo: readonly Snapshot[] } {
+    return { undo: [...this.undoStack], redo: [...this.redoStack] };
+  }
+
+  set editHistory(history: { undo: readonly Snapshot[]; redo: readonly Snapshot[] }) {
+    this.undoStack = [...history.undo];
+    this.redoStack = [...history.redo];
   }
 
   /**
@@ -448,7 +470,11 @@ export class Editor extends EventTarget {
    */
   private snapshot(): Snapshot {
     const graph = this.graph.serialize() as unknown as UiWorkflow;
-    if (graph.extra) delete graph.extra.ds;
+    // The stamp serialize() puts on files is no edit either (a file re-opened from the autosave has it).
+    if (graph.extra) {
+      delete graph.extra.ds;
+      delete graph.extra.frontendVersion;
+    }
     for (const definition of graph.definitions?.subgraphs ?? []) {
       for (const slot of [...(definition.inputs ?? []), ...(definition.outputs ?? [])]) delete slot.pos;
     }
@@ -495,6 +521,7 @@ export class Editor extends EventTarget {
     }
     this.canvas.setDirty(true, true);
     this.autosave();
+    this.dispatchEvent(new Event('edited'));
     this.changed();
   }
 

@@ -18,6 +18,7 @@ import { settingsRoutes } from './routes/settings.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { userDataRoutes } from './routes/userdata.ts';
+import { videoInfoRoutes } from './routes/video-info.ts';
 import { viewRoutes } from './routes/view.ts';
 import { corsMiddleware, securityMiddleware } from './security.ts';
 import { workerFileRoutes } from '../scaleout/file-transfer.ts';
@@ -42,6 +43,7 @@ export function createApp(ctx: ApiContext): Express {
   api.use(jobsRoutes(ctx));
   api.use(infoRoutes(ctx));
   api.use(viewRoutes(ctx));
+  api.use(videoInfoRoutes(ctx));
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
   api.use(internalRoutes(ctx));

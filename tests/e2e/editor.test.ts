@@ -102,7 +102,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
     expect(size).toBe(50);
     await session.screenshot('04-output-preview');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="save"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
     const exported = join(session.base, 'exported.json');
     await download.saveAs(exported);
     const workflow = JSON.parse(readFileSync(exported, 'utf8')) as { nodes: unknown[]; links: unknown[]; version: number };
@@ -126,7 +126,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
 
     const addNode = async (at: [number, number], query: string, refine: string, expected: RegExp) => {
       const [x, y] = await toClient(page, at);
-      const search = page.locator('.litesearchbox input');
+      const search = page.locator('.fg-node-search .fg-search-query');
       // A busy machine can space the two clicks beyond litegraph's double-click time: try again.
       for (let attempt = 1; ; attempt++) {
         await page.mouse.dblclick(x, y);
@@ -140,7 +140,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
       await search.pressSequentially(query, { delay: 5 });
       return async () => {
         await search.pressSequentially(refine, { delay: 5 });
-        await until('the search result', async () => expected.test((await page.locator('.litesearchbox .lite-search-item').first().textContent()) ?? ''));
+        await until('the search result', async () => expected.test((await page.locator('.fg-node-search .fg-search-item').first().textContent()) ?? ''));
         await search.press('Enter');
       };
     };
@@ -148,7 +148,7 @@ describe.skipIf(!browserAvailable)('editor in headless Chromium', () => {
     // Search by category: everything in testing/editor is offered.
     const pickSlow = await addNode([80, 120], 'testing/editor', ' slow', /slow/i);
     const offered = await until('the category results', async () => {
-      const items = await page.locator('.litesearchbox .lite-search-item').allTextContents();
+      const items = await page.locator('.fg-node-search .fg-search-item').allTextContents();
       return items.length >= 3 ? items : undefined;
     });
     expect(offered.length).toBeGreaterThanOrEqual(3);

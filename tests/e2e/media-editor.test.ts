@@ -135,6 +135,41 @@ describe.skipIf(!browserAvailable)('editor with real media in headless Chromium'
         return v && v.readyState >= 2 && v.videoWidth > 0 ? v.src : undefined;
       }), 20_000);
     expect(galleryVideo).toBe(new URL(video.url, page.url()).href);
+
+    // The compare view of this run: driving video, reference and output side by side, one frame index.
+    await page.click('[data-tab="history"]');
+    await page.locator('.fg-history-item [data-action="compare"]').first().click();
+    const view = page.locator('.fg-compare');
+    const tracks = await until('the three media loaded', async () => {
+      const state = await page.evaluate(() => {
+        type Media = { readyState?: number; naturalWidth?: number; currentTime?: number; src: string };
+        const dom = globalThis as unknown as { document: { querySelector(s: string): Media | null } };
+        const of = (selector: string) => {
+          const media = dom.document.querySelector(`.fg-compare ${selector}`);
+          return media ? { readyState: media.readyState, naturalWidth: media.naturalWidth, src: media.src } : undefined;
+        };
+        return { driving: of('video[data-track="driving"]'), reference: of('img[data-track="reference"]'), output: of('video[data-track="output"]') };
+      });
+      return (state.driving?.readyState ?? 0) >= 2 && (state.output?.readyState ?? 0) >= 2 && (state.reference?.naturalWidth ?? 0) > 0 ? state : undefined;
+    });
+    expect(tracks.driving!.src).toContain('filename=driving.mp4');
+    expect(tracks.reference!.src).toContain('filename=my+portrait.png');
+    expect(tracks.output!.src).toBe(new URL(video.url, page.url()).href);
+    const captions = async () => Object.fromEntries(await view.locator('.fg-compare-track-frame').evaluateAll((items) => items.map((item) => {
+      const e = item as unknown as { dataset: { track: string }; textContent: string };
+      return [e.dataset.track, e.textContent.trim()];
+    })));
+    const onFrame = async (n: number) => {
+      const both = Object.values(await captions());
+      return both.length === 2 && both.every((c) => c.startsWith(`frame ${n}/`)) ? true : undefined;
+    };
+    await until('frame 1 in both captions', () => onFrame(1));
+    expect((await captions()).driving).toBe(`frame 1/${DEMO_DRIVING_FRAMES} · 25 fps`);
+    await page.keyboard.press('ArrowRight');
+    await until('frame 2 in both captions', () => onFrame(2));
+    expect(await view.locator('.fg-frame-counter').getAttribute('data-frame')).toBe('1');
+    await session.screenshot('22-flashportrait-compare-view');
+    await page.keyboard.press('Escape');
   });
 
   it('uploads audio into LoadAudio, and SaveAudio plays it from the node and the gallery', { timeout: 60_000 }, async () => {

@@ -170,7 +170,7 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(run.outputs['3']?.text).toEqual(['7']);
 
     // 5. Save keeps the definitions, with both edits; the CLI runs the file.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="save"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
     const exported = join(session.base, 'subgraph-exported.json');
     await download.saveAs(exported);
     const file = JSON.parse(readFileSync(exported, 'utf8')) as { nodes: { id: number; type: string; widgets_values?: unknown[] }[]; definitions?: { subgraphs: { id: string; name: string; nodes: { type: string; widgets_values: unknown[] }[] }[] } };
@@ -310,7 +310,7 @@ describe.skipIf(!browserAvailable)('subgraphs in the editor (headless Chromium)'
     expect(byType(await pageNodes(page), 'PreviewAny')?.texts).toEqual(['16']);
 
     // The exported file keeps the new definition and runs in the CLI with the same result.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="save"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
     const exported = join(session.base, 'converted.json');
     await download.saveAs(exported);
     const file = JSON.parse(readFileSync(exported, 'utf8')) as { definitions?: { subgraphs: { id: string }[] } };

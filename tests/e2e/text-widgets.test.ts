@@ -179,7 +179,7 @@ describe.skipIf(!browserAvailable)('multi-line text widgets in headless Chromium
 
   it('exports and reloads the text exactly, removes the textarea of a deleted node', { timeout: 60_000 }, async () => {
     const typed = 'a cat, 猫\nsecond line ';
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="save"]')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
     const exported = join(session.base, 'text.json');
     await download.saveAs(exported);
     const workflow = JSON.parse(readFileSync(exported, 'utf8')) as { nodes: { type: string; widgets_values: unknown[] }[] };

@@ -21,36 +21,7 @@ export function viewRoutes(ctx: ApiContext): Router {
   const router = Router();
 
   router.get('/view', async (req, res) => {
-    const raw = query(req.query.filename, 'filename');
-    if (raw === undefined) throw new HttpError(404, 'filename is required');
-    if (raw === '') throw new HttpError(400, 'filename is empty');
-    let name = raw;
-    let type = query(req.query.type, 'type') ?? 'output';
-    // "x.png [output]": the annotation ComfyUI's combos carry overrides `type`.
-    const annotated = /^(.*) \[(input|output|temp)\]$/.exec(raw);
-    if (annotated) [, name, type] = annotated as unknown as [string, string, string];
-    if (!FOLDERS.includes(type as FolderType)) throw new HttpError(400, `type must be one of ${FOLDERS.join(', ')}`);
-
-    try {
-      name = posix.basename(checkRelativePath(name, 'filename'));
-    } catch (error) {
-      throw new HttpError(400, (error as Error).message);
-    }
-    const folder = type as FolderType;
-    const root = ctx.storage.directory(folder);
-    const subfolder = query(req.query.subfolder, 'subfolder') ?? '';
-    let path: string;
-    try {
-      resolveInside(root, subfolder, 'subfolder');
-      // The file itself may be a link: the whole path must still end inside the folder.
-      path = resolveInside(root, posix.join(subfolder.replaceAll('\\', '/'), name), 'path');
-    } catch (error) {
-      if (error instanceof UnsafePathError) throw new HttpError(403, error.message);
-      throw error;
-    }
-    const found = await stat(path).catch(() => undefined);
-    if (!found?.isFile()) throw new HttpError(404, `no file ${JSON.stringify(name)} in ${folder}${subfolder ? `/${subfolder}` : ''}`);
-
+    const { path, name } = await viewedFile(ctx, req.query);
     const preview = query(req.query.preview, 'preview');
     const channel = query(req.query.channel, 'channel');
     if (wantsConversion({ preview, channel })) {
@@ -73,6 +44,43 @@ export function viewRoutes(ctx: ApiContext): Router {
   });
 
   return router;
+}
+
+/**
+ * The file a /view query names (`filename`, `subfolder`, `type`, or ComfyUI's "name [type]"
+ * annotation), inside its folder, links included; 400, 403 or 404 otherwise.
+ */
+export async function viewedFile(ctx: ApiContext, params: Record<string, unknown>): Promise<{ path: string; name: string }> {
+  const raw = query(params.filename, 'filename');
+  if (raw === undefined) throw new HttpError(404, 'filename is required');
+  if (raw === '') throw new HttpError(400, 'filename is empty');
+  let name = raw;
+  let type = query(params.type, 'type') ?? 'output';
+  // "x.png [output]": the annotation ComfyUI's combos carry overrides `type`.
+  const annotated = /^(.*) \[(input|output|temp)\]$/.exec(raw);
+  if (annotated) [, name, type] = annotated as unknown as [string, string, string];
+  if (!FOLDERS.includes(type as FolderType)) throw new HttpError(400, `type must be one of ${FOLDERS.join(', ')}`);
+
+  try {
+    name = posix.basename(checkRelativePath(name, 'filename'));
+  } catch (error) {
+    throw new HttpError(400, (error as Error).message);
+  }
+  const folder = type as FolderType;
+  const root = ctx.storage.directory(folder);
+  const subfolder = query(params.subfolder, 'subfolder') ?? '';
+  let path: string;
+  try {
+    resolveInside(root, subfolder, 'subfolder');
+    // The file itself may be a link: the whole path must still end inside the folder.
+    path = resolveInside(root, posix.join(subfolder.replaceAll('\\', '/'), name), 'path');
+  } catch (error) {
+    if (error instanceof UnsafePathError) throw new HttpError(403, error.message);
+    throw error;
+  }
+  const found = await stat(path).catch(() => undefined);
+  if (!found?.isFile()) throw new HttpError(404, `no file ${JSON.stringify(name)} in ${folder}${subfolder ? `/${subfolder}` : ''}`);
+  return { path, name };
 }
 
 /**
