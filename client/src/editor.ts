@@ -11,6 +11,7 @@ import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNodeTypes, parentPath, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
+import { installModes, selectedNodes, silencedOutputsNotice, toggleMode } from './modes.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 import { TextWidgets } from './text-widgets.ts';
 
@@ -87,6 +88,7 @@ export class Editor extends EventTarget {
     this.canvas = new LGraphCanvas(canvasElement, this.graph);
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
+    installModes(() => this.checkpoint());
     this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
     // After the nodes of each frame: the textareas follow them.
     this.canvas.onDrawForeground = () => this.textWidgets.update();
@@ -290,11 +292,9 @@ export class Editor extends EventTarget {
     return this.views.get('root') ?? { scale: 1, offset: [0, 0] };
   }
 
+  /** Ctrl+M, Ctrl+B: mutes or bypasses the selected nodes, or turns them back on. */
   setModeOfSelected(mode: LGraphEventMode): void {
-    const selected = [...this.canvas.selectedItems].filter((item): item is LGraphNode => item instanceof LGraphNode);
-    if (selected.length === 0) return;
-    const allSet = selected.every((node) => node.mode === mode);
-    for (const node of selected) node.changeMode(allSet ? LGraphEventMode.ALWAYS : mode);
+    if (!toggleMode(selectedNodes(this.canvas), mode)) return;
     this.canvas.setDirty(true, true);
     this.checkpoint();
   }
@@ -501,6 +501,11 @@ export class Editor extends EventTarget {
     try {
       const converted = uiToApi(workflow, this.objectInfo);
       prompt = converted.prompt;
+      const silenced = silencedOutputsNotice(prompt, this.allNodes(), this.objectInfo);
+      if (silenced) {
+        this.notify(silenced);
+        return false;
+      }
       if (converted.warnings.length > 0) this.notify({ kind: 'info', title: 'Queued with warnings', lines: converted.warnings });
     } catch (error) {
       this.notify({ kind: 'error', title: 'The workflow cannot be converted', lines: [(error as Error).message] });
