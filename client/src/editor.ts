@@ -374,7 +374,18 @@ export class Editor extends EventTarget {
     this.canvas.setDirty(true, true);
     this.checkpoint();
     if (missing.length > 0) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
+    this.reportWidgetRepairs(name);
     this.changed();
+  }
+
+  /** Says which saved widget values went to other widgets than their positions (the converter's repair). */
+  private reportWidgetRepairs(name: string): void {
+    const notes = this.flashNodes().flatMap((node) => (node.loadNote ? [node.loadNote] : []));
+    for (const node of this.flashNodes()) node.loadNote = undefined;
+    if (notes.length === 0) return;
+    const failed = notes.some((note) => note.error);
+    const title = failed ? `Some widget values of ${name} fit none of their widgets` : `Widget values of ${name} were matched to their widgets by type`;
+    this.notify({ kind: failed ? 'error' : 'info', title, lines: notes.map((note) => note.text) });
   }
 
   newWorkflow(): void {
