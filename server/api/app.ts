@@ -3,17 +3,27 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { ApiContext } from './context.ts';
 import { editorRoutes, exampleWorkflowRoutes } from './editor.ts';
 import { errorHandler, HttpError, notFound } from './errors.ts';
+import { frontendRootRoutes } from './frontend-root.ts';
 import { historyRoutes } from './routes/history.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { packRoutes } from './routes/packs.ts';
 import { infoRoutes } from './routes/info.ts';
+import { i18nRoutes } from './routes/i18n.ts';
 import { internalRoutes } from './routes/internal.ts';
+import { internalOnlyRoutes } from './routes/logs.ts';
+import { modelRoutes } from './routes/models.ts';
 import { promptRoutes } from './routes/prompt.ts';
 import { queueRoutes } from './routes/queue.ts';
+import { settingsRoutes } from './routes/settings.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { uploadRoutes } from './routes/upload.ts';
+import { userDataRoutes } from './routes/userdata.ts';
 import { viewRoutes } from './routes/view.ts';
 import { corsMiddleware, securityMiddleware } from './security.ts';
 import { workerFileRoutes } from '../scaleout/file-transfer.ts';
+import { UserFiles } from '../storage/user-files.ts';
+import { UserSettings } from '../storage/user-settings.ts';
+import { UserDirectory } from '../storage/users.ts';
 
 export function createApp(ctx: ApiContext): Express {
   const app = express();
@@ -35,10 +45,20 @@ export function createApp(ctx: ApiContext): Express {
   api.use(uploadRoutes(ctx));
   api.use(packRoutes(ctx));
   api.use(internalRoutes(ctx));
+  const users = new UserDirectory(ctx.storage.directory('user'), ctx.config.multiUser);
+  const userFiles = new UserFiles();
+  api.use(userDataRoutes(ctx, users, userFiles));
+  api.use(settingsRoutes(ctx, users, new UserSettings(userFiles, ctx.log)));
+  api.use(modelRoutes(ctx));
+  api.use(i18nRoutes(ctx));
   api.use(exampleWorkflowRoutes());
+  // ComfyUI serves these at /internal/... and /templates/... only, never under /api.
+  app.use(internalOnlyRoutes(ctx));
+  app.use(templateRoutes(ctx));
   app.use('/api', api);
   app.use(api);
-  app.use(editorRoutes());
+  // --front-end-root: another frontend build (ComfyUI's own) in place of the built-in editor.
+  app.use(ctx.config.frontEndRoot !== undefined ? frontendRootRoutes(ctx.config.frontEndRoot) : editorRoutes());
 
   app.use(notFound);
   app.use(errorHandler(ctx.log));

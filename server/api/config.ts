@@ -9,6 +9,10 @@ export interface ApiConfig {
   token?: string;
   /** `--enable-cors-header`: permissive CORS for this origin instead of the same-origin check. */
   corsOrigin?: string;
+  /** `--multi-user`: the `Comfy-User` header picks the user folder (else everyone is "default"). */
+  multiUser: boolean;
+  /** `--front-end-root`: the folder of another frontend build served instead of the built-in editor. */
+  frontEndRoot?: string;
   /** Command line shown (redacted) by /system_stats. */
   argv: readonly string[];
 }
@@ -24,6 +28,8 @@ export function apiConfig(options: Partial<Omit<ApiConfig, 'maxJsonBytes'>> & { 
     maxJsonBytes: Math.min(maxUploadBytes, MAX_JSON_BYTES),
     token: options.token,
     corsOrigin: options.corsOrigin,
+    multiUser: options.multiUser ?? false,
+    frontEndRoot: options.frontEndRoot,
     argv: options.argv ?? [],
   };
 }

@@ -14,6 +14,7 @@ import { HistoryFile } from '../storage/history-file.ts';
 import { createApp } from './app.ts';
 import { apiConfig, serverFeatures, type ApiConfig } from './config.ts';
 import { MessageHub } from './hub.ts';
+import { LogRing } from './log-ring.ts';
 import { attachSocketIo, SOCKET_IO_PATH } from './socketio.ts';
 import { attachWebSocket } from './ws.ts';
 
@@ -32,6 +33,11 @@ export interface ServerOptions extends Omit<HostOptions, 'progressState' | 'pers
   localWorker?: boolean;
   /** With `queue`: the URL workers send output files to (default: the URL this server listens on). */
   advertiseUrl?: string;
+  /**
+   * The log ring behind /internal/logs. When given, the caller fills it (`graph serve` copies
+   * stdout and stderr into it); otherwise the server makes one holding what `log` is given.
+   */
+  logs?: LogRing;
 }
 
 export interface RunningServer {
@@ -46,6 +52,7 @@ export interface RunningServer {
   packs: PackReport[];
   storage: FolderStorage;
   hub: MessageHub;
+  logs: LogRing;
   /**
    * Stops cleanly: the running prompt is interrupted (its history entry says so), pending prompts
    * stay in user/queue.json for the next start, history is flushed, sockets are closed.
@@ -54,7 +61,9 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const writeLog = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const logs = options.logs ?? new LogRing();
+  const log = options.logs ? writeLog : (message: string) => (logs.write(`${message}\n`), writeLog(message));
   const config = apiConfig(options.api);
   const onError = options.onError ?? ((error: unknown) => log(`error: ${(error as Error)?.message ?? error}`));
   let host: { runner: PromptService; registry: NodeRegistry; packs: PackReport[]; storage: FolderStorage };
@@ -85,7 +94,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const unsubscribe = runner.on((event) => hub.handle(event));
 
   const workerToken = redis?.workerToken;
-  const app = createApp({ runner, registry, packs: host.packs, storage, config, log, workerToken });
+  const customNodesDirectory = options.packs?.customNodesDirectory ?? join(storage.layout.base, 'custom_nodes');
+  const app = createApp({ runner, registry, packs: host.packs, storage, config, log, workerToken, logs, hub, customNodesDirectory });
   const http = createServer(app);
   // Slow or stuck clients must not pin connections forever.
   http.headersTimeout = 60_000;
@@ -127,5 +137,5 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await new Promise<void>((resolve) => http.close(() => resolve()));
     })());
 
-  return { url, host: address.address, port: address.port, http, runner, localWorker, registry, packs: host.packs, storage, hub, close };
+  return { url, host: address.address, port: address.port, http, runner, localWorker, registry, packs: host.packs, storage, hub, logs, close };
 }

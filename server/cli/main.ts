@@ -146,6 +146,8 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--queue <redis-url>', 'keep the queue in Redis (redis://host:port/db) for `graph worker` processes')
     .option('--no-local-worker', 'with --queue: run no prompts in this process (a pure front door)')
     .option('--advertise-url <url>', 'with --queue: the URL workers send output files to')
+    .option('--multi-user', 'one settings/workflows folder per user, picked by the Comfy-User header (not authentication)')
+    .option('--front-end-root <dir>', "serve this frontend build (e.g. ComfyUI's official frontend) instead of the built-in editor")
     .action(async (opts: Options) => {
       applyDeviceOptions(opts);
       setExitCode(await serve({ ...(opts as ServeOptions), folders: folders(opts), packs: packs(opts) }, process.argv.slice(2)));

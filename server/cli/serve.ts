@@ -1,5 +1,8 @@
 // `graph serve`: the HTTP/WebSocket server until SIGINT or SIGTERM.
+import { resolve } from 'node:path';
 import type { CachePolicy } from '../runtime/cache.ts';
+import { frontendRootProblem } from '../api/frontend-root.ts';
+import { LogRing } from '../api/log-ring.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../api/server.ts';
 import { isLoopback } from '../api/security.ts';
 import type { HostOptions } from '../host.ts';
@@ -23,6 +26,10 @@ export interface ServeOptions {
   /** `--no-local-worker` sets this to false. */
   localWorker?: boolean;
   advertiseUrl?: string;
+  /** ComfyUI's --multi-user: per-user folders chosen by the Comfy-User header. */
+  multiUser?: boolean;
+  /** ComfyUI's --front-end-root: serve this frontend build instead of the built-in editor. */
+  frontEndRoot?: string;
 }
 
 export function listenAddress(listen: string | boolean | undefined): string {
@@ -57,6 +64,9 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const maxUploadMb = number(options.maxUploadSize, '--max-upload-size', (n) => n > 0);
   if (options.token !== undefined && options.token.trim() === '') throw new UsageError('--token must not be empty');
   const corsOrigin = options.enableCorsHeader === true ? '*' : options.enableCorsHeader || undefined;
+  const frontEndRoot = options.frontEndRoot === undefined ? undefined : resolve(options.frontEndRoot);
+  const frontendProblem = frontEndRoot === undefined ? undefined : frontendRootProblem(frontEndRoot);
+  if (frontendProblem) throw new UsageError(frontendProblem);
   if (options.queue !== undefined) {
     try {
       parseQueueUrl(options.queue);
@@ -66,13 +76,17 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
     }
   } else if (options.localWorker === false) throw new UsageError('--no-local-worker needs --queue (otherwise nothing would run prompts)');
 
+  // Everything the process prints (ours, the packs', the nodes') is what the logs panel shows.
+  const logs = new LogRing();
+  const stopCapture = [logs.capture(process.stdout), logs.capture(process.stderr)];
   const server = await startServer({
+    logs,
     host,
     port,
     folders: options.folders,
     packs: options.packs,
     cache: cachePolicy(options),
-    api: { maxUploadMb, token: options.token, corsOrigin, argv },
+    api: { maxUploadMb, token: options.token, corsOrigin, argv, multiUser: Boolean(options.multiUser), frontEndRoot },
     queue: options.queue,
     localWorker: options.localWorker,
     advertiseUrl: options.advertiseUrl,
@@ -87,5 +101,9 @@ export async function serve(options: ServeOptions, argv: readonly string[]): Pro
   const pending = server.runner.remaining();
   process.stdout.write(`FlashGraph server on ${server.url}${pending > 0 ? ` (resuming ${pending} queued prompt${pending === 1 ? '' : 's'})` : ''}\n`);
 
-  return runUntilSignal('serve', (signal) => `${signal}: interrupting the running prompt, saving the queue...`, () => server.close());
+  try {
+    return await runUntilSignal('serve', (signal) => `${signal}: interrupting the running prompt, saving the queue...`, () => server.close());
+  } finally {
+    for (const stop of stopCapture) stop();
+  }
 }

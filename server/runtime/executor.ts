@@ -449,9 +449,11 @@ class PromptRun {
     this.setState(id, live, 'finished', 1, 1);
   }
 
+  /** History keeps `outputs` and `meta` only for nodes that showed something (ComfyUI: `len(output_ui) > 0`). */
   recordUi(id: string, live: LiveNode, ui: UiOutput | undefined): void {
+    if (!ui || Object.keys(ui).length === 0) return;
     this.meta[id] = { node_id: id, display_node: live.displayId, parent_node: live.parentId, real_node_id: live.displayId };
-    if (ui) this.ui[id] = ui;
+    this.ui[id] = ui;
   }
 
   setState(id: string, live: LiveNode, state: NodeProgressState['state'], value: number, max: number): void {

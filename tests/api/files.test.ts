@@ -54,13 +54,17 @@ describe('GET /view', () => {
     const res = await view({ filename: 'pic.png', type: 'output', rand: '0.123' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="pic.png"; filename*=UTF-8''pic.png`);
+    // ComfyUI's server.py:509-515 (a125cd84) sends `filename="..."` with no disposition type, which
+    // browsers show inline: media opens in the tab instead of downloading.
+    expect(res.headers.get('content-disposition')).toBe(`inline; filename="pic.png"; filename*=UTF-8''pic.png`);
     expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);
     expect(Buffer.from(await (await view({ filename: 'pic.png', subfolder: 'sub' })).arrayBuffer()).equals(otherPng)).toBe(true);
     expect(Buffer.from(await (await view({ filename: 'in.png [input]', type: 'output' })).arrayBuffer()).equals(otherPng)).toBe(true);
     expect((await view({ filename: 'my..file..name.png' })).status).toBe(200);
     const unicode = await view({ filename: 'café "1".png' });
-    expect(unicode.headers.get('content-disposition')).toBe(`attachment; filename="caf_ _1_.png"; filename*=UTF-8''caf%C3%A9%20%221%22.png`);
+    expect(unicode.headers.get('content-disposition')).toBe(`inline; filename="caf_ _1_.png"; filename*=UTF-8''caf%C3%A9%20%221%22.png`);
+    const preview = await view({ filename: 'pic.png', preview: 'webp;50' });
+    expect(preview.headers.get('content-disposition')).toMatch(/^inline; filename="pic.png"/);
   });
 
   it('answers 404 for missing files and names, 400 for empty names and unknown types', async () => {
@@ -76,6 +80,7 @@ describe('GET /view', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/octet-stream');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="page.html"/);
   });
 
   it('re-encodes previews: webp by default, jpeg on request, channels rgb and a', async () => {

@@ -60,29 +60,34 @@ export function viewRoutes(ctx: ApiContext): Router {
       } catch (error) {
         throw new HttpError(415, `cannot re-encode ${JSON.stringify(name)} as an image: ${(error as Error).message}`);
       }
-      disposition(res, name);
+      disposition(res, name, 'inline');
       res.type(encoded.contentType).send(encoded.bytes);
       return;
     }
-    disposition(res, name);
     res.type(posix.extname(name) || 'application/octet-stream');
     const contentType = String(res.getHeader('Content-Type') ?? '');
-    if (!inlineSafe(contentType)) res.setHeader('Content-Type', 'application/octet-stream');
+    const inline = inlineSafe(contentType);
+    if (!inline) res.setHeader('Content-Type', 'application/octet-stream');
+    disposition(res, name, inline ? 'inline' : 'attachment');
     await new Promise<void>((resolve, reject) => res.sendFile(path, { dotfiles: 'allow' }, (error) => (error && !res.headersSent ? reject(error) : resolve())));
   });
 
   return router;
 }
 
-/** RFC 6266/5987 form, as newer ComfyUI sends: an ASCII fallback plus the exact UTF-8 name. */
-export function contentDisposition(name: string): string {
+/**
+ * RFC 6266/5987 form: an ASCII fallback plus the exact UTF-8 name. Media is `inline`, as ComfyUI
+ * serves it (a bare `filename=` with no disposition type, which browsers show in place); content
+ * that is sent as plain bytes for safety is an `attachment`.
+ */
+export function contentDisposition(name: string, kind: 'inline' | 'attachment' = 'inline'): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-function disposition(res: Response, name: string): void {
-  res.setHeader('Content-Disposition', contentDisposition(name));
+function disposition(res: Response, name: string, kind: 'inline' | 'attachment'): void {
+  res.setHeader('Content-Disposition', contentDisposition(name, kind));
   res.setHeader('X-Content-Type-Options', 'nosniff');
 }
 
