@@ -5,6 +5,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
 import { Editor, type GalleryItem } from './editor.ts';
+import { FileIntake, OPEN_ACCEPT } from './media-drop.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
 
@@ -35,6 +36,7 @@ export class FlashGraphApp extends LightElement {
   declare examples: { label: string; load: () => Promise<unknown> }[];
   declare ready: boolean;
   editor: Editor | undefined;
+  private intake: FileIntake | undefined;
 
   constructor() {
     super();
@@ -55,6 +57,9 @@ export class FlashGraphApp extends LightElement {
     new ResizeObserver(resize).observe(canvas.parentElement!);
     resize();
     this.installInputHandlers(canvas);
+    // Workflow and media files dropped anywhere on the page.
+    this.intake = new FileIntake(editor);
+    this.intake.install();
     try {
       await editor.start();
     } catch (error) {
@@ -144,21 +149,6 @@ export class FlashGraphApp extends LightElement {
         current.setModeOfSelected(LGraphEventMode.BYPASS);
       }
     });
-    // Workflow files dropped anywhere on the page open in the editor.
-    window.addEventListener('dragover', (event) => {
-      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
-    });
-    window.addEventListener(
-      'drop',
-      (event) => {
-        const file = event.dataTransfer?.files[0];
-        if (!file) return;
-        event.preventDefault();
-        event.stopPropagation();
-        void editor()?.loadFile(file);
-      },
-      true,
-    );
   }
 
   openFilePicker(): void {
@@ -168,7 +158,7 @@ export class FlashGraphApp extends LightElement {
   private onFileChosen(event: Event): void {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0];
-    if (file) void this.editor?.loadFile(file);
+    if (file) void this.intake?.open(file);
     input.value = '';
   }
 
@@ -212,7 +202,7 @@ export class FlashGraphApp extends LightElement {
         <button data-action="redo" title="Redo (Ctrl+Y)" @click=${() => editor?.redo()}>↷</button>
         <span class="fg-spacer"></span>
         <span class="fg-hint">double-click: add node · right-click: menu · Ctrl+M mute · Ctrl+B bypass</span>
-        <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
+        <input id="fg-open-file" type="file" accept=${OPEN_ACCEPT} hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
         <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>

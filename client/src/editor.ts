@@ -340,15 +340,6 @@ export class Editor extends EventTarget {
     this.checkpoint();
   }
 
-  async loadFile(file: File): Promise<void> {
-    const name = file.name.replace(/\.json$/i, '');
-    try {
-      this.loadWorkflowData(JSON.parse(await file.text()) as unknown, name);
-    } catch (error) {
-      this.notify({ kind: 'error', title: `Could not open ${file.name}`, lines: [(error as Error).message] });
-    }
-  }
-
   loadUiWorkflow(workflow: UiWorkflow, name: string): void {
     forgetSubgraphTypes();
     this.outputsByPath.clear();
