@@ -11,6 +11,7 @@ import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNodeTypes, parentPath, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
+import { fitNodeSizes, makeRoomBelow, spreadOverlaps } from './layout.ts';
 import { installModes, selectedNodes, silencedOutputsNotice, toggleMode } from './modes.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 import { TextWidgets } from './text-widgets.ts';
@@ -62,6 +63,8 @@ export class Editor extends EventTarget {
   notices: Notice[] = [];
   run: RunStatus = { promptId: undefined, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
   connected = false;
+  /** Whether the open workflow is kept in this browser and restored on reload (Comfy.Workflow.Persist). */
+  persist = true;
   private undoStack: Snapshot[] = [];
   private redoStack: Snapshot[] = [];
   private restoring = false;
@@ -88,6 +91,8 @@ export class Editor extends EventTarget {
     this.canvas = new LGraphCanvas(canvasElement, this.graph);
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
+    // Litegraph outlines the canvas's first screenful of graph space: no meaning to a user.
+    this.canvas.render_canvas_border = false;
     installModes(() => this.checkpoint());
     this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
     // After the nodes of each frame: the textareas follow them.
@@ -137,10 +142,11 @@ export class Editor extends EventTarget {
       viewUrl: (file) => this.api.viewUrl(file),
       changed: () => this.checkpoint(),
       fetchRoute: (route) => this.api.fetchRoute(route),
+      grew: (node, before) => makeRoomBelow(node, before, node.graph?._nodes ?? []),
     });
     this.listen();
     this.api.connect();
-    const saved = localStorage.getItem(AUTOSAVE_KEY);
+    const saved = this.persist ? localStorage.getItem(AUTOSAVE_KEY) : null;
     let restored = false;
     if (saved) {
       try {
@@ -308,7 +314,7 @@ export class Editor extends EventTarget {
   }
 
   /** Any workflow file's content: UI format as it is, API format converted with apiToUi. */
-  loadWorkflowData(data: unknown, name: string): void {
+  loadWorkflowData(data: unknown, name: string, options: { fit?: boolean } = {}): void {
     const loaded = detectWorkflow(data);
     let workflow: UiWorkflow;
     if (loaded.format === 'api') {
@@ -318,6 +324,24 @@ export class Editor extends EventTarget {
     } else workflow = loaded.workflow;
     this.loadUiWorkflow(workflow, name);
     if (loaded.format === 'api') this.stackColumns();
+    else this.tidy(options.fit === true);
+  }
+
+  /** Nodes get the sizes they need and none stays over another; the view is fitted when asked (examples). */
+  private tidy(fit: boolean): void {
+    fitNodeSizes(this.graph._nodes);
+    const moved = spreadOverlaps(this.graph._nodes);
+    if (fit) {
+      // Nodes finish their layout on their first frame (previews reserve room, pushing others):
+      // draw one, then fit what it laid out.
+      this.fitView();
+      this.canvas.draw(true, true);
+      this.fitView();
+    }
+    this.canvas.setDirty(true, true);
+    if (moved === 0) return;
+    this.undoStack = [];
+    this.checkpoint();
   }
 
   /** apiToUi guesses node heights; once the nodes exist, restack each column by their real sizes. */
@@ -380,10 +404,12 @@ export class Editor extends EventTarget {
   }
 
   newWorkflow(): void {
+    this.notices = [];
     this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
   }
 
-  private fitView(): void {
+  /** Fits the shown graph into the view (the `.` key). */
+  fitView(): void {
     const nodes = this.shownGraph._nodes;
     if (nodes.length === 0) {
       this.canvas.ds.scale = 1;
@@ -399,6 +425,7 @@ export class Editor extends EventTarget {
     const scale = Math.min(1, Math.max(0.2, Math.min((width - 80) / (maxX - minX), (height - 80) / (maxY - minY))));
     this.canvas.ds.scale = scale;
     this.canvas.ds.offset = [(width / scale - (maxX - minX)) / 2 - minX, (height / scale - (maxY - minY)) / 2 - minY];
+    this.canvas.setDirty(true, true);
   }
 
   apiPrompt(): ReturnType<typeof uiToApi> {
@@ -462,6 +489,10 @@ export class Editor extends EventTarget {
 
   autosave(): void {
     try {
+      if (!this.persist) {
+        localStorage.removeItem(AUTOSAVE_KEY);
+        return;
+      }
       localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: this.serialize() }));
     } catch {
       // A full storage quota only costs the autosave.

@@ -20,6 +20,8 @@ export interface NodeServices {
   changed(): void;
   /** GET of a server route (a remote combo's `remote.route`), parsed JSON. */
   fetchRoute(route: string): Promise<unknown>;
+  /** A node grew taller to show outputs or a preview (`before`: its height until then). */
+  grew?(node: LGraphNode, before: number): void;
 }
 
 const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
@@ -399,7 +401,9 @@ export class FlashNode extends LGraphNode {
   private ensureRoomForOutputs(): void {
     const mediaHeight = this.livePreview || this.media.some((m) => m.kind !== 'audio') ? MEDIA_MIN_HEIGHT : this.media.length > 0 ? AUDIO_BAR_HEIGHT + 8 : 0;
     const wanted = this.contentTop() + mediaHeight + this.texts.length * TEXT_LINE_HEIGHT * 2;
+    const before = this.size[1];
     if (this.size[1] < wanted || this.size[0] < 220) this.setSize([Math.max(this.size[0], 220), Math.max(this.size[1], wanted)]);
+    if (this.size[1] > before) this.services.grew?.(this, before);
     this.setDirtyCanvas(true, false);
   }
 
