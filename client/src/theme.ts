@@ -64,6 +64,7 @@ export function applyTheme(name: ThemeName, canvas: LGraphCanvas): void {
   canvas.clear_background_color = name === 'light' ? '#e4e4e4' : darkCanvas.background;
   canvas.background_image = name === 'light' ? lightGridImage() : darkCanvas.image;
   canvas.default_link_color = global.LINK_COLOR;
+  canvas.node_title_color = global.NODE_TITLE_COLOR;
   // Litegraph keeps the pattern of the previous image.
   (canvas as unknown as { _pattern?: unknown })._pattern = undefined;
   document.documentElement.dataset.theme = name;
