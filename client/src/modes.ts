@@ -78,6 +78,18 @@ export function installModes(changed: () => void): void {
   };
 }
 
+/**
+ * Files saved while litegraph's event modes were on offer can hold them (mode 1 or 3) and the
+ * execution sockets On Trigger added (onTrigger, onExecuted: type -1): the node opens as always,
+ * without them.
+ */
+export function dropEventModes(node: LGraphNode): void {
+  if (node.mode === LGraphEventMode.ON_EVENT || node.mode === LGraphEventMode.ON_TRIGGER) node.mode = LGraphEventMode.ALWAYS;
+  const isEvent = (slot: { name: string; type: unknown }, name: string) => slot.name === name && Number(slot.type) === LiteGraph.EVENT;
+  for (let i = node.outputs.length - 1; i >= 0; i--) if (isEvent(node.outputs[i]!, 'onExecuted')) node.removeOutput(i);
+  for (let i = node.inputs.length - 1; i >= 0; i--) if (isEvent(node.inputs[i]!, 'onTrigger')) node.removeInput(i);
+}
+
 export function selectedNodes(canvas: LGraphCanvas): LGraphNode[] {
   return [...canvas.selectedItems].filter((item): item is LGraphNode => item instanceof LGraphNode);
 }

@@ -9,6 +9,7 @@ import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../t
 import { readSavedWidgets } from '../../server/workflow/saved-widgets.ts';
 import { widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
+import { dropEventModes } from './modes.ts';
 import { comboFile, remoteSpec, remoteValues } from './remote-combos.ts';
 
 /** What nodes need from the editor around them. */
@@ -290,6 +291,7 @@ export class FlashNode extends LGraphNode {
     super.configure(rest as ISerialisedNode);
     for (const input of own) if (!this.inputs.some((i) => i.name === input.name)) this.inputs.push(input);
     this.dropDuplicateInputs();
+    dropEventModes(this);
     this.applyWidgetValues(values);
     this.showInputFile();
   }

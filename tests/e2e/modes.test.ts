@@ -147,4 +147,27 @@ describe.skipIf(!browserAvailable)('node modes in the editor (headless Chromium)
     expect((await modes(page)).PreviewAny).toBe(2);
     expect(session.pageErrors).toEqual([]);
   });
+
+  it("opens a node saved in litegraph's On Trigger mode as always, without its execution sockets", { timeout: 30_000 }, async () => {
+    const triggered = {
+      last_node_id: 1,
+      last_link_id: 0,
+      nodes: [{
+        id: 1, type: 'PrimitiveInt', pos: [100, 100], size: [240, 110], flags: {}, order: 0, mode: 3,
+        inputs: [{ name: 'onTrigger', type: -1, link: null, nameLocked: true }],
+        outputs: [{ name: 'INT', type: 'INT', links: null }, { name: 'onExecuted', type: -1, links: null, nameLocked: true }],
+        properties: {}, widgets_values: [3, 'fixed'],
+      }],
+      links: [],
+      version: 0.4,
+    };
+    await dropFile(page, 'triggered.json', JSON.stringify(triggered));
+    await until('the triggered node', async () => ((await pageNodes(page))[0]?.type === 'PrimitiveInt' ? true : undefined));
+    const node = await page.evaluate(() => {
+      const editor = (globalThis as unknown as { flashgraph: { shownGraph: { _nodes: { mode: number; inputs: { name: string }[]; outputs: { name: string }[] }[] } } }).flashgraph;
+      const [only] = editor.shownGraph._nodes;
+      return { mode: only!.mode, inputs: only!.inputs.map((i) => i.name), outputs: only!.outputs.map((o) => o.name) };
+    });
+    expect(node).toEqual({ mode: 0, inputs: ['value'], outputs: ['INT'] });
+  });
 });
