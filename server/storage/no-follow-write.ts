@@ -53,6 +53,25 @@ export async function makeFoldersNoFollow(root: string, relativeFolder: string, 
   return path;
 }
 
+/**
+ * Renames the file `from` to `to`. Without `overwrite` an existing `to` is refused
+ * (FileExistsError) atomically: link(2) fails when the name exists, so no file that appears
+ * meanwhile is replaced.
+ */
+export async function renameFile(from: string, to: string, overwrite: boolean, shownName: string): Promise<void> {
+  if (overwrite) {
+    await rename(from, to);
+    return;
+  }
+  try {
+    await link(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`${JSON.stringify(shownName)} exists`);
+    throw error;
+  }
+  await unlink(from);
+}
+
 export interface AtomicWriteOptions {
   /** false: refuse (FileExistsError) when the target exists; checked atomically with link(2). */
   overwrite?: boolean;
@@ -84,18 +103,7 @@ export async function writeFileNoFollow(root: string, relativePath: string, data
     } finally {
       await handle.close();
     }
-    if (options.overwrite === false) {
-      // link(2) fails when the name exists: no window between the check and the write.
-      try {
-        await link(temporary, target);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`${JSON.stringify(relativePath)} exists`);
-        throw error;
-      }
-      await unlink(temporary);
-    } else {
-      await rename(temporary, target);
-    }
+    await renameFile(temporary, target, options.overwrite !== false, relativePath);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;

@@ -2,10 +2,10 @@
 // through links that stay inside the user's folder; writes, moves and deletes never follow a link.
 // Every change to one file runs after the previous one finished (per-file lock).
 import type { Dirent } from 'node:fs';
-import { link, lstat, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { KeyedLock } from './keyed-lock.ts';
-import { FileExistsError, makeFoldersNoFollow, noLinkPath, writeFileNoFollow } from './no-follow-write.ts';
+import { FileExistsError, makeFoldersNoFollow, noLinkPath, renameFile, writeFileNoFollow } from './no-follow-write.ts';
 import { checkRelativePath, resolveInside } from './safe-path.ts';
 
 /** ComfyUI's FileInfo: times in seconds since the epoch (fractions kept), as Python's getmtime. */
@@ -154,18 +154,8 @@ export class UserFiles {
         const existing = await lstat(target).catch(() => undefined);
         if (existing?.isDirectory() && source !== target) throw new FileExistsError(`${JSON.stringify(to)} is a folder`);
         if (existing && !overwrite) throw new FileExistsError(`${JSON.stringify(to)} exists`);
-        if (!overwrite && found.isFile()) {
-          // link(2) refuses an existing name: no file appearing meanwhile is replaced.
-          try {
-            await link(source, target);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`${JSON.stringify(to)} exists`);
-            throw error;
-          }
-          await unlink(source);
-        } else {
-          await rename(source, target);
-        }
+        // A folder cannot be hard-linked: it is renamed after the check above.
+        await renameFile(source, target, overwrite || !found.isFile(), to);
         return target;
       }),
     );

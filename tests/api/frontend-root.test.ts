@@ -19,6 +19,7 @@ function fakeBuild(): string {
   put('fonts/inter.woff2', 'font');
   put('.env', 'SECRET=1');
   put('api/trap.json', '{"served": "from the build"}');
+  put('extensions/core/groupNode.js', 'export const shim = 1;');
   const outside = tempDir('flashgraph-outside-');
   writeFileSync(join(outside, 'secret.txt'), 'secret');
   symlinkSync(join(outside, 'secret.txt'), join(dir, 'leak.txt'));
@@ -44,6 +45,14 @@ describe('graph serve --front-end-root', () => {
     expect(script.headers.get('cache-control')).toBe('no-cache');
     expect((await server.get('/assets/images/logo.svg')).status).toBe(200);
     expect((await server.get('/fonts/inter.woff2')).status).toBe(200);
+  });
+
+  it("lists and serves the build's own extensions/**/*.js, as ComfyUI's GET /extensions does (server.py:275-283)", async () => {
+    const listed = (await (await server.get('/api/extensions')).json()) as string[];
+    expect(listed[0]).toBe('/extensions/core/groupNode.js');
+    const shim = await server.get('/extensions/core/groupNode.js');
+    expect(shim.status).toBe(200);
+    expect(await shim.text()).toBe('export const shim = 1;');
   });
 
   it('keeps the API in front: API routes answer, unknown /api routes are JSON 404s', async () => {

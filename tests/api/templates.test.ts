@@ -68,8 +68,8 @@ describe('GET /templates/<name>.json and pictures', () => {
   it('lays out an API-format workflow as a UI workflow that converts back to the same prompt', async () => {
     const workflow = (await (await server.get('/templates/hello-text.json')).json()) as { nodes: unknown[] };
     expect(workflow.nodes).toHaveLength(6);
-    const objectInfo = await (await server.get('/api/object_info')).json();
-    const { prompt } = uiToApi(workflow as never, objectInfo as never);
+    const objectInfo = (await (await server.get('/api/object_info')).json()) as Parameters<typeof uiToApi>[1];
+    const { prompt } = uiToApi(workflow as never, objectInfo);
     const original = JSON.parse(readFileSync(join(REPO_ROOT, 'workflows', 'hello-text.json'), 'utf8')) as Record<string, { inputs: unknown; class_type: string }>;
     for (const [id, node] of Object.entries(original)) expect(prompt[id], id).toMatchObject({ class_type: node.class_type, inputs: node.inputs });
   });

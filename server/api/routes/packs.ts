@@ -3,7 +3,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { Router } from 'express';
-import type { PackReport } from '../../packs/loader.ts';
 import { resolveInside } from '../../storage/safe-path.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -14,12 +13,16 @@ export function packRoutes(ctx: ApiContext): Router {
   const byName = new Map(loaded.map((p) => [p.name, p]));
 
   router.get('/extensions', (_req, res) => {
-    res.json(loaded.flatMap((pack) => scripts(pack).map((file) => `/extensions/${encodeURIComponent(pack.name)}/${file}`)));
+    // server.py:275-283: with --front-end-root, the build's own extensions/**/*.js come first.
+    const root = ctx.config.frontEndRoot;
+    const own = root === undefined ? [] : scripts(join(root, 'extensions')).map((file) => `/extensions/${file}`);
+    res.json([...own, ...loaded.flatMap((pack) => (pack.webDirectory ? scripts(pack.webDirectory).map((file) => `/extensions/${encodeURIComponent(pack.name)}/${file}`) : []))]);
   });
 
-  router.get('/extensions/:pack/*file', (req, res) => {
+  router.get('/extensions/:pack/*file', (req, res, next) => {
     const pack = byName.get(req.params.pack);
-    if (!pack?.webDirectory) throw new HttpError(404, 'no such extension');
+    // Not a pack's: maybe a file of the --front-end-root build (extensions/core/...), else a 404.
+    if (!pack?.webDirectory) return next();
     const file = (req.params as unknown as { file: string[] }).file.join('/');
     const path = resolveInside(pack.webDirectory, file, 'extension path');
     if (!existsSync(path)) throw new HttpError(404, 'no such extension file');
@@ -41,18 +44,18 @@ export function packRoutes(ctx: ApiContext): Router {
   return router;
 }
 
-/** The pack's .js files (relative, '/'-separated), as the editor loads them. */
-function scripts(pack: PackReport): string[] {
-  if (!pack.webDirectory || !existsSync(pack.webDirectory)) return [];
+/** The .js files below a web folder (relative, '/'-separated), as the editor loads them. */
+function scripts(webDirectory: string): string[] {
+  if (!existsSync(webDirectory)) return [];
   const found: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.js')) found.push(relative(pack.webDirectory!, path).split('\\').join('/'));
+      else if (entry.name.endsWith('.js')) found.push(relative(webDirectory, path).split('\\').join('/'));
     }
   };
-  walk(pack.webDirectory);
+  walk(webDirectory);
   return found.sort();
 }
