@@ -3,10 +3,10 @@
 // bypassed ones purple, errors red, the view as a frame; a click or drag on the minimap moves the
 // view there). Shown while Comfy.Minimap.Visible is on.
 import { LGraphEventMode, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
+import { SettingsView } from './dialog.ts';
 import type { Editor } from './editor.ts';
 import { BYPASS_BGCOLOR } from './modes.ts';
-import type { Settings } from './settings.ts';
 
 const MINIMAP_WIDTH = 220;
 const MINIMAP_HEIGHT = 150;
@@ -40,26 +40,17 @@ function graphBounds(nodes: readonly LGraphNode[], view: Bounds): Bounds {
   return { left, top, width: right - left, height: bottom - top };
 }
 
-export class CanvasControls extends LitElement {
-  static override properties = { editor: { attribute: false }, settings: { attribute: false } };
+export class CanvasControls extends SettingsView {
+  static override properties = { ...SettingsView.properties, editor: { attribute: false } };
   declare editor: Editor | undefined;
-  declare settings: Settings | undefined;
   /** Graph units to minimap pixels, as last drawn. */
   private mapping: { bounds: Bounds; scale: number; x: number; y: number } | undefined;
   private frame = 0;
   private shownScale = 0;
   private signature = '';
-  private readonly onChange = () => this.requestUpdate();
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
-  }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('settings')) {
-      (changed.get('settings') as Settings | undefined)?.removeEventListener('change', this.onChange);
-      this.settings?.addEventListener('change', this.onChange);
-    }
+    super.updated(changed);
     if (changed.has('editor') && this.editor) {
       // After each frame the canvas draws (the editor's own hook stays first).
       const { canvas } = this.editor;

@@ -1,47 +1,12 @@
 // The settings dialog (Ctrl+, or the toolbar's Settings button): every setting of settings.ts by
 // category, each saved on the server (POST /settings/{id}) and applied as soon as it changes.
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { SETTING_DEFINITIONS, type SettingDefinition, type Settings } from './settings.ts';
+import { html, nothing } from 'lit';
+import { Dialog } from './dialog.ts';
+import { SETTING_DEFINITIONS, type SettingDefinition } from './settings.ts';
 
-export class SettingsDialog extends LitElement {
-  static override properties = { open: { type: Boolean, reflect: true }, settings: { attribute: false }, error: { state: true } };
-  declare open: boolean;
-  declare settings: Settings | undefined;
+export class SettingsDialog extends Dialog {
+  static override properties = { ...Dialog.properties, error: { state: true } };
   declare error: string | undefined;
-  private readonly onChange = () => this.requestUpdate();
-
-  constructor() {
-    super();
-    this.open = false;
-  }
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    if (changed.has('settings')) {
-      (changed.get('settings') as Settings | undefined)?.removeEventListener('change', this.onChange);
-      this.settings?.addEventListener('change', this.onChange);
-    }
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    document.addEventListener('keydown', this.onKey, true);
-  }
-
-  override disconnectedCallback(): void {
-    document.removeEventListener('keydown', this.onKey, true);
-    super.disconnectedCallback();
-  }
-
-  private readonly onKey = (event: KeyboardEvent) => {
-    if (this.open && event.key === 'Escape') {
-      event.stopPropagation();
-      this.open = false;
-    }
-  };
 
   private change(definition: SettingDefinition, value: unknown): void {
     this.error = undefined;
@@ -90,24 +55,20 @@ export class SettingsDialog extends LitElement {
   }
 
   override render() {
-    if (!this.open || !this.settings) return nothing;
+    if (!this.settings) return nothing;
     const categories = [...new Set(SETTING_DEFINITIONS.map((d) => d.category))];
-    return html`<div class="fg-overlay" @click=${(e: Event) => e.target === e.currentTarget && (this.open = false)}>
-      <section class="fg-dialog fg-settings" role="dialog" aria-label="Settings">
-        <header class="fg-dialog-head">
-          <strong>Settings</strong>
-          <button class="fg-close" title="close (Escape)" @click=${() => (this.open = false)}>×</button>
-        </header>
-        ${categories.map(
+    return this.frame(
+      'Settings',
+      'fg-settings',
+      html`${categories.map(
           (category) => html`<fieldset>
             <legend>${category}</legend>
             ${SETTING_DEFINITIONS.filter((d) => d.category === category).map((d) => this.field(d))}
           </fieldset>`,
         )}
         ${this.error ? html`<p class="fg-error">${this.error}</p>` : nothing}
-        <p class="fg-muted">Kept on the server under ComfyUI's setting ids, shared with ComfyUI's own frontend.</p>
-      </section>
-    </div>`;
+        <p class="fg-muted">Kept on the server under ComfyUI's setting ids, shared with ComfyUI's own frontend.</p>`,
+    );
   }
 }
 

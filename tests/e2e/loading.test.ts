@@ -8,16 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectInfo } from '../../types/api.ts';
+import { describe, expect, it } from 'vitest';
 import { uiToApi } from '../../server/workflow/index.ts';
-import {
-  browserAvailable, CHROMIUM, dropFile, ensureEditorBundle, openEditor, pageNodes, queueAndWait, REPOSITORY_ROOT, toClient, until,
-  type EditorSession, type PageNode,
-} from './harness.ts';
-
-const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
-if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
+import { browserAvailable, dropFile, pageNodes, queueAndWait, REPOSITORY_ROOT, toClient, until, type PageNode } from './harness.ts';
+import { openWithKeys, sharedEditor } from './shared-editor.ts';
 
 const WORKFLOW_FIXTURES = join(REPOSITORY_ROOT, 'tests', 'workflow', 'fixtures');
 
@@ -72,13 +66,8 @@ async function inputNames(page: Page): Promise<Record<string, string[]>> {
   });
 }
 
-/** Ctrl+O after a click on the empty canvas, and the file given to the chooser it opens. */
-async function openWithKeys(page: Page, name: string, content: string | Buffer, mimeType = 'application/json'): Promise<void> {
-  await page.mouse.click(60, 700);
-  const chooser = page.waitForEvent('filechooser', { timeout: 8000 });
-  await page.keyboard.press('Control+o');
-  await (await chooser).setFiles({ name, mimeType, buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
-}
+/** Opens a workflow file with Ctrl+O and the file chooser. */
+const openJson = (page: Page, name: string, content: string) => openWithKeys(page, { name, mimeType: 'application/json', buffer: Buffer.from(content) });
 
 /** Save's download: the file the editor wrote, parsed. */
 async function saveWithButton(page: Page): Promise<{ name: string; workflow: Record<string, unknown> }> {
@@ -89,27 +78,12 @@ async function saveWithButton(page: Page): Promise<{ name: string; workflow: Rec
 }
 
 describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless Chromium)', () => {
-  let session: EditorSession;
-  let page: Page;
-  let objectInfo: ObjectInfo;
-
-  beforeAll(async () => {
-    ensureEditorBundle();
-    session = await openEditor();
-    page = session.page;
-    // Playwright intercepts file choosers once a listener exists (set up asynchronously): one from
-    // the start, so that the first Ctrl+O is not missed by the test.
-    page.on('filechooser', () => undefined);
-    objectInfo = (await (await fetch(`${session.server.url}/object_info`)).json()) as ObjectInfo;
-  }, 60_000);
-
-  afterAll(async () => {
-    await session?.close();
-  });
+  const editor = sharedEditor();
 
   it("opens ComfyUI-FlashPortrait's example with its values where a run reads them, says what moved, and re-opens a saved file identical", { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     const example = flashPortraitExample();
-    await openWithKeys(page, 'flash_portraits_example.json', JSON.stringify(example));
+    await openJson(page, 'flash_portraits_example.json', JSON.stringify(example));
     const nodes = await until('the example opened', async () => {
       const shown = await pageNodes(page);
       return shown.length === 8 ? shown : undefined;
@@ -133,7 +107,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     const exported = page.waitForEvent('download', { timeout: 8000 });
     await page.locator('button[data-action="export-api"]').click();
     const api = JSON.parse(readFileSync((await (await exported).path())!, 'utf8')) as Record<string, { inputs: Record<string, unknown> }>;
-    const expected = uiToApi(example, objectInfo).prompt;
+    const expected = uiToApi(example, editor.objectInfo).prompt;
     expect(api['12']!.inputs).toEqual(expected['12']!.inputs);
     expect(api['14']!.inputs).toEqual(expected['14']!.inputs);
 
@@ -141,7 +115,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     const first = await saveWithButton(page);
     expect(first.name).toBe('flash_portraits_example.json');
     await page.locator('.fg-notice .fg-close').first().click();
-    await openWithKeys(page, first.name, JSON.stringify(first.workflow));
+    await openJson(page, first.name, JSON.stringify(first.workflow));
     await until('the saved file opened', async () => ((await pageNodes(page)).length === 8 ? true : undefined));
     expect(await page.locator('.fg-notice', { hasText: 'by type' }).count()).toBe(0);
     const second = await saveWithButton(page);
@@ -150,6 +124,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
   });
 
   it("the demo's Sampler has each socket once, after a save and re-open and after a reload", { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     await page.locator('button[data-action="examples"]').click();
     await page.locator('button[data-example="flashportrait-demo"]').click();
     const demoSampler = async () => {
@@ -164,7 +139,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     expect(opened).toEqual(unique(opened));
     expect(opened).toContain('initial_video_frames');
     const saved = await saveWithButton(page);
-    await openWithKeys(page, saved.name, JSON.stringify(saved.workflow));
+    await openJson(page, saved.name, JSON.stringify(saved.workflow));
     expect(await demoSampler()).toEqual(opened);
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
@@ -173,6 +148,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
   });
 
   it("opens workflows saved by ComfyUI's frontend (0.4; 1 with a subgraph) with their values, and runs one once its image is uploaded", { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     // UI format 0.4 (frontend 1.23.4): the video pipeline.
     await dropFile(page, 'video-pipeline.json', readFileSync(join(WORKFLOW_FIXTURES, 'video-pipeline.json'), 'utf8'));
     const video = await until('the video pipeline', async () => {

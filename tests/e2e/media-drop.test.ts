@@ -10,20 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiPrompt, ObjectInfo } from '../../types/api.ts';
 import { apiToUi } from '../../server/workflow/to-ui.ts';
 import { findMediaTools } from '../../server/media/tools.ts';
-import { browserAvailable, CHROMIUM, ensureEditorBundle, openEditor, pageNodes, toClient, until, type EditorSession, type PageNode } from './harness.ts';
+import { browserAvailable, pageNodes, toClient, until, type PageNode } from './harness.ts';
+import { openWithKeys, sharedEditor, type ChosenFile } from './shared-editor.ts';
 
-const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
-if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
-
-interface MediaFile {
-  name: string;
-  mimeType: string;
-  bytes: Buffer;
-}
+type MediaFile = ChosenFile;
 
 /** The graph that writes one file of each kind, with its workflow and prompt embedded. */
 const SAVING: ApiPrompt = {
@@ -39,7 +33,7 @@ const SAVING: ApiPrompt = {
 
 const MIME: Record<string, string> = { png: 'image/png', webp: 'image/webp', mp4: 'video/mp4', webm: 'video/webm', flac: 'audio/flac', wav: 'audio/wav', txt: 'text/plain' };
 
-const mediaFile = (name: string, bytes: Buffer): MediaFile => ({ name, bytes, mimeType: MIME[name.split('.').pop()!]! });
+const mediaFile = (name: string, buffer: Buffer): MediaFile => ({ name, buffer, mimeType: MIME[name.split('.').pop()!]! });
 
 /** A file made with ffmpeg's test sources (no metadata). */
 function ffmpegFile(name: string, args: string[]): MediaFile {
@@ -68,7 +62,7 @@ async function dropMedia(page: Page, file: MediaFile, at: [number, number]): Pro
       data.items.add(new dom.File([bytes], name, { type: mimeType }));
       return data;
     },
-    { name: file.name, mimeType: file.mimeType, base64: file.bytes.toString('base64') },
+    { name: file.name, mimeType: file.mimeType, base64: file.buffer.toString('base64') },
   );
   const canvas = page.locator('#fg-canvas');
   const init = { dataTransfer: transfer, clientX: at[0], clientY: at[1] };
@@ -81,15 +75,13 @@ const types = (nodes: PageNode[]) => nodes.map((node) => node.type).sort();
 const value = (node: PageNode | undefined, name: string) => node?.widgets.find((w) => w.name === name)?.value;
 
 describe.skipIf(!browserAvailable)('media files in, workflows out (headless Chromium)', () => {
-  let session: EditorSession;
-  let page: Page;
-  let objectInfo: ObjectInfo;
+  const editor = sharedEditor();
   const saved = new Map<string, MediaFile>();
   let promptOnlyPng: MediaFile;
 
   /** Runs a prompt through the server's own queue and returns its output files. */
   async function runAndFetch(prompt: ApiPrompt, workflow: unknown): Promise<MediaFile[]> {
-    const base = session.server.url;
+    const base = editor.session.server.url;
     const body = { prompt, client_id: 'media-drop-test', ...(workflow !== undefined && { extra_data: { extra_pnginfo: { workflow } } }) };
     const queued = (await (await fetch(`${base}/prompt`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json()) as { prompt_id: string };
     const entry = await until(
@@ -117,34 +109,23 @@ describe.skipIf(!browserAvailable)('media files in, workflows out (headless Chro
   }
 
   beforeAll(async () => {
-    ensureEditorBundle();
-    session = await openEditor();
-    page = session.page;
-    page.on('filechooser', () => undefined);
-    objectInfo = (await (await fetch(`${session.server.url}/object_info`)).json()) as ObjectInfo;
     const tone = ffmpegFile('tone.wav', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1']);
     const form = new FormData();
-    form.append('image', new Blob([tone.bytes], { type: 'audio/wav' }), 'tone.wav');
-    expect((await fetch(`${session.server.url}/upload/image`, { method: 'POST', body: form })).status).toBe(200);
-    for (const file of await runAndFetch(SAVING, apiToUi(SAVING, objectInfo).workflow)) saved.set(file.name.split('.').pop()!, file);
+    form.append('image', new Blob([tone.buffer], { type: 'audio/wav' }), 'tone.wav');
+    expect((await fetch(`${editor.session.server.url}/upload/image`, { method: 'POST', body: form })).status).toBe(200);
+    for (const file of await runAndFetch(SAVING, apiToUi(SAVING, editor.objectInfo).workflow)) saved.set(file.name.split('.').pop()!, file);
     expect([...saved.keys()].sort()).toEqual(['flac', 'mp4', 'png', 'webm', 'webp']);
     [promptOnlyPng] = (await runAndFetch({ '1': SAVING['1']!, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'drop/prompt-only' } } }, undefined)) as [MediaFile];
   }, 120_000);
 
-  afterAll(async () => {
-    await session?.close();
-  });
-
   it('restores the workflow of PNG, WebP, MP4, WebM and FLAC files the save nodes wrote, dropped or opened with Ctrl+O', { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     for (const format of ['png', 'webp', 'mp4', 'webm', 'flac']) {
       await page.locator('button[data-action="new"]').click();
       expect(await pageNodes(page)).toHaveLength(0);
       const file = saved.get(format)!;
       if (format === 'png') {
-        await page.mouse.click(300, 500);
-        const chooser = page.waitForEvent('filechooser', { timeout: 8000 });
-        await page.keyboard.press('Control+o');
-        await (await chooser).setFiles({ name: file.name, mimeType: file.mimeType, buffer: file.bytes });
+        await openWithKeys(page, file, [300, 500]);
       } else await dropMedia(page, file, [500, 400]);
       const nodes = await until(`the workflow of the ${format} file`, async () => {
         const shown = await pageNodes(page);
@@ -168,11 +149,9 @@ describe.skipIf(!browserAvailable)('media files in, workflows out (headless Chro
   });
 
   it('says clearly when a file holds no workflow', { timeout: 30_000 }, async () => {
+    const { page, session } = editor;
     const plain = mediaFile('plain.png', await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toBuffer());
-    await page.mouse.click(300, 500);
-    const chooser = page.waitForEvent('filechooser', { timeout: 8000 });
-    await page.keyboard.press('Control+o');
-    await (await chooser).setFiles({ name: plain.name, mimeType: plain.mimeType, buffer: plain.bytes });
+    await openWithKeys(page, plain, [300, 500]);
     const notice = page.locator('.fg-notice.error', { hasText: 'plain.png was not opened' });
     await notice.waitFor({ timeout: 5000 });
     expect(await notice.textContent()).toContain('it holds no workflow: its PNG text chunks have no workflow or prompt entry');
@@ -189,6 +168,7 @@ describe.skipIf(!browserAvailable)('media files in, workflows out (headless Chro
   });
 
   it('uploads dropped media into the loader under the drop, or into a new loader on the empty canvas', { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     await page.locator('button[data-action="new"]').click();
     const red = mediaFile('red.png', await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 220, g: 30, b: 30 } } }).png().toBuffer());
     const blue = mediaFile('blue.png', await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 30, g: 30, b: 220 } } }).png().toBuffer());

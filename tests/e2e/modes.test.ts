@@ -7,14 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  breadcrumb, browserAvailable, CHROMIUM, doubleClickBody, dropFile, ensureEditorBundle, openEditor, pageNodes, queueAndWait, REPOSITORY_ROOT, toClient, until,
-  type EditorSession, type PageNode,
-} from './harness.ts';
-
-const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
-if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
+import { describe, expect, it } from 'vitest';
+import { breadcrumb, browserAvailable, doubleClickBody, dropFile, pageNodes, queueAndWait, REPOSITORY_ROOT, toClient, until, type EditorSession, type PageNode } from './harness.ts';
+import { sharedEditor } from './shared-editor.ts';
 
 const FIXTURES = join(REPOSITORY_ROOT, 'tests', 'e2e', 'fixtures');
 const SUBGRAPH_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -67,20 +62,10 @@ async function pickMode(page: Page, node: PageNode, pick: string, session?: Edit
 }
 
 describe.skipIf(!browserAvailable)('node modes in the editor (headless Chromium)', () => {
-  let session: EditorSession;
-  let page: Page;
-
-  beforeAll(async () => {
-    ensureEditorBundle();
-    session = await openEditor();
-    page = session.page;
-  }, 60_000);
-
-  afterAll(async () => {
-    await session?.close();
-  });
+  const editor = sharedEditor();
 
   it('mutes and bypasses with the keys and the Mode menu, on the root and inside a subgraph, and runs accordingly', { timeout: 90_000 }, async () => {
+    const { page, session } = editor;
     await dropFile(page, 'subgraph-workflow.json', readFileSync(join(FIXTURES, 'subgraph-workflow.json'), 'utf8'));
     const root = await until('the dropped workflow', async () => {
       const nodes = await pageNodes(page);
@@ -149,6 +134,7 @@ describe.skipIf(!browserAvailable)('node modes in the editor (headless Chromium)
   });
 
   it("opens a node saved in litegraph's On Trigger mode as always, without its execution sockets", { timeout: 30_000 }, async () => {
+    const { page } = editor;
     const triggered = {
       last_node_id: 1,
       last_link_id: 0,

@@ -6,11 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, CHROMIUM, dropFile, ensureEditorBundle, openEditor, pageNodes, REPOSITORY_ROOT, toClient, until, type EditorSession } from './harness.ts';
-
-const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
-if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
+import { describe, expect, it } from 'vitest';
+import { browserAvailable, dropFile, pageNodes, REPOSITORY_ROOT, toClient, until } from './harness.ts';
+import { sharedEditor } from './shared-editor.ts';
 
 const SWATCH = readFileSync(join(REPOSITORY_ROOT, 'tests', 'e2e', 'fixtures', 'swatch-workflow.json'), 'utf8');
 
@@ -28,21 +26,11 @@ async function canvasColour(page: Page, at: [number, number]): Promise<number[]>
 }
 
 describe.skipIf(!browserAvailable)('settings, shortcuts and notices (headless Chromium)', () => {
-  let session: EditorSession;
-  let page: Page;
-  const stored = async () => (await (await fetch(`${session.server.url}/settings`)).json()) as Record<string, unknown>;
-
-  beforeAll(async () => {
-    ensureEditorBundle();
-    session = await openEditor();
-    page = session.page;
-  }, 60_000);
-
-  afterAll(async () => {
-    await session?.close();
-  });
+  const editor = sharedEditor();
+  const stored = async () => (await (await fetch(`${editor.session.server.url}/settings`)).json()) as Record<string, unknown>;
 
   it('changes the theme, link style, snapping, minimap and autosave, keeps them through /settings, and they survive a reload', { timeout: 90_000 }, async () => {
+    const { page, session } = editor;
     await dropFile(page, 'swatch-workflow.json', SWATCH);
     await until('the swatch workflow', async () => ((await pageNodes(page)).length === 2 ? true : undefined));
     const empty: [number, number] = [40, 800];
@@ -106,6 +94,7 @@ describe.skipIf(!browserAvailable)('settings, shortcuts and notices (headless Ch
   });
 
   it('lists the keyboard shortcuts in a panel (? or the Keys button)', { timeout: 30_000 }, async () => {
+    const { page, session } = editor;
     await page.locator('#fg-canvas').click({ position: { x: 30, y: 30 } });
     await page.keyboard.press('Shift+Slash');
     const panel = page.locator('fg-shortcuts-panel .fg-dialog');
@@ -122,6 +111,7 @@ describe.skipIf(!browserAvailable)('settings, shortcuts and notices (headless Ch
   });
 
   it('closes information notices by themselves, keeps errors until New', { timeout: 30_000 }, async () => {
+    const { page, session } = editor;
     await page.keyboard.press('Control+,');
     const dialog = page.locator('fg-settings-dialog .fg-dialog');
     await dialog.locator('input[data-setting="FlashGraph.Notices.CloseAfterSeconds"]').fill('1');

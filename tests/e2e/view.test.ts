@@ -3,11 +3,9 @@
 // Ctrl+G puts a group around the selection; hovering a link's midpoint shows what it joins; a node
 // that grows when it shows its output pushes the node under it down. Mouse and keyboard only.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, CHROMIUM, dropFile, ensureEditorBundle, openEditor, pageNodes, queueAndWait, toClient, until, type EditorSession } from './harness.ts';
-
-const requireBrowser = process.env.FLASHGRAPH_REQUIRE_BROWSER === '1';
-if (!browserAvailable && requireBrowser) throw new Error(`FLASHGRAPH_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
+import { describe, expect, it } from 'vitest';
+import { browserAvailable, dropFile, pageNodes, queueAndWait, toClient, until } from './harness.ts';
+import { sharedEditor } from './shared-editor.ts';
 
 interface Box {
   id: number;
@@ -57,20 +55,10 @@ const GROWING = {
 };
 
 describe.skipIf(!browserAvailable)('seeing the graph (headless Chromium)', () => {
-  let session: EditorSession;
-  let page: Page;
-
-  beforeAll(async () => {
-    ensureEditorBundle();
-    session = await openEditor();
-    page = session.page;
-  }, 60_000);
-
-  afterAll(async () => {
-    await session?.close();
-  });
+  const editor = sharedEditor();
 
   it('fits an opened example with no overlaps; `.`, the zoom buttons and the minimap move the view', { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     await page.locator('button[data-action="examples"]').click();
     await page.locator('button[data-example="flashportrait-demo"]').click();
     await until('the demo', async () => ((await pageNodes(page)).length === 8 ? true : undefined));
@@ -122,6 +110,7 @@ describe.skipIf(!browserAvailable)('seeing the graph (headless Chromium)', () =>
   });
 
   it('groups the selection with Ctrl+G and shows what a link joins on hover', { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     const nodes = await pageNodes(page);
     const pick = (type: string) => nodes.find((node) => node.type === type)!;
     const [first, second] = [pick('GetVideoComponents'), pick('FlashPortraitFeatureExtractor')];
@@ -163,6 +152,7 @@ describe.skipIf(!browserAvailable)('seeing the graph (headless Chromium)', () =>
   });
 
   it('pushes the node under a node that grows to show its output', { timeout: 60_000 }, async () => {
+    const { page, session } = editor;
     await page.locator('button[data-action="new"]').click();
     await dropFile(page, 'growing.json', JSON.stringify(GROWING));
     await until('the growing workflow', async () => ((await pageNodes(page)).length === 2 ? true : undefined));
