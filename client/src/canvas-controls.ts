@@ -11,6 +11,7 @@ import { BYPASS_BGCOLOR } from './modes.ts';
 const MINIMAP_WIDTH = 220;
 const MINIMAP_HEIGHT = 150;
 const ZOOM_STEP = 1.2;
+const MINIMAP_INTERVAL = 100;
 
 /** Zooms by `factor` around the middle of the canvas, within litegraph's limits. */
 export function zoomBy(editor: Editor, factor: number): void {
@@ -45,7 +46,8 @@ export class CanvasControls extends SettingsView {
   declare editor: Editor | undefined;
   /** Graph units to minimap pixels, as last drawn. */
   private mapping: { bounds: Bounds; scale: number; x: number; y: number } | undefined;
-  private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastDrawn = 0;
   private shownScale = 0;
   private signature = '';
 
@@ -69,12 +71,14 @@ export class CanvasControls extends SettingsView {
     return this.settings?.get<boolean>('Comfy.Minimap.Visible') ?? true;
   }
 
+  /** Redraws the minimap after the canvas's frame, at most every MINIMAP_INTERVAL ms (panning draws 60 frames a second). */
   private scheduleMinimap(): void {
-    if (this.frame || !this.minimapVisible) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
+    if (this.timer !== undefined || !this.minimapVisible) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastDrawn = performance.now();
       this.drawMinimap();
-    });
+    }, Math.max(0, this.lastDrawn + MINIMAP_INTERVAL - performance.now()));
   }
 
   /** The part of the graph the canvas shows, in graph units. */
