@@ -324,13 +324,13 @@ export class Editor extends EventTarget {
     } else workflow = loaded.workflow;
     this.loadUiWorkflow(workflow, name);
     if (loaded.format === 'api') this.stackColumns();
-    else this.tidy(options.fit === true);
+    // A file without a saved view is fitted, as loadUiWorkflow did before the layout below.
+    else this.tidy(options.fit === true || savedView(workflow) === undefined);
   }
 
   /** Nodes get the sizes they need and none stays over another; the view is fitted when asked (examples). */
   private tidy(fit: boolean): void {
-    fitNodeSizes(this.graph._nodes);
-    const moved = spreadOverlaps(this.graph._nodes);
+    const changed = fitNodeSizes(this.graph._nodes) + spreadOverlaps(this.graph._nodes);
     if (fit) {
       // Nodes finish their layout on their first frame (previews reserve room, pushing others):
       // draw one, then fit what it laid out.
@@ -339,7 +339,8 @@ export class Editor extends EventTarget {
       this.fitView();
     }
     this.canvas.setDirty(true, true);
-    if (moved === 0) return;
+    // The file as laid out is where undo starts.
+    if (changed === 0) return;
     this.undoStack = [];
     this.checkpoint();
   }
@@ -378,8 +379,8 @@ export class Editor extends EventTarget {
     } finally {
       this.restoring = false;
     }
-    const ds = (workflow.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
-    if (ds && typeof ds.scale === 'number' && Array.isArray(ds.offset)) {
+    const ds = savedView(workflow);
+    if (ds) {
       this.canvas.ds.scale = ds.scale;
       this.canvas.ds.offset = [ds.offset[0], ds.offset[1]];
     } else this.fitView();
@@ -808,6 +809,12 @@ export class Editor extends EventTarget {
     if (output) this.gallery = [...galleryItems(prompt_id, node, output, (file) => this.api.viewUrl(file)), ...this.gallery].slice(0, 60);
     this.changed();
   }
+}
+
+/** The view a workflow file saved (`extra.ds`), when it holds a usable one. */
+function savedView(workflow: UiWorkflow): { scale: number; offset: [number, number] } | undefined {
+  const ds = (workflow.extra as { ds?: { scale?: unknown; offset?: unknown } } | undefined)?.ds;
+  return ds && typeof ds.scale === 'number' && Array.isArray(ds.offset) ? { scale: ds.scale, offset: [Number(ds.offset[0]), Number(ds.offset[1])] } : undefined;
 }
 
 const FRONTEND_ONLY = new Set(['Reroute', 'Note', 'MarkdownNote', 'PrimitiveNode']);

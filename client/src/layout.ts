@@ -22,12 +22,16 @@ function boxOf(node: LGraphNode): Box {
 
 const overlap = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
-/** Gives every node at least the size its sockets and widgets need (files may hold smaller ones). */
-export function fitNodeSizes(nodes: readonly LGraphNode[]): void {
+/** Gives every node at least the size its sockets and widgets need (files may hold smaller ones); returns how many grew. */
+export function fitNodeSizes(nodes: readonly LGraphNode[]): number {
+  let grown = 0;
   for (const node of nodes) {
     const needed = node.computeSize();
-    if (node.size[0] < needed[0] || node.size[1] < needed[1]) node.setSize([Math.max(node.size[0], needed[0]), Math.max(node.size[1], needed[1])]);
+    if (node.size[0] >= needed[0] && node.size[1] >= needed[1]) continue;
+    node.setSize([Math.max(node.size[0], needed[0]), Math.max(node.size[1], needed[1])]);
+    grown++;
   }
+  return grown;
 }
 
 /**
