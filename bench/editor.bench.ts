@@ -60,7 +60,8 @@ try {
   const reloadTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
     await page.reload();
-    await page.waitForSelector('body[data-ready="true"]');
+    // Restoring 300 nodes takes long on a busy machine: more than playwright's 30 s default.
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 180_000 });
     reloadTimes.push(
       await page.evaluate(async () => {
         const g = globalThis as unknown as { flashgraph: { graph: { _nodes: unknown[] }; canvas: { draw(a: boolean, b: boolean): void } }; requestAnimationFrame(cb: () => void): void };

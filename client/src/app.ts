@@ -1,6 +1,5 @@
 // The editor's page: toolbar, canvas, side panels (queue, history, gallery), status bar and
 // notices, as lit elements rendered into the light DOM so one stylesheet styles them all.
-import { LGraphEventMode } from '@comfyorg/litegraph';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { QueueItem } from '../../types/api.ts';
 import { ServerApi } from './api.ts';
@@ -8,6 +7,16 @@ import { Editor, type GalleryItem } from './editor.ts';
 import './history-panel.ts';
 import type { Workflows } from './workflow-tabs.ts';
 import { installWorkspace } from './workspace.ts';
+import './canvas-controls.ts';
+import { installLinkTooltips } from './link-tooltip.ts';
+import { FileIntake, OPEN_ACCEPT } from './media-drop.ts';
+import { autoCloseNotices } from './notices.ts';
+import type { SettingsDialog } from './settings-dialog.ts';
+import './settings-dialog.ts';
+import { applySettings, Settings } from './settings.ts';
+import type { ShortcutsPanel } from './shortcuts-panel.ts';
+import './shortcuts-panel.ts';
+import { installShortcuts, isTextField } from './shortcuts.ts';
 
 type Tab = 'queue' | 'history' | 'gallery';
 
@@ -40,6 +49,8 @@ export class FlashGraphApp extends LightElement {
   editor: Editor | undefined;
   /** The open workflow tabs and the server's saved workflows. */
   workflows: Workflows | undefined;
+  private intake: FileIntake | undefined;
+  settings: Settings | undefined;
 
   constructor() {
     super();
@@ -60,6 +71,20 @@ export class FlashGraphApp extends LightElement {
     new ResizeObserver(resize).observe(canvas.parentElement!);
     resize();
     this.installInputHandlers(canvas);
+    // Workflow and media files dropped anywhere on the page.
+    this.intake = new FileIntake(editor);
+    this.intake.install();
+    installLinkTooltips(editor.canvas);
+    // The settings first: whether the autosaved workflow is restored is one.
+    const settings = new Settings((path) => api.url(path));
+    this.settings = settings;
+    try {
+      await settings.load();
+    } catch (error) {
+      editor.notify({ kind: 'error', title: 'Could not read the settings; the defaults apply', lines: [(error as Error).message] });
+    }
+    applySettings(settings, editor);
+    autoCloseNotices(editor, () => settings.get<number>('FlashGraph.Notices.CloseAfterSeconds'));
     try {
       await editor.start();
     } catch (error) {
@@ -120,52 +145,27 @@ export class FlashGraphApp extends LightElement {
     window.addEventListener('keyup', (event) => {
       if (!isTextField(event.target)) record();
     }, true);
-    document.addEventListener('keydown', (event) => {
-      const current = editor();
-      if (!current) return;
-      const ctrl = event.ctrlKey || event.metaKey;
-      const key = event.key.toLowerCase();
-      if (ctrl && key === 'enter') {
-        event.preventDefault();
-        void current.queuePrompt();
-      } else if (ctrl && key === 's') {
-        event.preventDefault();
-        if (event.shiftKey) current.download('api');
-        else void this.workflows?.save();
-      } else if (ctrl && key === 'o') {
-        event.preventDefault();
-        this.openFilePicker();
-      } else if (isTextField(event.target)) {
-        return;
-      } else if (ctrl && key === 'z' && !event.shiftKey) {
-        event.preventDefault();
-        current.undo();
-      } else if (ctrl && (key === 'y' || (key === 'z' && event.shiftKey))) {
-        event.preventDefault();
-        current.redo();
-      } else if (ctrl && key === 'm') {
-        event.preventDefault();
-        current.setModeOfSelected(LGraphEventMode.NEVER);
-      } else if (ctrl && key === 'b') {
-        event.preventDefault();
-        current.setModeOfSelected(LGraphEventMode.BYPASS);
-      }
-    });
-    // Workflow files dropped anywhere on the page open in the editor.
-    window.addEventListener('dragover', (event) => {
-      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
-    });
-    window.addEventListener(
-      'drop',
-      (event) => {
-        const file = event.dataTransfer?.files[0];
-        if (!file) return;
-        event.preventDefault();
-        event.stopPropagation();
-        void editor()?.loadFile(file);
-      },
-      true,
+    installShortcuts(() =>
+      this.editor
+        ? {
+          editor: this.editor,
+          saveWorkflow: () => void this.workflows?.save(),
+          openFilePicker: () => this.openFilePicker(),
+          openSettings: () => this.openSettings(),
+          toggleShortcuts: () => this.toggleShortcuts(),
+        }
+        : undefined,
     );
+  }
+
+  openSettings(): void {
+    const dialog = this.querySelector<SettingsDialog>('fg-settings-dialog');
+    if (dialog) dialog.open = true;
+  }
+
+  toggleShortcuts(): void {
+    const panel = this.querySelector<ShortcutsPanel>('fg-shortcuts-panel');
+    if (panel) panel.open = !panel.open;
   }
 
   openFilePicker(): void {
@@ -175,7 +175,7 @@ export class FlashGraphApp extends LightElement {
   private onFileChosen(event: Event): void {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0];
-    if (file) void this.editor?.loadFile(file);
+    if (file) void this.intake?.open(file);
     input.value = '';
   }
 
@@ -204,7 +204,7 @@ export class FlashGraphApp extends LightElement {
                         @click=${async () => {
                           this.menuOpen = false;
                           try {
-                            editor?.loadWorkflowData(await example.load(), example.label.replace(/^.* \/ /, ''));
+                            editor?.loadWorkflowData(await example.load(), example.label.replace(/^.* \/ /, ''), { fit: true });
                           } catch (error) {
                             editor?.notify({ kind: 'error', title: `Could not open ${example.label}`, lines: [(error as Error).message] });
                           }
@@ -220,14 +220,18 @@ export class FlashGraphApp extends LightElement {
         <button data-action="undo" title="Undo (Ctrl+Z)" @click=${() => editor?.undo()}>↶</button>
         <button data-action="redo" title="Redo (Ctrl+Y)" @click=${() => editor?.redo()}>↷</button>
         <span class="fg-spacer"></span>
-        <span class="fg-hint">double-click: add node · right-click: menu · Ctrl+M mute · Ctrl+B bypass</span>
-        <input id="fg-open-file" type="file" accept=".json,application/json" hidden @change=${(e: Event) => this.onFileChosen(e)} />
+        <span class="fg-hint">double-click: add node · right-click: menu · ? keys</span>
+        <button data-action="shortcuts" title="Keyboard shortcuts (?)" @click=${() => this.toggleShortcuts()}>Keys</button>
+        <button data-action="settings" title="Settings (Ctrl+,)" @click=${() => this.openSettings()}>Settings</button>
+        <input id="fg-open-file" type="file" accept=${OPEN_ACCEPT} hidden @change=${(e: Event) => this.onFileChosen(e)} />
       </header>
       <main class="fg-main">
         <fg-left-sidebar .editor=${editor} .workflows=${this.workflows}></fg-left-sidebar>
         <div class="fg-center">
           <fg-workflow-tabs .workflows=${this.workflows}></fg-workflow-tabs>
-          <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb></div>
+          <div class="fg-canvas-wrap"><canvas id="fg-canvas"></canvas><fg-breadcrumb .editor=${editor}></fg-breadcrumb
+            ><fg-canvas-controls .editor=${editor} .settings=${this.settings}></fg-canvas-controls
+          ></div>
         </div>
         <aside class="fg-side">
           <nav class="fg-tabs">
@@ -242,6 +246,8 @@ export class FlashGraphApp extends LightElement {
       </main>
       <fg-status-bar .editor=${editor}></fg-status-bar>
       <fg-notices .editor=${editor}></fg-notices>
+      <fg-settings-dialog .settings=${this.settings}></fg-settings-dialog>
+      <fg-shortcuts-panel></fg-shortcuts-panel>
     `;
   }
 }
@@ -335,7 +341,7 @@ export class Notices extends EditorView {
     if (!editor || editor.notices.length === 0) return nothing;
     return html`<div class="fg-notices">
       ${editor.notices.map(
-        (notice) => html`<div class="fg-notice ${notice.kind}">
+        (notice, i) => html`<div class="fg-notice ${notice.kind}" data-notice=${i}>
           <button class="fg-close" title="dismiss" @click=${() => editor.dismissNotice(notice)}>×</button>
           <strong>${notice.title}</strong>
           <ul>
@@ -347,9 +353,6 @@ export class Notices extends EditorView {
   }
 }
 
-function isTextField(target: EventTarget | null): boolean {
-  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || (target instanceof HTMLElement && target.isContentEditable);
-}
 
 customElements.define('fg-app', FlashGraphApp);
 customElements.define('fg-queue-panel', QueuePanel);

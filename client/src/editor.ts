@@ -12,6 +12,8 @@ import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNodeTypes, parentPath, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
+import { fitNodeSizes, makeRoomBelow, spreadOverlaps } from './layout.ts';
+import { installModes, selectedNodes, silencedOutputsNotice, toggleMode } from './modes.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 import { TextWidgets } from './text-widgets.ts';
 
@@ -62,6 +64,8 @@ export class Editor extends EventTarget {
   notices: Notice[] = [];
   run: RunStatus = { promptId: undefined, node: undefined, nodeTitle: undefined, value: 0, max: 0 };
   connected = false;
+  /** Whether the open workflow is kept in this browser and restored on reload (Comfy.Workflow.Persist). */
+  persist = true;
   private undoStack: Snapshot[] = [];
   private redoStack: Snapshot[] = [];
   private restoring = false;
@@ -93,6 +97,9 @@ export class Editor extends EventTarget {
     this.canvas = new LGraphCanvas(canvasElement, this.graph);
     this.canvas.allow_searchbox = true;
     this.canvas.show_info = false;
+    // Litegraph outlines the canvas's first screenful of graph space: no meaning to a user.
+    this.canvas.render_canvas_border = false;
+    installModes(() => this.checkpoint());
     this.textWidgets = new TextWidgets(this.canvas, this.graph, () => this.checkpoint());
     // After the nodes of each frame: the textareas follow them.
     this.canvas.onDrawForeground = () => this.textWidgets.update();
@@ -139,10 +146,11 @@ export class Editor extends EventTarget {
       viewUrl: (file) => this.api.viewUrl(file),
       changed: () => this.checkpoint(),
       fetchRoute: (route) => this.api.fetchRoute(route),
+      grew: (node, before) => makeRoomBelow(node, before, node.graph?._nodes ?? []),
     });
     this.listen();
     this.api.connect();
-    const saved = localStorage.getItem(AUTOSAVE_KEY);
+    const saved = this.persist ? localStorage.getItem(AUTOSAVE_KEY) : null;
     let restored = false;
     if (saved) {
       try {
@@ -280,11 +288,9 @@ export class Editor extends EventTarget {
     return this.views.get('root') ?? { scale: 1, offset: [0, 0] };
   }
 
+  /** Ctrl+M, Ctrl+B: mutes or bypasses the selected nodes, or turns them back on. */
   setModeOfSelected(mode: LGraphEventMode): void {
-    const selected = [...this.canvas.selectedItems].filter((item): item is LGraphNode => item instanceof LGraphNode);
-    if (selected.length === 0) return;
-    const allSet = selected.every((node) => node.mode === mode);
-    for (const node of selected) node.changeMode(allSet ? LGraphEventMode.ALWAYS : mode);
+    if (!toggleMode(selectedNodes(this.canvas), mode)) return;
     this.canvas.setDirty(true, true);
     this.checkpoint();
   }
@@ -298,7 +304,7 @@ export class Editor extends EventTarget {
   }
 
   /** Any workflow file's content: UI format as it is, API format converted with apiToUi. */
-  loadWorkflowData(data: unknown, name: string): void {
+  loadWorkflowData(data: unknown, name: string, options: { fit?: boolean } = {}): void {
     const loaded = detectWorkflow(data);
     this.beforeReplace?.(name);
     let workflow: UiWorkflow;
@@ -313,6 +319,25 @@ export class Editor extends EventTarget {
     }
     this.loadUiWorkflow(workflow, name);
     if (loaded.format === 'api') this.stackColumns();
+    // A file without a saved view is fitted, as loadUiWorkflow did before the layout below.
+    else this.tidy(options.fit === true || savedView(workflow) === undefined);
+  }
+
+  /** Nodes get the sizes they need and none stays over another; the view is fitted when asked (examples). */
+  private tidy(fit: boolean): void {
+    const changed = fitNodeSizes(this.graph._nodes) + spreadOverlaps(this.graph._nodes);
+    if (fit) {
+      // Nodes finish their layout on their first frame (previews reserve room, pushing others):
+      // draw one, then fit what it laid out.
+      this.fitView();
+      this.canvas.draw(true, true);
+      this.fitView();
+    }
+    this.canvas.setDirty(true, true);
+    // The file as laid out is where undo starts.
+    if (changed === 0) return;
+    this.undoStack = [];
+    this.checkpoint();
   }
 
   /** apiToUi guesses node heights; once the nodes exist, restack each column by their real sizes. */
@@ -335,15 +360,6 @@ export class Editor extends EventTarget {
     this.checkpoint();
   }
 
-  async loadFile(file: File): Promise<void> {
-    const name = file.name.replace(/\.json$/i, '');
-    try {
-      this.loadWorkflowData(JSON.parse(await file.text()) as unknown, name);
-    } catch (error) {
-      this.notify({ kind: 'error', title: `Could not open ${file.name}`, lines: [(error as Error).message] });
-    }
-  }
-
   /** Shows a UI-format workflow with a fresh undo history; `quiet` leaves out the missing-nodes notice. */
   loadUiWorkflow(workflow: UiWorkflow, name: string, quiet = false): void {
     forgetSubgraphTypes();
@@ -359,8 +375,8 @@ export class Editor extends EventTarget {
     } finally {
       this.restoring = false;
     }
-    const ds = (workflow.extra as { ds?: { scale?: number; offset?: [number, number] } } | undefined)?.ds;
-    if (ds && typeof ds.scale === 'number' && Array.isArray(ds.offset)) {
+    const ds = savedView(workflow);
+    if (ds) {
       this.canvas.ds.scale = ds.scale;
       this.canvas.ds.offset = [ds.offset[0], ds.offset[1]];
     } else this.fitView();
@@ -370,15 +386,28 @@ export class Editor extends EventTarget {
     this.canvas.setDirty(true, true);
     this.checkpoint();
     if (missing.length > 0 && !quiet) this.notify({ kind: 'error', title: 'Node types missing on this server', lines: missing });
+    this.reportWidgetRepairs(name);
     this.changed();
+  }
+
+  /** Says which saved widget values went to other widgets than their positions (the converter's repair). */
+  private reportWidgetRepairs(name: string): void {
+    const notes = this.flashNodes().flatMap((node) => (node.loadNote ? [node.loadNote] : []));
+    for (const node of this.flashNodes()) node.loadNote = undefined;
+    if (notes.length === 0) return;
+    const failed = notes.some((note) => note.error);
+    const title = failed ? `Some widget values of ${name} fit none of their widgets` : `Widget values of ${name} were matched to their widgets by type`;
+    this.notify({ kind: failed ? 'error' : 'info', title, lines: notes.map((note) => note.text) });
   }
 
   newWorkflow(): void {
     this.beforeReplace?.('workflow');
+    this.notices = [];
     this.loadUiWorkflow({ nodes: [], links: [], version: 0.4, last_node_id: 0, last_link_id: 0 }, 'workflow');
   }
 
-  private fitView(): void {
+  /** Fits the shown graph into the view (the `.` key). */
+  fitView(): void {
     const nodes = this.shownGraph._nodes;
     if (nodes.length === 0) {
       this.canvas.ds.scale = 1;
@@ -394,6 +423,7 @@ export class Editor extends EventTarget {
     const scale = Math.min(1, Math.max(0.2, Math.min((width - 80) / (maxX - minX), (height - 80) / (maxY - minY))));
     this.canvas.ds.scale = scale;
     this.canvas.ds.offset = [(width / scale - (maxX - minX)) / 2 - minX, (height / scale - (maxY - minY)) / 2 - minY];
+    this.canvas.setDirty(true, true);
   }
 
   apiPrompt(): ReturnType<typeof uiToApi> {
@@ -491,6 +521,10 @@ export class Editor extends EventTarget {
 
   autosave(): void {
     try {
+      if (!this.persist) {
+        localStorage.removeItem(AUTOSAVE_KEY);
+        return;
+      }
       localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ name: this.workflowName, workflow: this.serialize() }));
     } catch {
       // A full storage quota only costs the autosave.
@@ -533,6 +567,11 @@ export class Editor extends EventTarget {
     try {
       const converted = uiToApi(workflow, this.objectInfo);
       prompt = converted.prompt;
+      const silenced = silencedOutputsNotice(prompt, this.allNodes(), this.objectInfo);
+      if (silenced) {
+        this.notify(silenced);
+        return false;
+      }
       if (converted.warnings.length > 0) this.notify({ kind: 'info', title: 'Queued with warnings', lines: converted.warnings });
     } catch (error) {
       this.notify({ kind: 'error', title: 'The workflow cannot be converted', lines: [(error as Error).message] });
@@ -802,6 +841,12 @@ export class Editor extends EventTarget {
     if (output) this.gallery = [...galleryItems(prompt_id, node, output, (file) => this.api.viewUrl(file)), ...this.gallery].slice(0, 60);
     this.changed();
   }
+}
+
+/** The view a workflow file saved (`extra.ds`), when it holds a usable one. */
+function savedView(workflow: UiWorkflow): { scale: number; offset: [number, number] } | undefined {
+  const ds = (workflow.extra as { ds?: { scale?: unknown; offset?: unknown } } | undefined)?.ds;
+  return ds && typeof ds.scale === 'number' && Array.isArray(ds.offset) ? { scale: ds.scale, offset: [Number(ds.offset[0]), Number(ds.offset[1])] } : undefined;
 }
 
 const FRONTEND_ONLY = new Set(['Reroute', 'Note', 'MarkdownNote', 'PrimitiveNode']);

@@ -7,8 +7,10 @@ import type { ISerialisedNode } from '@comfyorg/litegraph/dist/types/serialisati
 import type { IBaseWidget } from '@comfyorg/litegraph/dist/types/widgets';
 import type { DrawWidgetOptions } from '@comfyorg/litegraph/dist/widgets/BaseWidget';
 import type { FileRef, InputInfo, NodeInfo, ObjectInfo, UiOutput } from '../../types/api.ts';
-import { mapWidgetValues, orderedInputs, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
+import { readSavedWidgets } from '../../server/workflow/saved-widgets.ts';
+import { orderedInputs, widgetSlots, type WidgetSlot } from '../../server/workflow/widgets.ts';
 import { typeColor } from './colors.ts';
+import { dropEventModes } from './modes.ts';
 import { comboFile, remoteSpec, remoteValues } from './remote-combos.ts';
 
 /** What nodes need from the editor around them. */
@@ -20,6 +22,8 @@ export interface NodeServices {
   changed(): void;
   /** GET of a server route (a remote combo's `remote.route`), parsed JSON. */
   fetchRoute(route: string): Promise<unknown>;
+  /** A node grew taller to show outputs or a preview (`before`: its height until then). */
+  grew?(node: LGraphNode, before: number): void;
 }
 
 const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'];
@@ -269,26 +273,48 @@ export class FlashNode extends LGraphNode {
     this.setDirtyCanvas(true, false);
   }
 
-  override onConfigure(serialised: ISerialisedNode): void {
-    this.applyWidgetValues(serialised.widgets_values);
-    // Files saved by newer frontends omit unconnected widget sockets: put them back, after the
-    // saved ones so that the slot indices links refer to stay valid.
-    for (const slot of widgetSlots(this.info)) {
-      if (slot.kind !== 'value' || this.inputs.some((input) => input.name === slot.name)) continue;
-      this.addInput(slot.name, slot.type, { widget: { name: slot.name }, color_on: typeColor(slot.type), color_off: typeColor(slot.type) });
-    }
+  /**
+   * Litegraph's configure copies the saved inputs over the first entries of the node's own list
+   * and keeps the rest (the saved list omits widget sockets, so an optional input after them came
+   * twice), and puts widgets_values into the widgets by position. Here the saved inputs are the
+   * node's inputs, the ones the node has and the file lacks follow them (slot indices of links
+   * stay valid), and the values go through the converter's own reading (readSavedWidgets).
+   */
+  override configure(serialised: ISerialisedNode): void {
+    const own = this.inputs;
+    if (Array.isArray(serialised.inputs)) this.inputs = [];
+    const { widgets_values: values, ...rest } = serialised;
+    super.configure(rest as ISerialisedNode);
+    for (const input of own) if (!this.inputs.some((i) => i.name === input.name)) this.inputs.push(input);
+    this.dropDuplicateInputs();
+    dropEventModes(this);
+    this.applyWidgetValues(values);
     this.showInputFile();
   }
 
-  /** Values by name, tolerant of files whose positional values lack control or upload entries. */
+  /** Files the editor saved before the fix above hold an input twice: the linked one stays. */
+  private dropDuplicateInputs(): void {
+    for (let i = this.inputs.length - 1; i >= 0; i--) {
+      const input = this.inputs[i]!;
+      const twin = this.inputs.findIndex((other, j) => j !== i && other.name === input.name);
+      if (twin < 0) continue;
+      if (input.link == null || this.inputs[twin]!.link != null) this.removeInput(i);
+    }
+  }
+
+  /** What moved when the saved values were fitted by type (or why they could not be): for the open notice. */
+  loadNote: { text: string; error: boolean } | undefined = undefined;
+
+  /** Values as the converter reads them (uiToApi): the same repair, the same defaults. */
   applyWidgetValues(values: unknown): void {
-    const slots = widgetSlots(this.info);
-    for (const mapped of mapWidgetValues(slots, values)) {
+    const saved = readSavedWidgets(this.type, this.info, values, `node #${this.id} ${this.type}`);
+    const control = this.widget('control_after_generate');
+    for (const mapped of saved.widgets) {
       const widget = this.widget(mapped.slot.name);
-      if (widget && mapped.present) widget.value = mapped.value as never;
-      const control = this.widget('control_after_generate');
+      if (widget && mapped.value !== undefined) widget.value = mapped.value as never;
       if (control && typeof mapped.control?.mode === 'string') control.value = mapped.control.mode;
     }
+    this.loadNote = saved.unfit ? { text: saved.unfit, error: true } : saved.refit ? { text: saved.refit, error: false } : undefined;
   }
 
   /** Shows what an `executed` message carried: images, videos, text. */
@@ -373,7 +399,9 @@ export class FlashNode extends LGraphNode {
   private ensureRoomForOutputs(): void {
     const mediaHeight = this.livePreview || this.media.some((m) => m.kind !== 'audio') ? MEDIA_MIN_HEIGHT : this.media.length > 0 ? AUDIO_BAR_HEIGHT + 8 : 0;
     const wanted = this.contentTop() + mediaHeight + this.texts.length * TEXT_LINE_HEIGHT * 2;
+    const before = this.size[1];
     if (this.size[1] < wanted || this.size[0] < 220) this.setSize([Math.max(this.size[0], 220), Math.max(this.size[1], wanted)]);
+    if (this.size[1] > before) this.services.grew?.(this, before);
     this.setDirtyCanvas(true, false);
   }
 

@@ -20,9 +20,9 @@ import {
 } from './parse.ts';
 import { applyTextReplacements, FRONTEND_SAVE_TYPES, processDynamicPrompt, type ReplacementNode } from './replacements.ts';
 import { UE_TYPES, applyUseEverywhere } from './use-everywhere.ts';
-import { currentWidgetValues } from './legacy-widgets.ts';
 import { migrateFormerCore } from './former-core.ts';
-import { formatWidgetValues, mapWidgetValues, widgetSlots } from './widgets.ts';
+import { readSavedWidgets } from './saved-widgets.ts';
+import { widgetSlots } from './widgets.ts';
 
 export const MODE_MUTED = 2;
 export const MODE_BYPASS = 4;
@@ -140,15 +140,10 @@ class Converter {
     }
     const where = `node #${id} ${node.type}`;
     const inputs: Record<string, unknown> = {};
-    const widgetValues = currentWidgetValues(node.type, node.widgetsValues);
-    const widgets = mapWidgetValues(widgetSlots(info), widgetValues, (issue) => {
-      if (issue.kind === 'unfit') {
-        throw new WorkflowError(`${where}: the saved widget value ${JSON.stringify(issue.value)} fits none of its widgets (${widgetSlots(info).flatMap((s) => (s.kind === 'value' ? [s.name] : [])).join(', ')})`);
-      }
-      if (issue.kind === 'former-upload-order') this.warnings.push(`${where}: the file keeps the upload button's value before the optional widgets (an older FlashGraph editor); read in that order`);
-      else this.warnings.push(`${where}: the file holds fewer widget values than the node has widgets; matched them by type: ${issue.assignments.join(', ')}`);
-    });
-    widgets.push(...formatWidgetValues(widgets, widgetValues));
+    const saved = readSavedWidgets(node.type, info, node.widgetsValues, where);
+    if (saved.unfit) throw new WorkflowError(saved.unfit);
+    if (saved.refit) this.warnings.push(saved.refit);
+    const widgets = saved.widgets;
     const promoted = scope.promoted?.widgets.get(node.key);
     for (const widget of widgets) {
       if (promoted?.has(widget.slot.name)) widget.value = promoted.get(widget.slot.name);
@@ -215,7 +210,7 @@ class Converter {
           return node.outputs[0]?.widget === name && Array.isArray(values) ? { value: values[0] } : undefined;
         }
         if (!info) return undefined;
-        const found = mapWidgetValues(widgetSlots(info), node.widgetsValues).find((w) => w.slot.name === name);
+        const found = readSavedWidgets(node.type, info, node.widgetsValues, node.key).widgets.find((w) => w.slot.name === name);
         return found && { value: found.value };
       },
     };
