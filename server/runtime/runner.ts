@@ -50,7 +50,8 @@ export class PromptRunner implements PromptService {
   readonly executor: Executor;
   readonly #listeners = new Listeners<RunnerEvent>((error) => this.options.onError?.(error));
   readonly #finished = new Map<string, ((entry: HistoryEntry) => void)[]>();
-  #abort: AbortController | undefined;
+  /** The running prompt's interrupt, made when first needed: it may come before the prompt starts. */
+  #abort: { promptId: string; controller: AbortController } | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -108,7 +109,7 @@ export class PromptRunner implements PromptService {
   /** Stops taking new prompts once the current one ends. */
   async stop(): Promise<void> {
     this.#running = false;
-    this.#abort?.abort();
+    this.#abort?.controller.abort();
     this.queue.close();
     await this.#loop;
     await this.history.flush();
@@ -179,8 +180,13 @@ export class PromptRunner implements PromptService {
   interruptRunning(promptId?: string): boolean {
     const running = this.queue.running;
     if (!running || (promptId !== undefined && running.promptId !== promptId)) return false;
-    this.#abort?.abort();
+    this.#abortFor(running.promptId).abort();
     return true;
+  }
+
+  #abortFor(promptId: string): AbortController {
+    if (this.#abort?.promptId !== promptId) this.#abort = { promptId, controller: new AbortController() };
+    return this.#abort.controller;
   }
 
   /** ComfyUI's /free: applied after the current prompt (or at once when idle). */
@@ -223,13 +229,19 @@ export class PromptRunner implements PromptService {
 
   async #runOne(item: QueuedPrompt): Promise<void> {
     const clientId = item.extraData.client_id as string | undefined;
-    this.#abort = new AbortController();
+    const abort = this.#abortFor(item.promptId);
+    // ComfyUI's POST /prompt puts the prompt on the queue and answers (server.py post_prompt); its
+    // worker thread starts it later (main.py prompt_worker). Clients rely on that order: they learn
+    // the prompt_id from the answer, then listen for its messages. Starting on a later turn of the
+    // event loop lets the submitter's answer go out first. (An interrupt meanwhile is kept: the
+    // executor checks the controller before the first node.)
+    await new Promise((resolve) => setImmediate(resolve));
     const result = await this.executor.run({
       promptId: item.promptId,
       prompt: item.prompt,
       outputs: item.outputs,
       extraData: { ...item.extraData, ...item.secrets },
-      signal: this.#abort.signal,
+      signal: abort.signal,
       progressState: this.options.progressState,
       emit: (event) => this.#publish({ kind: 'execution', event, clientId }),
       onPreview: (nodeId, preview) => this.#publish({ kind: 'preview', nodeId, promptId: item.promptId, preview, clientId }),
