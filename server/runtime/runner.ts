@@ -12,6 +12,9 @@ import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
 
+/** How long after its submit a prompt that found the queue idle starts (see #runOne). */
+export const START_GRACE_MS = 25;
+
 export type RunnerEvent =
   | { kind: 'execution'; event: ExecutionEvent; clientId: string | undefined }
   | { kind: 'preview'; nodeId: string; promptId: string; preview: PreviewImage; clientId: string | undefined }
@@ -53,6 +56,8 @@ export class PromptRunner implements PromptService {
   /** The running prompt's interrupt, made when first needed: it may come before the prompt starts. */
   #abort: { promptId: string; controller: AbortController } | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
+  /** When each pending prompt was submitted (monotonic ms): a fresh prompt waits out START_GRACE_MS. */
+  readonly #submittedAt = new Map<string, number>();
   #running = false;
   #loop: Promise<void> | undefined;
   readonly #persistence: QueuePersistence | undefined;
@@ -135,6 +140,13 @@ export class PromptRunner implements PromptService {
       number: request.number,
       front: request.front,
     });
+    const now = performance.now();
+    // Entries past their grace no longer matter (deleted prompts never reach #runOne).
+    for (const [id, at] of this.#submittedAt) {
+      if (at + START_GRACE_MS > now) break;
+      this.#submittedAt.delete(id);
+    }
+    this.#submittedAt.set(promptId, now);
     return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
   }
 
@@ -231,11 +243,16 @@ export class PromptRunner implements PromptService {
     const clientId = item.extraData.client_id as string | undefined;
     const abort = this.#abortFor(item.promptId);
     // ComfyUI's POST /prompt puts the prompt on the queue and answers (server.py post_prompt); its
-    // worker thread starts it later (main.py prompt_worker). Clients rely on that order: they learn
-    // the prompt_id from the answer, then listen for its messages. Starting on a later turn of the
-    // event loop lets the submitter's answer go out first. (An interrupt meanwhile is kept: the
-    // executor checks the controller before the first node.)
-    await new Promise((resolve) => setImmediate(resolve));
+    // worker thread starts it later (main.py prompt_worker), a GIL switch (5 ms) and Python's own
+    // set-up away. Clients rely on that: @stable-canvas/comfyui-client's `instance().enqueue()`
+    // then `.wait()` listens only once the answer is parsed, so a cached prompt finishing within a
+    // millisecond was never seen. A prompt that did not wait in the queue starts START_GRACE_MS
+    // after its submit; a backlog runs at full speed. (An interrupt meanwhile is kept: the executor
+    // checks the controller before the first node.)
+    const submitted = this.#submittedAt.get(item.promptId);
+    this.#submittedAt.delete(item.promptId);
+    const wait = submitted === undefined ? 0 : submitted + START_GRACE_MS - performance.now();
+    await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     const result = await this.executor.run({
       promptId: item.promptId,
       prompt: item.prompt,
