@@ -12,6 +12,9 @@ import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { extraDataError, topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
 
+/** How long after its submit a prompt that found the queue idle starts (see #runOne). */
+export const START_GRACE_MS = 25;
+
 export interface RunnerOptions {
   registry: NodeRegistry;
   env: HostEnvironment;
@@ -31,8 +34,11 @@ export class PromptRunner implements PromptService {
   readonly executor: Executor;
   readonly #listeners = new Listeners<RunnerEvent>((error) => this.options.onError?.(error));
   readonly #finished = new Map<string, ((entry: HistoryEntry) => void)[]>();
-  #abort: AbortController | undefined;
+  /** The running prompt's interrupt, made when first needed: it may come before the prompt starts. */
+  #abort: { promptId: string; controller: AbortController } | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
+  /** When each pending prompt was submitted (monotonic ms): a fresh prompt waits out START_GRACE_MS. */
+  readonly #submittedAt = new Map<string, number>();
   #running = false;
   #loop: Promise<void> | undefined;
   readonly #persistence: QueuePersistence | undefined;
@@ -89,7 +95,7 @@ export class PromptRunner implements PromptService {
   /** Stops taking new prompts once the current one ends. */
   async stop(): Promise<void> {
     this.#running = false;
-    this.#abort?.abort();
+    this.#abort?.controller.abort();
     this.queue.close();
     await this.#loop;
     await this.history.flush();
@@ -117,6 +123,13 @@ export class PromptRunner implements PromptService {
       number: request.number,
       front: request.front,
     });
+    const now = performance.now();
+    // Entries past their grace no longer matter (deleted prompts never reach #runOne).
+    for (const [id, at] of this.#submittedAt) {
+      if (at + START_GRACE_MS > now) break;
+      this.#submittedAt.delete(id);
+    }
+    this.#submittedAt.set(promptId, now);
     return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
   }
 
@@ -162,8 +175,13 @@ export class PromptRunner implements PromptService {
   interruptRunning(promptId?: string): boolean {
     const running = this.queue.running;
     if (!running || (promptId !== undefined && running.promptId !== promptId)) return false;
-    this.#abort?.abort();
+    this.#abortFor(running.promptId).abort();
     return true;
+  }
+
+  #abortFor(promptId: string): AbortController {
+    if (this.#abort?.promptId !== promptId) this.#abort = { promptId, controller: new AbortController() };
+    return this.#abort.controller;
   }
 
   /** ComfyUI's /free: applied after the current prompt (or at once when idle). */
@@ -206,13 +224,24 @@ export class PromptRunner implements PromptService {
 
   async #runOne(item: QueuedPrompt): Promise<void> {
     const clientId = item.extraData.client_id as string | undefined;
-    this.#abort = new AbortController();
+    const abort = this.#abortFor(item.promptId);
+    // ComfyUI's POST /prompt puts the prompt on the queue and answers (server.py post_prompt); its
+    // worker thread starts it later (main.py prompt_worker), a GIL switch (5 ms) and Python's own
+    // set-up away. Clients rely on that: @stable-canvas/comfyui-client's `instance().enqueue()`
+    // then `.wait()` listens only once the answer is parsed, so a cached prompt finishing within a
+    // millisecond was never seen. A prompt that did not wait in the queue starts START_GRACE_MS
+    // after its submit; a backlog runs at full speed. (An interrupt meanwhile is kept: the executor
+    // checks the controller before the first node.)
+    const submitted = this.#submittedAt.get(item.promptId);
+    this.#submittedAt.delete(item.promptId);
+    const wait = submitted === undefined ? 0 : submitted + START_GRACE_MS - performance.now();
+    await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     const result = await this.executor.run({
       promptId: item.promptId,
       prompt: item.prompt,
       outputs: item.outputs,
       extraData: { ...item.extraData, ...item.secrets },
-      signal: this.#abort.signal,
+      signal: abort.signal,
       progressState: this.options.progressState,
       emit: (event) => this.#publish({ kind: 'execution', event, clientId }),
       onPreview: (nodeId, preview) => this.#publish({ kind: 'preview', nodeId, promptId: item.promptId, preview, clientId }),

@@ -34,6 +34,24 @@ const COMFY_MODEL_FOLDERS: readonly (readonly [string, readonly string[]])[] = [
   ['audio_encoders', ['audio_encoders']],
 ];
 
+/** A file name test: whether a folder's listing includes it. */
+export type FileFilter = (name: string) => boolean;
+
+/** Model files: ComfyUI's supported_pt_extensions (folder_paths.py:12) plus ONNX. */
+export const hasModelExtension: FileFilter = (name) => MODEL_EXTENSIONS.has(extname(name).toLowerCase());
+
+/**
+ * The files `GET /models/{folder}` lists, as the extension list each folder carries in
+ * folder_paths.py:23-51: `configs` holds `.yaml`, `diffusers` the pseudo-extension `folder` (no
+ * file matches), `classifiers` files without an extension; every other folder model files.
+ */
+export function folderFileFilter(folder: string): FileFilter {
+  if (folder === 'configs') return (name) => extname(name).toLowerCase() === '.yaml';
+  if (folder === 'diffusers') return () => false;
+  if (folder === 'classifiers') return (name) => extname(name) === '';
+  return hasModelExtension;
+}
+
 /** Folders that hold no models: left out of the model library (model_manager.py:35). */
 export const NOT_MODEL_FOLDERS = new Set(['configs', 'custom_nodes']);
 
@@ -75,10 +93,10 @@ const MAX_DEPTH = 16;
 
 /**
  * The model files below each search path (model_manager.py:79-158): relative names with '/',
- * hidden files and folders and `.git` skipped. Symbolic links are followed only while they stay
- * inside the models folder.
+ * hidden files and folders and `.git` skipped; `accept` picks the files (model files by default).
+ * Symbolic links are followed only while they stay inside the models folder.
  */
-export async function listModelFiles(paths: readonly string[], modelsRoot: string): Promise<ModelFile[]> {
+export async function listModelFiles(paths: readonly string[], modelsRoot: string, accept: FileFilter = hasModelExtension): Promise<ModelFile[]> {
   const rootReal = await realpath(modelsRoot).catch(() => modelsRoot);
   const files: ModelFile[] = [];
   for (const [pathIndex, folder] of paths.entries()) {
@@ -99,7 +117,7 @@ export async function listModelFiles(paths: readonly string[], modelsRoot: strin
         if (!found) continue;
         if (found.isDirectory()) {
           if (depth < MAX_DEPTH) await walk(path, depth + 1);
-        } else if (found.isFile() && MODEL_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+        } else if (found.isFile() && accept(entry.name)) {
           files.push({
             name: relative(folder, path).split(sep).join('/'),
             pathIndex,

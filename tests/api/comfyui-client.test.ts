@@ -61,4 +61,21 @@ describe('@stable-canvas/comfyui-client', () => {
     const { data } = await sharp(saved).raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray(0, 3)]).toEqual([255, 255, 255]);
   });
+
+  // The SDK's documented instance().enqueue() then wait() listens only once the answer is parsed
+  // (InvokedWorkflow.wait in @stable-canvas/comfyui-client). A repeat of the same graph is all
+  // cached and ends within a millisecond; ComfyUI's worker thread starts it later than its answer
+  // (main.py prompt_worker), and so must we, or wait() never hears of it.
+  it('instance().enqueue() then wait() hears a fully cached re-run', async () => {
+    const workflow = new Workflow();
+    const cls = workflow.classes;
+    const [image] = cls.EmptyImage({ width: 4, height: 4, batch_size: 1, color: 0 });
+    cls.SaveImage({ images: image, filename_prefix: 'stable-canvas/cached' });
+    for (let run = 0; run < 4; run++) {
+      const invoked = workflow.instance(client);
+      await invoked.enqueue();
+      const heard = await Promise.race([invoked.wait(), new Promise<'missed'>((resolve) => setTimeout(() => resolve('missed'), 5000))]);
+      expect(heard === 'missed' ? heard : heard.images.length).toBe(1);
+    }
+  });
 });

@@ -136,7 +136,7 @@ describe('introspection', () => {
     expect(Object.keys(stats.devices[0]).sort()).toEqual(['index', 'name', 'torch_vram_free', 'torch_vram_total', 'type', 'vram_free', 'vram_total']);
   });
 
-  it('serves features, embeddings, extensions and model folders', async () => {
+  it('serves features, embeddings, extensions and model folders as ComfyUI', async () => {
     expect(await json(await server.get('/features'))).toEqual({ supports_preview_metadata: true, max_upload_size: 100 * 1024 * 1024 });
     expect(await json(await server.get('/api/embeddings'))).toEqual([]);
     expect(await json(await server.get('/extensions'))).toEqual([]);
@@ -144,9 +144,32 @@ describe('introspection', () => {
     mkdirSync(join(server.base, 'models', 'onnx'), { recursive: true });
     writeFileSync(join(server.base, 'models', 'vae', 'a.safetensors'), '');
     writeFileSync(join(server.base, 'models', 'vae', 'sub', 'b.onnx'), '');
-    expect(await json(await server.get('/models'))).toEqual(['onnx', 'vae']);
+    // server.py:261-265: every name of folder_paths.folder_names_and_paths, in its order
+    // (folder_paths.py:23-51), whether or not the folder exists; then the other folders of models/.
+    const names = await json(await server.get('/models'));
+    expect(names.slice(0, 3)).toEqual(['checkpoints', 'configs', 'loras']);
+    expect(names.slice(-4)).toEqual(['classifiers', 'model_patches', 'audio_encoders', 'onnx']);
+    expect(names).toContain('custom_nodes');
     expect(await json(await server.get('/api/models/vae'))).toEqual(['a.safetensors', 'sub/b.onnx']);
-    expect((await server.get('/models/loras')).status).toBe(404);
+    // server.py:267-273: a known folder without files is an empty list, not a 404 (the SDKs'
+    // getModels('checkpoints') on a fresh install); an unknown name or a legacy one is a bare 404.
+    expect(await json(await server.get('/models/checkpoints'))).toEqual([]);
+    expect(await json(await server.get('/api/models/diffusers'))).toEqual([]);
+    for (const unknown of ['/models/nowhere', '/models/unet']) {
+      const res = await server.get(unknown);
+      expect([res.status, await res.text()], unknown).toEqual([404, '']);
+    }
+    // The folder's own extensions (folder_paths.py:24, supported_pt_extensions elsewhere).
+    mkdirSync(join(server.base, 'models', 'configs'), { recursive: true });
+    writeFileSync(join(server.base, 'models', 'configs', 'v1.yaml'), '');
+    writeFileSync(join(server.base, 'models', 'configs', 'notes.txt'), '');
+    writeFileSync(join(server.base, 'models', 'vae', 'readme.md'), '');
+    expect(await json(await server.get('/models/configs'))).toEqual(['v1.yaml']);
+    expect(await json(await server.get('/models/vae'))).toEqual(['a.safetensors', 'sub/b.onnx']);
+    // server.py:256-259: /embeddings lists the embeddings folder's names without extension.
+    mkdirSync(join(server.base, 'models', 'embeddings'), { recursive: true });
+    writeFileSync(join(server.base, 'models', 'embeddings', 'easynegative.safetensors'), '');
+    expect(await json(await server.get('/embeddings'))).toEqual(['easynegative']);
     // Sent as written: fetch would normalise '/models/..' to '/', which is the editor's page.
     const rawStatus = await new Promise<number | undefined>((resolve, reject) =>
       httpGet({ host: server.host, port: server.port, path: '/models/..' }, (res) => {

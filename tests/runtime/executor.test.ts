@@ -149,6 +149,30 @@ describe('executor events, errors and interruption', () => {
     expect(types).toEqual(['execution_start', 'execution_cached', 'executing:1', 'executing:2', 'executed:2', 'execution_success', 'executing:null']);
   });
 
+  // ComfyUI answers POST /prompt before the prompt starts: server.py post_prompt puts it on the
+  // queue and returns, and main.py's prompt_worker thread runs it. Clients rely on it: they learn
+  // the prompt_id from the answer and only then listen for its messages
+  // (@stable-canvas/comfyui-client's Workflow.invoke missed a fast prompt's `executed` otherwise).
+  it("starts a prompt only after its submit has answered, and a cancel in between keeps it from running", async () => {
+    const { runs, nodes } = countingNodes();
+    engine = await startEngine(nodes);
+    const prompt: ApiPrompt = { '1': { class_type: 'TestNumber', inputs: { value: 4 } }, '2': { class_type: 'TestSink', inputs: { value: ['1', 0] } } };
+    const submitted = await engine.runner.submit({ prompt, clientId: 'test' });
+    if (!submitted.ok) throw new Error('invalid');
+    // Where the server writes the HTTP answer: no message of this prompt may have gone out yet.
+    expect(engine.executionEvents(submitted.promptId)).toEqual([]);
+    await engine.runner.waitFor(submitted.promptId);
+    expect(engine.executionEvents(submitted.promptId)[0]?.type).toBe('execution_start');
+    expect(runs).toEqual({ '1': 1, '2': 1 });
+
+    const again = await engine.runner.submit({ prompt: { ...prompt, '1': { class_type: 'TestNumber', inputs: { value: 5 } } }, clientId: 'test' });
+    if (!again.ok) throw new Error('invalid');
+    // Taken off the queue or not yet, the prompt is cancelled before any node runs.
+    expect(await engine.runner.cancel(again.promptId)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runs).toEqual({ '1': 1, '2': 1 });
+  });
+
   it('reports an error in one node, keeps going with the next prompt', async () => {
     const Broken: NodeDefinition = {
       type: 'TestBroken',

@@ -1,9 +1,11 @@
-// ComfyUI's model library routes (app/model_manager.py) and GET /view_metadata/{folder}
-// (server.py:520-541): folders, their model files, preview pictures and safetensors metadata.
+// ComfyUI's model routes: GET /models, /models/{folder} and /embeddings (server.py:256-273), the
+// model library (app/model_manager.py) and GET /view_metadata/{folder} (server.py:520-541):
+// folders, their model files, preview pictures and safetensors metadata.
 import { realpath, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { Router, type Response } from 'express';
 import sharp from 'sharp';
-import { listModelFiles, modelFolderPaths, NOT_MODEL_FOLDERS } from '../../storage/model-folders.ts';
+import { folderFileFilter, listModelFiles, modelFolderPaths, NOT_MODEL_FOLDERS } from '../../storage/model-folders.ts';
 import { modelPreviews, safetensorsHeader } from '../../storage/model-metadata.ts';
 import { isInside, resolveInside, UnsafePathError } from '../../storage/safe-path.ts';
 import type { ApiContext } from '../context.ts';
@@ -17,6 +19,30 @@ export function modelRoutes(ctx: ApiContext): Router {
   const router = Router();
   const modelsRoot = () => ctx.storage.layout.models;
   const folders = () => modelFolderPaths(ctx.storage.layout, ctx.customNodesDirectory);
+
+  /** folder_paths.get_filename_list: the names below all of a folder's paths, sorted, once each. */
+  const filenames = async (folder: string) => {
+    const files = await listModelFiles(folders()[folder] ?? [], modelsRoot(), folderFileFilter(folder));
+    return [...new Set(files.map((file) => file.name))].sort();
+  };
+
+  // server.py:261-265: every folder name ComfyUI knows (folder_names_and_paths), whether or not
+  // it exists on disk, then FlashGraph's other folders of models/.
+  router.get('/models', (_req, res) => {
+    res.json(Object.keys(folders()));
+  });
+
+  router.get('/models/:folder', async (req, res) => {
+    // server.py:267-273: a known name answers its files (an empty list when its folder is absent);
+    // an unknown name, legacy names (`unet`, `clip`) included, is a bare 404.
+    if (!Object.hasOwn(folders(), req.params.folder)) return notFound(res);
+    res.json(await filenames(req.params.folder));
+  });
+
+  // server.py:256-259: the embeddings' names without their extensions.
+  router.get('/embeddings', async (_req, res) => {
+    res.json((await filenames('embeddings')).map((name) => name.slice(0, name.length - extname(name).length)));
+  });
 
   router.get('/experiment/models', (_req, res) => {
     res.json(Object.entries(folders()).flatMap(([name, paths]) => (NOT_MODEL_FOLDERS.has(name) ? [] : [{ name, folders: paths }])));
