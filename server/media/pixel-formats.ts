@@ -25,6 +25,9 @@ const LAYOUTS: Record<string, Layout> = {
   yuv444p10le: { bytes: 2, chroma: [0, 0] },
 };
 
+/** The pixel formats frames may travel in undecoded to RGB. */
+export const NATIVE_PIXEL_FORMATS: readonly string[] = Object.keys(LAYOUTS);
+
 /** Bytes of one `width`x`height` frame in `pixFmt`, or undefined for a format not listed here. */
 export function rawFrameBytes(pixFmt: string, width: number, height: number): number | undefined {
   const layout = Object.hasOwn(LAYOUTS, pixFmt) ? LAYOUTS[pixFmt]! : undefined;

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiPrompt, HistoryEntry } from '../../types/api.ts';
+import { NATIVE_PIXEL_FORMATS, rawFrameBytes } from '../../server/media/pixel-formats.ts';
 import { startEngine, tempDir, type TestEngine } from '../helpers/engine.ts';
 import { executionError, frameRgb, makeClip, probe, psnr, runPrompt, tools } from './helpers.ts';
 
@@ -174,4 +175,14 @@ describe('re-encoding', () => {
     expect(runs.filter((r) => r.includes('-c:v copy'))).toHaveLength(1);
     expect(streamHash(out, 'v')).toBe(streamHash(join(input, 'talk.mp4'), 'v'));
   });
+});
+
+it('raw frame sizes of the pixel formats frames travel in are what ffmpeg writes (odd sides round chroma up)', () => {
+  for (const pixFmt of NATIVE_PIXEL_FORMATS) {
+    for (const [width, height] of [[63, 47], [64, 48]] as const) {
+      const frame = execFileSync(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=1`, '-frames:v', '1', '-pix_fmt', pixFmt, '-f', 'rawvideo', '-']);
+      expect(rawFrameBytes(pixFmt, width, height), `${pixFmt} ${width}x${height}`).toBe(frame.length);
+    }
+  }
+  expect(rawFrameBytes('yuva420p', 64, 48)).toBeUndefined();
 });
