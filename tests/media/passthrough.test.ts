@@ -179,10 +179,8 @@ describe('re-encoding', () => {
 
 it('raw frame sizes of the pixel formats frames travel in are what ffmpeg writes (odd sides round chroma up)', () => {
   for (const pixFmt of NATIVE_PIXEL_FORMATS) {
-    for (const [width, height] of [[63, 47], [64, 48]] as const) {
-      const frame = execFileSync(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=1`, '-frames:v', '1', '-pix_fmt', pixFmt, '-f', 'rawvideo', '-']);
-      expect(rawFrameBytes(pixFmt, width, height), `${pixFmt} ${width}x${height}`).toBe(frame.length);
-    }
+    const frame = execFileSync(tools.ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=63x47:rate=1', '-frames:v', '1', '-pix_fmt', pixFmt, '-f', 'rawvideo', '-']);
+    expect(rawFrameBytes(pixFmt, 63, 47), pixFmt).toBe(frame.length);
   }
   expect(rawFrameBytes('yuva420p', 64, 48)).toBeUndefined();
 });
