@@ -27,7 +27,7 @@ beforeAll(async () => {
   log = join(base, 'calls.log');
   const wrappers = join(base, 'bin');
   mkdirSync(wrappers);
-  for (const [name, real] of [['ffmpeg', tools.ffmpeg], ['ffprobe', tools.ffprobe]]) {
+  for (const [name, real] of [['ffmpeg', tools.ffmpeg], ['ffprobe', tools.ffprobe]] as const) {
     const path = join(wrappers, name);
     writeFileSync(path, `#!/bin/sh\necho "${name} $*" >> '${log}'\nexec '${real}' "$@"\n`);
     chmodSync(path, 0o755);
