@@ -3,7 +3,8 @@
 // generated here with ffmpeg), with and without AAC sound, beside the ffmpeg command that does the
 // same job. Each run is a child process in a process group of its own: wall time from spawn to
 // exit, and peak RSS as the largest sum of the RSS of every process of the run (Node and its
-// ffmpegs, sampled every 20 ms from /proc).
+// ffmpegs, sampled every 20 ms from /proc); "largest process" is the peak RSS of the biggest single
+// process of the run (what `/usr/bin/time` reports for a process tree).
 //
 // Run: node --import tsx bench/media.bench.ts   (about 15 min on two cores at 60 s)
 // Env: MEDIA_BENCH_SECONDS (clip length, 60), MEDIA_BENCH_REPEAT (runs per row, 1; the median is
@@ -35,14 +36,17 @@ function makeClip(name: string, audio: boolean, seconds = SECONDS): void {
   ]);
 }
 
-/** RSS of a process and all its descendants, in bytes (0 once it is gone). */
-function treeRss(root: number): number {
+/** RSS of a process and all its descendants, in bytes: their sum and the largest (0 once gone). */
+function treeRss(root: number): { sum: number; largest: number } {
   let total = 0;
+  let largest = 0;
   const pending = [root];
   while (pending.length > 0) {
     const pid = pending.pop()!;
     try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      total += rss;
+      largest = Math.max(largest, rss);
       for (const task of readdirSync(`/proc/${pid}/task`)) {
         for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ')) if (child.trim()) pending.push(Number(child));
       }
@@ -50,12 +54,13 @@ function treeRss(root: number): number {
       // gone meanwhile
     }
   }
-  return total;
+  return { sum: total, largest };
 }
 
 interface Measure {
   seconds: number;
   peakBytes: number;
+  largestBytes: number;
 }
 
 /** Runs a command as its own process group; wall time and the peak RSS of its process tree. */
@@ -65,12 +70,17 @@ async function measure(command: string, args: string[]): Promise<Measure> {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   let peakBytes = 0;
-  const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, treeRss(child.pid!))), 20);
+  let largestBytes = 0;
+  const sampler = setInterval(() => {
+    const rss = treeRss(child.pid!);
+    peakBytes = Math.max(peakBytes, rss.sum);
+    largestBytes = Math.max(largestBytes, rss.largest);
+  }, 20);
   const [code] = (await once(child, 'close')) as [number];
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.slice(-2000)}`);
-  return { seconds, peakBytes };
+  return { seconds, peakBytes, largestBytes };
 }
 
 interface Case {
@@ -123,7 +133,8 @@ console.log(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ffmpeg $
 makeClip('warm.mp4', true, 1);
 for (const graph of BASELINE ? [GRAPH, BASELINE] : [GRAPH]) await measure(process.execPath, [graph, 'run', workflow('warm.mp4', cases.at(-1)!), '--base-directory', base]);
 
-const header = BASELINE ? '| job | sound | ffmpeg CLI | FlashGraph | ratio time | ratio RSS | baseline | baseline ratio time | baseline ratio RSS |' : '| job | sound | ffmpeg CLI | FlashGraph | ratio time | ratio RSS |';
+const ratioColumns = 'ratio time | ratio RSS | ratio largest process';
+const header = `| job | sound | ffmpeg CLI | FlashGraph | ${ratioColumns} |${BASELINE ? ` baseline | baseline ${ratioColumns.replaceAll(' | ', ' | baseline ')} |` : ''}`;
 console.log(header);
 console.log(header.replace(/[^|]+/g, '---'));
 for (const audio of [true, false]) {
@@ -137,12 +148,17 @@ for (const audio of [true, false]) {
       runs.graph.push(await measure(process.execPath, [GRAPH, 'run', workflow(file, c), '--base-directory', base, '--json']));
       if (BASELINE) runs.baseline.push(await measure(process.execPath, [BASELINE, 'run', workflow(file, c), '--base-directory', base, '--json']));
     }
-    const cell = (ms: Measure[]) => ({ seconds: median(ms.map((m) => m.seconds)), peak: median(ms.map((m) => m.peakBytes)) });
+    const cell = (ms: Measure[]) => ({ seconds: median(ms.map((m) => m.seconds)), peak: median(ms.map((m) => m.peakBytes)), largest: median(ms.map((m) => m.largestBytes)) });
     const cli = cell(runs.cli);
     const columns = [c.name, audio ? 'AAC' : 'none', `${cli.seconds.toFixed(2)} s, ${mb(cli.peak)}`];
     for (const which of BASELINE ? (['graph', 'baseline'] as const) : (['graph'] as const)) {
       const ours = cell(runs[which]);
-      columns.push(`${ours.seconds.toFixed(2)} s, ${mb(ours.peak)}`, `${(ours.seconds / cli.seconds).toFixed(2)}x`, `${(ours.peak / cli.peak).toFixed(2)}x`);
+      columns.push(
+        `${ours.seconds.toFixed(2)} s, ${mb(ours.peak)} (largest ${mb(ours.largest)})`,
+        `${(ours.seconds / cli.seconds).toFixed(2)}x`,
+        `${(ours.peak / cli.peak).toFixed(2)}x`,
+        `${(ours.largest / cli.largest).toFixed(2)}x`,
+      );
     }
     console.log(`| ${columns.join(' | ')} |`);
     rmSync(join(base, 'output'), { recursive: true, force: true });

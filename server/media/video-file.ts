@@ -200,7 +200,7 @@ export function roundedTargetSize(width: number, height: number, customWidth: nu
 
 /**
  * Probes a video file and returns a lazily decoded VIDEO; `fail` turns a reason into the node's
- * error. Decodes the first frame now so that undecodable files fail here, not downstream.
+ * error. A stream ffprobe cannot describe is decoded once now, so that it fails here, not downstream.
  */
 export async function openVideoFile(
   tools: MediaTools,
