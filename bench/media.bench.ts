@@ -8,7 +8,8 @@
 //
 // Run: node --import tsx bench/media.bench.ts   (about 15 min on two cores at 60 s)
 // Env: MEDIA_BENCH_SECONDS (clip length, 60), MEDIA_BENCH_REPEAT (runs per row, 1; the median is
-// shown), MEDIA_BENCH_BASELINE (another checkout's bin/graph.js, run beside ours as a third column).
+// shown), MEDIA_BENCH_BASELINE (another checkout's bin/graph.js, run beside ours as a third column),
+// MEDIA_BENCH_JOBS (some of "encode,decoded,stream").
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,7 +94,7 @@ interface Case {
 
 const encode = ['-c:v', 'libx264', '-preset', 'medium', '-crf', '23', '-pix_fmt', 'yuv420p'];
 const aac = (audio: boolean) => (audio ? ['-c:a', 'aac', '-b:a', '192k'] : []);
-const cases: Case[] = [
+const allCases: Case[] = [
   {
     name: 'encode: SaveVideo mp4/h264 crf 23, medium (one ffmpeg reads the file)',
     load: {},
@@ -110,6 +111,8 @@ const cases: Case[] = [
   },
   { name: 'stream copy: SaveVideo auto/auto', load: {}, save: { format: 'auto', codec: 'auto' }, cli: () => ['-c', 'copy'] },
 ];
+const jobs = (process.env.MEDIA_BENCH_JOBS ?? 'encode,decoded,stream').split(',').map((j) => j.trim());
+const cases = allCases.filter((c) => jobs.some((j) => c.name.startsWith(j)));
 
 let counter = 0;
 function workflow(file: string, c: Case): string {
@@ -131,7 +134,7 @@ console.log(`# FlashGraph media vs the ffmpeg CLI, ${new Date().toISOString()}`)
 console.log(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ffmpeg ${tools.ffmpeg} (${tools.origin}), ${SECONDS} s 1280x720 ${FPS} fps testsrc2 clip (x264 veryfast), median of ${REPEAT}\n`);
 // Warm-up: the first `graph run` of a checkout compiles its TypeScript; no row should pay for that.
 makeClip('warm.mp4', true, 1);
-for (const graph of BASELINE ? [GRAPH, BASELINE] : [GRAPH]) await measure(process.execPath, [graph, 'run', workflow('warm.mp4', cases.at(-1)!), '--base-directory', base]);
+for (const graph of BASELINE ? [GRAPH, BASELINE] : [GRAPH]) await measure(process.execPath, [graph, 'run', workflow('warm.mp4', allCases.at(-1)!), '--base-directory', base]);
 
 const ratioColumns = 'ratio time | ratio RSS | ratio largest process';
 const header = `| job | sound | ffmpeg CLI | FlashGraph | ${ratioColumns} |${BASELINE ? ` baseline | baseline ${ratioColumns.replaceAll(' | ', ' | baseline ')} |` : ''}`;

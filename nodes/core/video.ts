@@ -174,8 +174,10 @@ export const SaveVideo: NodeDefinition = {
         );
       } else {
         const native = v.images.native;
+        // Decoded frames go one at a time: the encoder takes them as they come, and Node holds
+        // about 3 frames instead of 3 chunks of 16 MB.
         const frames = native
-          ? { chunks: native.frames({ signal: ctx.signal }), pixFmt: native.pixFmt, color: native.color }
+          ? { chunks: native.frames({ signal: ctx.signal, chunkFrames: 1 }), pixFmt: native.pixFmt, color: native.color }
           : { chunks: v.images.frames({ signal: ctx.signal }) };
         await encodeVideo(tools, { path: target.fullPath, ...settings, audio: audio?.input, metadataFile }, frames, { signal: ctx.signal, onProgress });
       }

@@ -163,6 +163,19 @@ describe('re-encoding', () => {
     for (const j of [0, 4]) expect(psnr(sourceFrame(2 + j), frameRgb(out, j))).toBeGreaterThan(30);
   });
 
+  it('a Video Slice is cut in the decoder format: the output starts at the first frame of the window', async () => {
+    const out = await save({
+      '1': { class_type: 'LoadVideo', inputs: { file: 'talk.mp4' } },
+      '2': { class_type: 'Video Slice', inputs: { video: ['1', 0], start_time: 0.8, duration: 0.4, strict_duration: false } },
+      '9': saver(['2', 0], 'mp4', 'h264', { crf: 12, preset: 'ultrafast' }),
+    });
+    expect(ffmpegRuns().join('\n')).not.toContain('rgb24');
+    const video = streams(out).find((s) => s.codec_type === 'video')!;
+    expect(Number(video.nb_read_frames)).toBe(10);
+    // 0.8 s at 25 fps is frame 20; the window holds frames 20..29.
+    for (const j of [0, 9]) expect(psnr(frameRgb(join(input, 'talk.mp4'), 20 + j), frameRgb(out, j))).toBeGreaterThan(30);
+  });
+
   it('a node that reads pixels gets RGB; the saver beside it still takes the undecoded file', async () => {
     const out = await save({
       '1': { class_type: 'LoadVideo', inputs: { file: 'talk.mp4' } },
