@@ -5,7 +5,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand, FfprobeData } from 'fluent-ffmpeg';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ColorProperties } from '../../types/data.ts';
 import { InterruptedError } from '../runtime/errors.ts';
 import type { MediaTools } from './tools.ts';
@@ -160,7 +160,11 @@ export async function* readCommandOutput(command: FfmpegCommand, signal?: AbortS
     settled = true;
     return error;
   });
-  const output = command.pipe() as Readable;
+  // fluent-ffmpeg takes a 'close' of its output stream for a reader that gave up: it reports
+  // "Output stream closed" and kills ffmpeg 20 ms later, unless ffmpeg's exit was noticed first. A
+  // stream that closes itself once read to its end (autoDestroy) would race ffmpeg's own exit, and
+  // lose under load; this one closes only when the reader stops early (destroyed below).
+  const output = command.pipe(new PassThrough({ autoDestroy: false })) as Readable;
   const stop = () => {
     command.kill('SIGKILL');
     output.destroy();
