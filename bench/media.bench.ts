@@ -4,7 +4,8 @@
 // same job. Each run is a child process in a process group of its own: wall time from spawn to
 // exit, and peak RSS as the largest sum of the RSS of every process of the run (Node and its
 // ffmpegs, sampled every 20 ms from /proc); "largest process" is the peak RSS of the biggest single
-// process of the run (what `/usr/bin/time` reports for a process tree).
+// process of the run (what `/usr/bin/time` reports for a process tree); CPU is the user + system
+// time of the whole tree (from /usr/bin/time when installed), which background load barely moves.
 //
 // Run: node --import tsx bench/media.bench.ts   (about 15 min on two cores at 60 s)
 // Env: MEDIA_BENCH_SECONDS (clip length, 60), MEDIA_BENCH_REPEAT (runs per row, 1; the median is
@@ -12,7 +13,7 @@
 // MEDIA_BENCH_JOBS (some of "encode,decoded,stream").
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findMediaTools } from '../server/media/tools.ts';
@@ -62,12 +63,18 @@ interface Measure {
   seconds: number;
   peakBytes: number;
   largestBytes: number;
+  /** User + system seconds of the process and every descendant it waited for (NaN without /usr/bin/time). */
+  cpuSeconds: number;
 }
+
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Runs a command as its own process group; wall time and the peak RSS of its process tree. */
 async function measure(command: string, args: string[]): Promise<Measure> {
   const started = performance.now();
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = TIME
+    ? spawn(TIME, ['-f', 'bench-cpu %U %S', command, ...args], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   let peakBytes = 0;
@@ -81,7 +88,8 @@ async function measure(command: string, args: string[]): Promise<Measure> {
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.slice(-2000)}`);
-  return { seconds, peakBytes, largestBytes };
+  const cpu = /bench-cpu ([\d.]+) ([\d.]+)/.exec(stderr);
+  return { seconds, peakBytes, largestBytes, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
 }
 
 interface Case {
@@ -136,7 +144,7 @@ console.log(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ffmpeg $
 makeClip('warm.mp4', true, 1);
 for (const graph of BASELINE ? [GRAPH, BASELINE] : [GRAPH]) await measure(process.execPath, [graph, 'run', workflow('warm.mp4', allCases.at(-1)!), '--base-directory', base]);
 
-const ratioColumns = 'ratio time | ratio RSS | ratio largest process';
+const ratioColumns = 'ratio time | ratio CPU | ratio RSS | ratio largest process';
 const header = `| job | sound | ffmpeg CLI | FlashGraph | ${ratioColumns} |${BASELINE ? ` baseline | baseline ${ratioColumns.replaceAll(' | ', ' | baseline ')} |` : ''}`;
 console.log(header);
 console.log(header.replace(/[^|]+/g, '---'));
@@ -151,14 +159,21 @@ for (const audio of [true, false]) {
       runs.graph.push(await measure(process.execPath, [GRAPH, 'run', workflow(file, c), '--base-directory', base, '--json']));
       if (BASELINE) runs.baseline.push(await measure(process.execPath, [BASELINE, 'run', workflow(file, c), '--base-directory', base, '--json']));
     }
-    const cell = (ms: Measure[]) => ({ seconds: median(ms.map((m) => m.seconds)), peak: median(ms.map((m) => m.peakBytes)), largest: median(ms.map((m) => m.largestBytes)) });
+    const cell = (ms: Measure[]) => ({
+      seconds: median(ms.map((m) => m.seconds)),
+      cpu: median(ms.map((m) => m.cpuSeconds)),
+      peak: median(ms.map((m) => m.peakBytes)),
+      largest: median(ms.map((m) => m.largestBytes)),
+    });
+    const describe = (m: ReturnType<typeof cell>) => `${m.seconds.toFixed(2)} s (CPU ${m.cpu.toFixed(1)} s), ${mb(m.peak)}`;
     const cli = cell(runs.cli);
-    const columns = [c.name, audio ? 'AAC' : 'none', `${cli.seconds.toFixed(2)} s, ${mb(cli.peak)}`];
+    const columns = [c.name, audio ? 'AAC' : 'none', describe(cli)];
     for (const which of BASELINE ? (['graph', 'baseline'] as const) : (['graph'] as const)) {
       const ours = cell(runs[which]);
       columns.push(
-        `${ours.seconds.toFixed(2)} s, ${mb(ours.peak)} (largest ${mb(ours.largest)})`,
+        `${describe(ours)} (largest ${mb(ours.largest)})`,
         `${(ours.seconds / cli.seconds).toFixed(2)}x`,
+        `${(ours.cpu / cli.cpu).toFixed(2)}x`,
         `${(ours.peak / cli.peak).toFixed(2)}x`,
         `${(ours.largest / cli.largest).toFixed(2)}x`,
       );
