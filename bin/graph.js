@@ -8,5 +8,8 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
+const { endChildProcesses } = await import('../server/cli/children.ts');
 const { main } = await import('../server/cli/main.ts');
 process.exitCode = await main(process.argv);
+// Nothing this command started may outlive it (the loader's esbuild service, a straggler).
+await endChildProcesses();

@@ -18,7 +18,10 @@ export interface Tensor<T extends Uint8Array | Float32Array = Float32Array> {
   readonly shape: readonly number[];
 }
 
-/** Consecutive frames of an IMAGE: RGB uint8, packed `[count, height, width, 3]`. */
+/**
+ * Consecutive frames of an IMAGE: RGB uint8, packed `[count, height, width, 3]` (or, from
+ * `Image.native`, whole frames in that pixel format's raw layout).
+ */
 export interface FrameChunk {
   /** Index of the first frame of this chunk in the whole sequence. */
   readonly start: number;
@@ -33,10 +36,52 @@ export interface FrameReadOptions {
   chunkFrames?: number;
 }
 
+/** Colour properties of decoded frames, with ffmpeg's names ("tv", "bt709"...); absent: unknown. */
+export interface ColorProperties {
+  readonly range?: string;
+  readonly space?: string;
+  readonly primaries?: string;
+  readonly transfer?: string;
+}
+
+/**
+ * The frames of an IMAGE as the decoder gives them, before any conversion to RGB: an encoder that
+ * takes them skips the YUV -> RGB -> YUV round trip and moves half the bytes (4:2:0).
+ */
+export interface NativeFrames {
+  /** ffmpeg's name of the pixel format ("yuv420p", "nv12", "yuv444p"...). */
+  readonly pixFmt: string;
+  /** Bytes of one frame in that format (planes packed without padding, as ffmpeg's rawvideo). */
+  readonly frameBytes: number;
+  readonly color: ColorProperties;
+  /** The same frames as `Image.frames()`, in `pixFmt`; same contract. */
+  frames(options?: FrameReadOptions): AsyncIterable<FrameChunk>;
+}
+
+/**
+ * Frames that are exactly one video stream of a media file, every frame in order, unchanged: an
+ * encoder may read that stream itself, or copy it without decoding.
+ */
+export interface FrameFileSource {
+  /** Absolute path, already checked to lie inside an allowed folder. */
+  readonly path: string;
+  /** Absolute index of the video stream in the file. */
+  readonly stream: number;
+  /** ffprobe's names of the container ("mov,mp4,m4a,3gp,3g2,mj2") and of the codec ("h264"). */
+  readonly container: string;
+  readonly codec: string;
+  /** The rate the frames are shown at (frame k at k / fps). */
+  readonly fps: Rational;
+}
+
 /**
  * IMAGE: a batch of same-size RGB frames. `frames()` may be called any number of times and starts
  * from the first frame each time (a decoder is re-opened), so cached values stay valid and nothing
  * keeps all frames unless it was built from frames already in memory.
+ *
+ * A decoded IMAGE may also offer its frames undecoded (`file`) or in the decoder's pixel format
+ * (`native`): only nodes that read pixels pay for RGB. Any node that changes the frames makes a new
+ * IMAGE, which has neither.
  */
 export interface Image {
   readonly type: 'IMAGE';
@@ -44,6 +89,8 @@ export interface Image {
   readonly width: number;
   readonly height: number;
   readonly channels: 3;
+  readonly native?: NativeFrames;
+  readonly file?: FrameFileSource;
   frames(options?: FrameReadOptions): AsyncIterable<FrameChunk>;
   describe(): string;
 }
@@ -159,36 +206,69 @@ function checkSize(what: string, count: number, width: number, height: number): 
 
 type FrameSource = (options: FrameReadOptions) => AsyncIterable<FrameChunk>;
 
+/**
+ * The chunks of `source`, checked to hold `count` whole frames of `bytes` each, in order; a longer
+ * source is cut at `count`, a shorter one is an error naming `origin`.
+ */
+async function* checkedChunks(source: AsyncIterable<FrameChunk>, count: number, bytes: number, origin: string, signal?: AbortSignal): AsyncGenerator<FrameChunk> {
+  let next = 0;
+  if (count === 0) return;
+  for await (const chunk of source) {
+    signal?.throwIfAborted();
+    if (chunk.count === 0) continue;
+    if (chunk.start !== next || chunk.data.length !== chunk.count * bytes) {
+      throw new Error(`${origin} delivered a malformed chunk (frames ${chunk.start}+${chunk.count}, ${chunk.data.length} bytes)`);
+    }
+    const take = Math.min(chunk.count, count - next);
+    if (take <= 0) break;
+    yield take === chunk.count ? chunk : { start: chunk.start, count: take, data: chunk.data.subarray(0, take * bytes) };
+    next += take;
+    if (next === count) break;
+  }
+  if (next < count) throw new Error(`${origin} ended after ${next} of ${count} frames`);
+}
+
+/** What a lazy IMAGE is: its size, where it comes from, and the undecoded forms it offers. */
+export interface LazyImageInfo {
+  count: number;
+  width: number;
+  height: number;
+  origin: string;
+  native?: { pixFmt: string; frameBytes: number; color: ColorProperties; source: FrameSource };
+  file?: FrameFileSource;
+}
+
 class FrameSequence implements Image {
   readonly type = 'IMAGE';
   readonly channels = 3;
+  readonly count: number;
+  readonly width: number;
+  readonly height: number;
+  readonly origin: string;
+  readonly native?: NativeFrames;
+  readonly file?: FrameFileSource;
 
   constructor(
-    readonly count: number,
-    readonly width: number,
-    readonly height: number,
+    info: LazyImageInfo,
     readonly source: FrameSource,
-    readonly origin: string,
   ) {
-    checkSize('IMAGE', count, width, height);
+    checkSize('IMAGE', info.count, info.width, info.height);
+    ({ count: this.count, width: this.width, height: this.height, origin: this.origin } = info);
+    if (info.file) this.file = info.file;
+    if (info.native) {
+      const { source: nativeSource, ...format } = info.native;
+      const { count, origin } = this;
+      this.native = {
+        ...format,
+        async *frames(options = {}) {
+          yield* checkedChunks(nativeSource(options), count, format.frameBytes, `${origin} (${format.pixFmt})`, options.signal);
+        },
+      };
+    }
   }
 
   async *frames(options: FrameReadOptions = {}): AsyncGenerator<FrameChunk> {
-    let next = 0;
-    const bytes = frameBytes(this);
-    for await (const chunk of this.source(options)) {
-      options.signal?.throwIfAborted();
-      if (chunk.count === 0) continue;
-      if (chunk.start !== next || chunk.data.length !== chunk.count * bytes) {
-        throw new Error(`${this.origin} delivered a malformed chunk (frames ${chunk.start}+${chunk.count}, ${chunk.data.length} bytes)`);
-      }
-      const take = Math.min(chunk.count, this.count - next);
-      if (take <= 0) break;
-      yield take === chunk.count ? chunk : { start: chunk.start, count: take, data: chunk.data.subarray(0, take * bytes) };
-      next += take;
-      if (next === this.count) break;
-    }
-    if (next < this.count) throw new Error(`${this.origin} ended after ${next} of ${this.count} frames`);
+    yield* checkedChunks(this.source(options), this.count, frameBytes(this), this.origin, options.signal);
   }
 
   describe(): string {
@@ -197,8 +277,8 @@ class FrameSequence implements Image {
 }
 
 /** An IMAGE whose frames come from `source` each time it is read (a decoder, a transform...). */
-export function lazyImage(info: { count: number; width: number; height: number; origin: string }, source: FrameSource): Image {
-  return new FrameSequence(info.count, info.width, info.height, source, info.origin);
+export function lazyImage(info: LazyImageInfo, source: FrameSource): Image {
+  return new FrameSequence(info, source);
 }
 
 /** An IMAGE over RGB uint8 pixels already in memory, `[count, height, width, 3]` (not copied). */
@@ -303,18 +383,30 @@ export function mapFrames(
   });
 }
 
-/** Frames `start .. start+count-1` of an image, read lazily. */
+/** Frames `start .. start+count-1` of `chunks` (frames of `bytes` each), renumbered from 0. */
+async function* sliceChunks(chunks: AsyncIterable<FrameChunk>, start: number, count: number, bytes: number): AsyncGenerator<FrameChunk> {
+  const end = start + count;
+  for await (const chunk of chunks) {
+    const from = Math.max(start, chunk.start);
+    const to = Math.min(end, chunk.start + chunk.count);
+    if (to > from) yield { start: from - start, count: to - from, data: chunk.data.subarray((from - chunk.start) * bytes, (to - chunk.start) * bytes) };
+    if (chunk.start + chunk.count >= end) break;
+  }
+}
+
+/** Frames `start .. start+count-1` of an image, read lazily (in the decoder's format too, when it has one). */
 export function sliceImage(image: Image, start: number, count: number): Image {
-  const bytes = frameBytes(image);
-  return lazyImage({ count, width: image.width, height: image.height, origin: `frames ${start}..${start + count - 1} of ${image.describe()}` }, async function* (options) {
-    const end = start + count;
-    for await (const chunk of image.frames(options)) {
-      const from = Math.max(start, chunk.start);
-      const to = Math.min(end, chunk.start + chunk.count);
-      if (to > from) yield { start: from - start, count: to - from, data: chunk.data.subarray((from - chunk.start) * bytes, (to - chunk.start) * bytes) };
-      if (chunk.start + chunk.count >= end) break;
-    }
-  });
+  const native = image.native;
+  return lazyImage(
+    {
+      count,
+      width: image.width,
+      height: image.height,
+      origin: `frames ${start}..${start + count - 1} of ${image.describe()}`,
+      ...(native && { native: { ...native, source: (options: FrameReadOptions) => sliceChunks(native.frames(options), start, count, native.frameBytes) } }),
+    },
+    (options) => sliceChunks(image.frames(options), start, count, frameBytes(image)),
+  );
 }
 
 /** The frames of `first` followed by those of `second` (same size), read lazily. */

@@ -8,10 +8,11 @@ import { unlink } from 'node:fs/promises';
 import { rationalFromNumber, rationalValue, videoFromComponents, type Video } from '../../types/data.ts';
 import { audioAsInput, type PreparedAudio } from '../../server/media/audio-input.ts';
 import { inputError } from '../../server/media/errors.ts';
-import { ffmpegReason } from '../../server/media/ffmpeg.ts';
+import { ffmpegReason, probeMedia } from '../../server/media/ffmpeg.ts';
 import { mediaToolsFrom } from '../../server/media/tools.ts';
 import { encodeVideo, ffmetadata, type EncoderPreset, type VideoCodec, type VideoFormat } from '../../server/media/video-encode.ts';
 import { openVideoFile, type VideoLoadSettings } from '../../server/media/video-file.ts';
+import { containerHolds, isSourceAudio, mayCopyVideo, saveFromFile, untouchedStream } from '../../server/media/video-from-file.ts';
 import { InterruptedError } from '../../server/runtime/errors.ts';
 import type { UiOutput } from '../../types/api.ts';
 import type { ComboInput, InputSpec, NodeContext, NodeDefinition, NodeInputs } from '../../server/runtime/schema.ts';
@@ -116,27 +117,44 @@ export async function saveVideoFile(node: string, inputs: NodeInputs, ctx: NodeC
     scratch.push(path);
     return path;
   };
+  const quality = crf === undefined || (crf as number) < 0 ? undefined : (crf as number);
+  const settings = { ...chosen, crf: quality, preset: (preset ?? 'medium') as EncoderPreset, width: v.width, height: v.height, fps: v.fps };
+  const onProgress = (frames: number) => ctx.progress(Math.min(frames, v.frameCount), v.frameCount);
+  // An untouched file's stream goes to ffmpeg as the file: copied when ComfyUI would reuse it.
+  const source = untouchedStream(v);
+  const copy = source !== undefined && mayCopyVideo(source, { format, codec, crf: quality }, chosen.format);
   let audio: PreparedAudio | undefined;
   try {
+    let tags = saveMetadata(prompt, extra_pnginfo);
+    const sourceProbe = copy ? await probeMedia(tools, source.path, false) : undefined;
+    // A copy keeps the source's container tags, ours written over them (as ComfyUI's save_to).
+    if (sourceProbe) tags = { ...sourceProbe.tags, ...tags };
     const metadataFile = scratchPath('txt');
-    await writeFile(metadataFile, ffmetadata(saveMetadata(prompt, extra_pnginfo)), { flag: 'wx' });
-    if (v.audio) audio = await audioAsInput(v.audio, () => scratchPath('f32'), { maxSeconds: v.durationSeconds, signal: ctx.signal });
-    await encodeVideo(
-      tools,
-      {
-        path: target.fullPath,
-        ...chosen,
-        crf: crf === undefined || crf < 0 ? undefined : crf,
-        preset: (preset ?? 'medium') as EncoderPreset,
-        width: v.width,
-        height: v.height,
-        fps: v.fps,
-        audio: audio?.input,
-        metadataFile,
-      },
-      v.images.frames({ signal: ctx.signal }),
-      { signal: ctx.signal, onProgress: (frames) => ctx.progress(frames, v.frameCount) },
-    );
+    await writeFile(metadataFile, ffmetadata(tags), { flag: 'wx' });
+    const sourceAudio = v.audio && sourceProbe?.audio && isSourceAudio(v.audio, source!, sourceProbe, v.durationSeconds) ? sourceProbe.audio : undefined;
+    if (v.audio && !sourceAudio) audio = await audioAsInput(v.audio, () => scratchPath('f32'), { maxSeconds: v.durationSeconds, signal: ctx.signal });
+    if (source) {
+      await saveFromFile(
+        tools,
+        {
+          path: target.fullPath,
+          format: chosen.format,
+          source,
+          ...(!copy && { encode: settings }),
+          ...(sourceAudio ? { audio: { sourceStream: sourceAudio.audioIndex, copy: containerHolds(chosen.format, 'audio', sourceAudio.codec) } } : audio && { audio: audio.input }),
+          metadataFile,
+        },
+        { signal: ctx.signal, onProgress },
+      );
+    } else {
+      const native = v.images.native;
+      // Decoded frames go one at a time: the encoder takes them as they come, and Node holds
+      // about 3 frames instead of 3 chunks of 16 MB.
+      const frames = native
+        ? { chunks: native.frames({ signal: ctx.signal, chunkFrames: 1 }), pixFmt: native.pixFmt, color: native.color }
+        : { chunks: v.images.frames({ signal: ctx.signal }) };
+      await encodeVideo(tools, { path: target.fullPath, ...settings, audio: audio?.input, metadataFile }, frames, { signal: ctx.signal, onProgress });
+    }
   } catch (error) {
     await unlink(target.fullPath).catch(() => {});
     if (error instanceof InterruptedError || ctx.signal.aborted) throw error;

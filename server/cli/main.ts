@@ -1,14 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { DEVICE_ENV, loadRegistry, type HostOptions } from '../host.ts';
 import { applyDeviceSetting, parseDeviceFlag } from '../ml/device.ts';
-import { DownloadError } from '../models/download.ts';
 import { formatImportTimes } from '../packs/loader.ts';
 import { folderLayout } from '../storage/folders.ts';
-import { convertWorkflow } from './convert.ts';
-import { downloadModels, listModels, writeDemoModels } from './models.ts';
 import { runWorkflow, UsageError } from './run.ts';
-import { serve, type ServeOptions } from './serve.ts';
-import { runWorker, type WorkerCliOptions } from './worker.ts';
+import type { ServeOptions } from './serve.ts';
+import type { WorkerCliOptions } from './worker.ts';
+
+// The other commands' modules load when their command runs: the server, queue and download
+// libraries would add about 85 MB to the RSS of every `graph run`.
+const convertWorkflow: typeof import('./convert.ts').convertWorkflow = async (...args) => (await import('./convert.ts')).convertWorkflow(...args);
+const serve: typeof import('./serve.ts').serve = async (...args) => (await import('./serve.ts')).serve(...args);
+const runWorker: typeof import('./worker.ts').runWorker = async (...args) => (await import('./worker.ts')).runWorker(...args);
+const modelCommands = () => import('./models.ts');
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -160,7 +164,7 @@ function program(setExitCode: (code: number) => void): Command {
     .description('list the files in the models folder')
     .option('--base-directory <dir>', 'base folder (holds models/)')
     .option('--models-directory <dir>', 'model folder')
-    .action((opts: Options) => setExitCode(listModels(opts)));
+    .action(async (opts: Options) => setExitCode((await modelCommands()).listModels(opts)));
   models
     .command('download')
     .description('download a model repository from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN honoured); resumable')
@@ -169,14 +173,14 @@ function program(setExitCode: (code: number) => void): Command {
     .option('--into <folder>', 'folder under models/ (default: the repository name)')
     .option('--base-directory <dir>', 'base folder (holds models/)')
     .option('--models-directory <dir>', 'model folder')
-    .action(async (repo: string, opts: Options) => setExitCode(await downloadModels(repo, opts)));
+    .action(async (repo: string, opts: Options) => setExitCode(await (await modelCommands()).downloadModels(repo, opts)));
   models
     .command('demo')
     .description('write a tiny random-weight FlashPortrait model set (released layout) for trying workflows; its output is noise')
     .option('--seed <N>', 'seed of the random weights', '0')
     .option('--base-directory <dir>', 'base folder (holds models/)')
     .option('--models-directory <dir>', 'model folder')
-    .action((opts: Options) => setExitCode(writeDemoModels(opts)));
+    .action(async (opts: Options) => setExitCode((await modelCommands()).writeDemoModels(opts)));
 
   withPackOptions(withFolderOptions(cli.command('worker')))
     .description('run prompts from a Redis queue (graph serve --queue ...)')
@@ -202,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof UsageError || error instanceof DownloadError) {
+    if (error instanceof UsageError || (error instanceof Error && error.name === 'DownloadError')) {
       process.stderr.write(`graph: ${error.message}\n`);
       return 2;
     }

@@ -1,10 +1,12 @@
 // fluent-ffmpeg plumbing shared by the decoders and encoders: a command bound to the discovered
 // binaries, probing, and running a command so that an abort (or an early stop of the reader) kills
 // the ffmpeg process instead of leaving it behind.
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegCommand, FfprobeData } from 'fluent-ffmpeg';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import type { ColorProperties } from '../../types/data.ts';
 import { InterruptedError } from '../runtime/errors.ts';
 import type { MediaTools } from './tools.ts';
 
@@ -37,6 +39,8 @@ export interface VideoStreamInfo {
   packets: number;
   /** The decoder's pixel format ("yuv420p", "rgba", "yuva420p"...), when ffprobe reports one. */
   pixFmt?: string;
+  /** Colour range, matrix, primaries and transfer, where the stream states them. */
+  color: ColorProperties;
 }
 
 export interface AudioStreamInfo {
@@ -51,6 +55,8 @@ export interface AudioStreamInfo {
 export interface MediaProbe {
   format: string;
   durationSeconds: number;
+  /** The container's tags (title, encoder, comment...). */
+  tags: Record<string, string>;
   video?: VideoStreamInfo;
   audio?: AudioStreamInfo;
 }
@@ -67,7 +73,8 @@ export async function probeMedia(tools: MediaTools, path: string, countPackets =
   const data = await probeRaw(tools, path, countPackets ? ['-count_packets'] : []);
   const number = (v: unknown) => (typeof v === 'number' ? v : Number(v));
   const duration = number(data.format.duration);
-  const probe: MediaProbe = { format: data.format.format_name ?? 'unknown', durationSeconds: Number.isFinite(duration) ? duration : 0 };
+  const tags = Object.fromEntries(Object.entries(data.format.tags ?? {}).map(([k, v]) => [k, String(v)]));
+  const probe: MediaProbe = { format: data.format.format_name ?? 'unknown', durationSeconds: Number.isFinite(duration) ? duration : 0, tags };
   const video = data.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (video) {
     probe.video = {
@@ -78,6 +85,7 @@ export async function probeMedia(tools: MediaTools, path: string, countPackets =
       rate: video.avg_frame_rate && video.avg_frame_rate !== '0/0' ? video.avg_frame_rate : video.r_frame_rate,
       packets: number((video as { nb_read_packets?: unknown }).nb_read_packets ?? video.nb_frames),
       ...(typeof video.pix_fmt === 'string' && { pixFmt: video.pix_fmt }),
+      color: colorOf(video as Record<string, unknown>),
     };
   }
   const audioStreams = data.streams.filter((s) => s.codec_type === 'audio');
@@ -95,61 +103,86 @@ export async function probeMedia(tools: MediaTools, path: string, countPackets =
   return probe;
 }
 
-/** Runs a command to completion; aborting kills ffmpeg and rejects with InterruptedError. */
-export function runCommand(command: FfmpegCommand, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const onAbort = () => command.kill('SIGKILL');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (error?: Error) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(new InterruptedError());
-      else if (error) reject(error);
-      else resolve();
-    };
-    command.on('error', (error: Error) => done(error));
-    command.on('end', () => done());
-    command.run();
+/** The colour properties ffprobe states for a stream ("unknown" and "reserved" are left out). */
+function colorOf(stream: Record<string, unknown>): ColorProperties {
+  const known = (value: unknown) => (typeof value === 'string' && value !== '' && value !== 'unknown' && value !== 'reserved' ? value : undefined);
+  const color: { -readonly [K in keyof ColorProperties]: string } = {};
+  const range = known(stream.color_range);
+  const space = known(stream.color_space);
+  const primaries = known(stream.color_primaries);
+  const transfer = known(stream.color_transfer);
+  if (range) color.range = range;
+  if (space) color.space = space;
+  if (primaries) color.primaries = primaries;
+  if (transfer) color.transfer = transfer;
+  return color;
+}
+
+/**
+ * How a command finished: its error, if any, once fluent-ffmpeg reported the end AND its ffmpeg
+ * process (when one was started) has exited. fluent-ffmpeg may report an error before the process
+ * is gone (a closed pipe is reported first, the process killed 20 ms later), and a caller that went
+ * on at that point could finish a prompt, or `graph run`, with ffmpeg still alive.
+ */
+function commandFinished(command: FfmpegCommand): Promise<Error | undefined> {
+  let exited: Promise<unknown> = Promise.resolve();
+  command.on('start', () => {
+    const child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+    if (child && child.exitCode === null && child.signalCode === null) exited = once(child, 'exit').catch(() => undefined);
   });
+  return new Promise((resolve) => {
+    command.on('error', (error: Error) => void exited.then(() => resolve(error)));
+    command.on('end', () => void exited.then(() => resolve(undefined)));
+  });
+}
+
+/** Runs a command to completion; aborting kills ffmpeg and rejects with InterruptedError. */
+export async function runCommand(command: FfmpegCommand, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw new InterruptedError();
+  const onAbort = () => command.kill('SIGKILL');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const finished = commandFinished(command);
+  command.run();
+  const error = await finished;
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) throw new InterruptedError();
+  if (error) throw error;
 }
 
 /**
  * Runs a command that writes to stdout and yields what it writes. Leaving the loop early (or an
- * abort) kills ffmpeg; an ffmpeg failure is thrown from the loop.
+ * abort) kills ffmpeg and waits for it to exit; an ffmpeg failure is thrown from the loop.
  */
 export async function* readCommandOutput(command: FfmpegCommand, signal?: AbortSignal): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
-  let failure: Error | undefined;
-  let finished = false;
-  const ended = new Promise<void>((resolve) => {
-    command.on('error', (error: Error) => {
-      failure ??= error;
-      resolve();
-    });
-    command.on('end', () => {
-      finished = true;
-      resolve();
-    });
+  let settled = false;
+  const finished = commandFinished(command).then((error) => {
+    settled = true;
+    return error;
   });
-  const output = command.pipe() as Readable;
-  const onAbort = () => {
+  // fluent-ffmpeg takes a 'close' of its output stream for a reader that gave up: it reports
+  // "Output stream closed" and kills ffmpeg 20 ms later, unless ffmpeg's exit was noticed first. A
+  // stream that closes itself once read to its end (autoDestroy) would race ffmpeg's own exit, and
+  // lose under load; this one closes only when the reader stops early (destroyed below).
+  const output = command.pipe(new PassThrough({ autoDestroy: false })) as Readable;
+  const stop = () => {
     command.kill('SIGKILL');
     output.destroy();
   };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     for await (const data of output) yield data as Buffer;
-    await ended;
+    const failure = await finished;
     signal?.throwIfAborted();
     if (failure) throw failure;
   } catch (error) {
     if (signal?.aborted) throw new InterruptedError();
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    if (!finished) {
-      command.kill('SIGKILL');
-      output.destroy();
+    signal?.removeEventListener('abort', stop);
+    if (!settled) {
+      stop();
+      await finished;
     }
   }
 }

@@ -1,10 +1,11 @@
-// Encodes a stream of frame chunks to a video file: the chunks go into ffmpeg's stdin as rgb24
-// raw video with back-pressure (at most about one frame waits in the pipe), audio comes from a
-// file input, metadata from an ffmetadata file.
+// Encodes a stream of frame chunks to a video file: the chunks go into ffmpeg's stdin as raw video
+// (rgb24, or the decoder's own pixel format) with back-pressure (at most about one frame waits in
+// the pipe), audio comes from a file input, metadata from an ffmetadata file.
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { formatRational, type FrameChunk, type Rational } from '../../types/data.ts';
+import { formatRational, type ColorProperties, type FrameChunk, type Rational } from '../../types/data.ts';
 import { ffmpegCommand, runCommand } from './ffmpeg.ts';
+import { rawFrameBytes } from './pixel-formats.ts';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import type { MediaTools } from './tools.ts';
 import { reserveFile } from '../storage/safe-write.ts';
@@ -41,18 +42,35 @@ export interface EncodeVideoRequest {
   metadataFile?: string;
 }
 
-function codecOptions(request: EncodeVideoRequest): string[] {
+/** The video encoder's options, and the filters it needs first (none, or a crop to even sides). */
+export function codecOptions(request: Pick<EncodeVideoRequest, 'codec' | 'crf' | 'preset' | 'width' | 'height'>): { options: string[]; filters: string[] } {
   const crf = String(request.crf ?? DEFAULT_CRF[request.codec]);
   const preset = request.preset ?? 'medium';
   if (request.codec === 'h264') {
-    const options = ['-c:v', 'libx264', '-preset', preset, '-crf', crf, '-pix_fmt', 'yuv420p'];
     // 4:2:0 H.264 needs even sides: drop the last row/column rather than invent pixels.
-    if (request.width % 2 || request.height % 2) options.push('-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0');
-    return options;
+    const filters = request.width % 2 || request.height % 2 ? ['crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0'] : [];
+    return { options: ['-c:v', 'libx264', '-preset', preset, '-crf', crf, '-pix_fmt', 'yuv420p'], filters };
   }
   const index = X264_PRESETS.indexOf(preset);
   const [deadline, cpuUsed] = index <= 2 ? ['realtime', 8] : index <= 4 ? ['good', 4] : index === 5 ? ['good', 2] : ['good', 1];
-  return ['-c:v', 'libvpx-vp9', '-crf', crf, '-b:v', '0', '-deadline', deadline, '-cpu-used', String(cpuUsed), '-row-mt', '1', '-pix_fmt', 'yuv420p'];
+  return { options: ['-c:v', 'libvpx-vp9', '-crf', crf, '-b:v', '0', '-deadline', deadline, '-cpu-used', String(cpuUsed), '-row-mt', '1', '-pix_fmt', 'yuv420p'], filters: [] };
+}
+
+/** How SaveVideo encodes sound in each container. */
+export function audioCodecOptions(format: VideoFormat): string[] {
+  return format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '192k'];
+}
+
+/** Options of the container (mp4 keeps custom tags such as the prompt and workflow). */
+export function containerOptions(format: VideoFormat): string[] {
+  return format === 'mp4' ? ['-movflags', 'use_metadata_tags'] : [];
+}
+
+/** Frames for an encoder: chunks of whole raw frames in `pixFmt` (rgb24 unless said otherwise). */
+export interface EncoderFrames {
+  chunks: AsyncIterable<FrameChunk>;
+  pixFmt?: string;
+  color?: ColorProperties;
 }
 
 /**
@@ -62,11 +80,11 @@ function codecOptions(request: EncodeVideoRequest): string[] {
 export async function encodeVideo(
   tools: MediaTools,
   request: EncodeVideoRequest,
-  frames: AsyncIterable<FrameChunk>,
+  frames: EncoderFrames,
   options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
 ): Promise<number> {
-  const audioOptions = request.audio ? (request.format === 'webm' ? ['-c:a', 'libopus', '-b:a', '128k'] : ['-c:a', 'aac', '-b:a', '192k']) : ['-an'];
-  const containerOptions = request.format === 'mp4' ? ['-movflags', 'use_metadata_tags'] : [];
+  const codec = codecOptions(request);
+  const audioOptions = request.audio ? audioCodecOptions(request.format) : ['-an'];
   return encodeFrames(
     tools,
     {
@@ -77,16 +95,31 @@ export async function encodeVideo(
       fps: request.fps,
       audio: request.audio,
       metadataFile: request.metadataFile,
-      outputOptions: [...codecOptions(request), ...audioOptions, ...containerOptions],
+      ...(frames.pixFmt && { pixFmt: frames.pixFmt }),
+      ...(frames.color && { color: frames.color }),
+      outputOptions: [...codec.options, ...(codec.filters.length > 0 ? ['-vf', codec.filters.join(',')] : []), ...audioOptions, ...containerOptions(request.format)],
     },
-    frames,
+    frames.chunks,
     options,
   );
 }
 
-/** A raw encode: rgb24 frames in, whatever `outputOptions` and `muxer` make of them out. */
+/** ffmpeg's input options stating the colour of raw frames (what the decoder said of them). */
+export function colorInputOptions(color: ColorProperties | undefined): string[] {
+  const options: string[] = [];
+  if (color?.range) options.push('-color_range', color.range);
+  if (color?.space) options.push('-colorspace', color.space);
+  if (color?.primaries) options.push('-color_primaries', color.primaries);
+  if (color?.transfer) options.push('-color_trc', color.transfer);
+  return options;
+}
+
+/** A raw encode: raw frames in, whatever `outputOptions` and `muxer` make of them out. */
 export interface EncodeFramesRequest {
   path: string;
+  /** Pixel format of the frames fed (default rgb24), and their colour when known. */
+  pixFmt?: string;
+  color?: ColorProperties;
   /** ffmpeg's muxer name (mp4, webm, webp, apng...). */
   muxer: string;
   width: number;
@@ -99,8 +132,8 @@ export interface EncodeFramesRequest {
 }
 
 /**
- * Streams `frames` into ffmpeg's stdin as rgb24 raw video with back-pressure and writes
- * `request.path`; gives the number of frames written. On failure or abort ffmpeg is killed.
+ * Streams `frames` into ffmpeg's stdin as raw video with back-pressure and writes `request.path`;
+ * gives the number of frames written. On failure or abort ffmpeg is killed.
  */
 export async function encodeFrames(
   tools: MediaTools,
@@ -108,14 +141,16 @@ export async function encodeFrames(
   frames: AsyncIterable<FrameChunk>,
   options: { signal?: AbortSignal; onProgress?: (frames: number) => void } = {},
 ): Promise<number> {
-  const frameSize = request.width * request.height * 3;
+  const pixFmt = request.pixFmt ?? 'rgb24';
+  const frameSize = pixFmt === 'rgb24' ? request.width * request.height * 3 : rawFrameBytes(pixFmt, request.width, request.height);
+  if (frameSize === undefined) throw new Error(`raw frames in ${pixFmt} cannot be encoded`);
   // ffmpeg opens the path itself and would follow a link there: it finds our new regular file.
   await reserveFile(request.path);
   const input = new PassThrough({ highWaterMark: frameSize });
   const command = ffmpegCommand(tools)
     .input(input)
     .inputFormat('rawvideo')
-    .inputOptions(['-pix_fmt', 'rgb24', '-video_size', `${request.width}x${request.height}`, '-framerate', formatRational(request.fps)]);
+    .inputOptions(['-pix_fmt', pixFmt, ...colorInputOptions(request.color), '-video_size', `${request.width}x${request.height}`, '-framerate', formatRational(request.fps)]);
   const maps = ['-map', '0:v:0'];
   let next = 1;
   if (request.audio) {
@@ -140,7 +175,7 @@ async function* frameData(chunks: AsyncIterable<FrameChunk>): AsyncGenerator<Uin
 }
 
 /**
- * Runs `command`, whose first input is `input`, writing `frames` (whole rgb24 frames of
+ * Runs `command`, whose first input is `input`, writing `frames` (whole raw frames of
  * `frameSize` bytes) into it with back-pressure; gives the number of frames written. On failure or
  * abort ffmpeg is killed, and when ffmpeg failed first its own reason is the error.
  */

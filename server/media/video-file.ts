@@ -1,6 +1,8 @@
 // VIDEO from a file: probed once, decoded lazily. Each read of its frames starts an ffmpeg that
-// writes rgb24 frames into a pipe; they are cut into chunks of whole frames and handed on, so
-// memory stays at a few chunks whatever the length of the video.
+// writes raw frames into a pipe; they are cut into chunks of whole frames and handed on, so
+// memory stays at a few chunks whatever the length of the video. Frames are RGB for nodes that read
+// pixels; encoders take them in the decoder's own pixel format (IMAGE.native), or, when the VIDEO is
+// the file's stream untouched, read or copy the stream itself (IMAGE.file) without a decode here.
 import {
   defaultChunkFrames,
   lazyImage,
@@ -16,6 +18,7 @@ import { audioFromFile } from './audio-file.ts';
 import { InterruptedError } from '../runtime/errors.ts';
 import { MediaError, sizeProblem } from './errors.ts';
 import { ffmpegCommand, ffmpegReason, probeMedia, readCommandOutput } from './ffmpeg.ts';
+import { rawFrameBytes } from './pixel-formats.ts';
 import type { MediaTools } from './tools.ts';
 
 export interface DecodeRequest {
@@ -30,6 +33,9 @@ export interface DecodeRequest {
   crop?: { x: number; y: number; width: number; height: number };
   /** Stop after this many decoded frames. */
   maxFrames?: number;
+  /** Pixel format of the frames written (default rgb24) and the bytes of one frame in it. */
+  pixFmt?: string;
+  frameBytes?: number;
 }
 
 /** Decoded frames in chunks of whole frames, in stream order (no frame dropped or repeated). */
@@ -40,10 +46,10 @@ export async function* decodeVideoFrames(tools: MediaTools, request: DecodeReque
   if (request.scale) filters.push(`scale=${request.width}:${request.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
   if (filters.length > 0) outputOptions.push('-vf', filters.join(','));
   if (request.maxFrames !== undefined) outputOptions.push('-frames:v', String(request.maxFrames));
-  outputOptions.push('-pix_fmt', 'rgb24');
+  outputOptions.push('-pix_fmt', request.pixFmt ?? 'rgb24');
   const command = ffmpegCommand(tools).input(request.path).outputOptions(outputOptions).format('rawvideo');
 
-  const bytes = request.width * request.height * 3;
+  const bytes = request.frameBytes ?? request.width * request.height * 3;
   const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(request.width, request.height));
   yield* rawFrameChunks(readCommandOutput(command, options.signal), bytes, perChunk);
 }
@@ -213,7 +219,7 @@ export function roundedTargetSize(width: number, height: number, customWidth: nu
 
 /**
  * Probes a video file and returns a lazily decoded VIDEO; `fail` turns a reason into the node's
- * error. Decodes the first frame now so that undecodable files fail here, not downstream.
+ * error. A stream ffprobe cannot describe is decoded once now, so that it fails here, not downstream.
  */
 export async function openVideoFile(
   tools: MediaTools,
@@ -267,28 +273,46 @@ export async function openVideoFileWithSource(
     if (crop.width !== video.width || crop.height !== video.height) decode.crop = crop;
   }
 
-  try {
-    let decoded = 0;
-    for await (const chunk of decodeVideoFrames(tools, { ...decode, maxFrames: 1 })) decoded += chunk.count;
-    if (decoded === 0) throw new Error('no frame could be decoded');
-  } catch (error) {
-    throw fail(`cannot decode its ${video.codec} video stream: ${ffmpegReason(error)}`);
+  // A stream ffprobe could not fully describe (no decoder, no pixel format) is decoded once now, so
+  // that ffmpeg's own reason fails this node rather than a reader downstream. Others are not decoded
+  // until a node reads them: an untouched video may reach the encoder, or a stream copy, undecoded.
+  if (!video.pixFmt || video.codec === 'unknown') {
+    try {
+      let decoded = 0;
+      for await (const chunk of decodeVideoFrames(tools, { ...decode, maxFrames: 1 })) decoded += chunk.count;
+      if (decoded === 0) throw new Error('no frame could be decoded');
+    } catch (error) {
+      throw fail(`cannot decode its ${video.codec} video stream: ${ffmpegReason(error)}`);
+    }
   }
 
   const plan = planFrames(video.packets, sourceFps, settings);
   if (plan.count === 0) throw fail(`skip_first_frames/select_every_nth leave none of its ${video.packets} frames`);
-  const frameSize = size.width * size.height * 3;
   const lastSource = plan.sourceIndex(plan.count - 1);
-  const images = lazyImage({ count: plan.count, ...size, origin }, async function* (options) {
-    const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(size.width, size.height));
-    const frames = decodeVideoFrames(tools, { ...decode, maxFrames: lastSource + 1 }, { ...options, chunkFrames: perChunk });
-    try {
-      yield* plan.identity ? frames : pickFrames(frames, plan, frameSize, perChunk);
-    } catch (error) {
-      if (error instanceof InterruptedError) throw error;
-      throw new MediaError(`${origin}: decoding failed: ${ffmpegReason(error)}`);
-    }
-  });
+  /** The planned frames, decoded to `pixFmt` in chunks of about `defaultChunkFrames` RGB frames' bytes. */
+  const planned = (pixFmt: string, frameBytes: number) =>
+    async function* (options: FrameReadOptions): AsyncGenerator<FrameChunk> {
+      const perChunk = Math.max(1, options.chunkFrames ?? defaultChunkFrames(size.width, size.height));
+      const frames = decodeVideoFrames(tools, { ...decode, maxFrames: lastSource + 1, pixFmt, frameBytes }, { ...options, chunkFrames: perChunk });
+      try {
+        yield* plan.identity ? frames : pickFrames(frames, plan, frameBytes, perChunk);
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        throw new MediaError(`${origin}: decoding failed: ${ffmpegReason(error)}`);
+      }
+    };
+  const nativeBytes = video.pixFmt ? rawFrameBytes(video.pixFmt, size.width, size.height) : undefined;
+  const untouched = plan.identity && plan.count === video.packets && !decode.scale && !decode.crop;
+  const images = lazyImage(
+    {
+      count: plan.count,
+      ...size,
+      origin,
+      ...(video.pixFmt && nativeBytes && { native: { pixFmt: video.pixFmt, frameBytes: nativeBytes, color: video.color, source: planned(video.pixFmt, nativeBytes) } }),
+      ...(untouched && { file: { path, stream: video.index, container: probe.format, codec: video.codec, fps: sourceFps } }),
+    },
+    planned('rgb24', size.width * size.height * 3),
+  );
 
   let audio = null;
   if (probe.audio && probe.audio.sampleRate > 0 && probe.audio.channels > 0) {
