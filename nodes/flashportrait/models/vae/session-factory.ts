@@ -14,6 +14,8 @@ export interface VaeSessionOptions {
   /** Where converted weight copies go (needed for fp16/bf16 checkpoints on the CPU). */
   readonly cacheDir?: string;
   readonly intraOpNumThreads?: number;
+  readonly cpuMemArena?: boolean;
+  readonly memPattern?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -22,6 +24,8 @@ export function openGraphSession(graph: GraphBuilder, options: VaeSessionOptions
   return createSession(model, {
     provider: options.provider ?? 'cpu',
     ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    ...(options.cpuMemArena === undefined ? {} : { cpuMemArena: options.cpuMemArena }),
+    ...(options.memPattern === undefined ? {} : { memPattern: options.memPattern }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
 }
@@ -101,6 +105,64 @@ export class StepSessions {
 
   async release(): Promise<void> {
     await Promise.all([this.first.release(), this.next.release()]);
+  }
+}
+
+/**
+ * One graph for every call of a stream (see StreamedHistory): caches start empty (0 frames) and
+ * grow to their full length within two calls. Once a cache is full, the graph writes its new value
+ * over the old one in place (the old one is read only by the concat in front of its conv, which runs
+ * before the slice that writes the new one), so a steady-state call holds one set of caches, not an
+ * input set and an output set.
+ */
+export class StreamSession {
+  readonly session: LazySession;
+  private graph: StepGraph | undefined;
+
+  constructor(private readonly build: () => StepGraph, options: VaeSessionOptions) {
+    this.session = new LazySession(() => openGraphSession(this.stepGraph().graph, options));
+  }
+
+  private stepGraph(): StepGraph {
+    this.graph ??= this.build();
+    return this.graph;
+  }
+
+  /** Like StepSessions.run, one session for every input; yields the outputs other than the caches. */
+  async *run(
+    inputName: string,
+    inputs: Iterable<Tensor> | AsyncIterable<Tensor>,
+    size: (input: Tensor, first: boolean) => readonly [number, number],
+  ): AsyncGenerator<Record<string, Tensor>> {
+    const slots = this.stepGraph().caches;
+    let caches: Map<CacheSlot, Tensor> | undefined;
+    let hw: readonly [number, number] | undefined;
+    for await (const input of inputs) {
+      const [h, w] = size(input, caches === undefined);
+      if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
+      hw = [h, w];
+      caches ??= new Map(slots.map((s) => [s, createTensor('float32', [1, s.channels, 0, h * s.spatialScale, w * s.spatialScale])]));
+      const session = await this.session.get();
+      const feeds: Record<string, Tensor> = { [inputName]: input };
+      const into: Record<string, Tensor> = {};
+      const grown: CacheSlot[] = [];
+      for (const slot of slots) {
+        const cache = caches.get(slot)!;
+        feeds[slot.inputName] = cache;
+        if (cache.shape[2] === slot.frames) into[slot.outputName] = cache;
+        else grown.push(slot);
+      }
+      const fetch = session.outputNames.filter((n) => !n.startsWith('cache_out.') || grown.some((s) => s.outputName === n));
+      const out = await session.runInto(feeds, fetch, into);
+      for (const slot of grown) caches.set(slot, out[slot.outputName]!);
+      const result: Record<string, Tensor> = {};
+      for (const [name, value] of Object.entries(out)) if (!name.startsWith('cache_out.')) result[name] = value;
+      yield result;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
   }
 }
 

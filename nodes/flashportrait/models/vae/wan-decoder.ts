@@ -2,13 +2,14 @@
 // - whole: every latent frame at once; upsample3d passes frame 0 through un-doubled and runs its
 //   time conv causally over frames 1.. (the original's chunk loop collapses to this).
 // - streaming: one latent frame per call, every causal conv's past carried as cache tensors in and
-//   out of the graph. The first call differs only in upsample3d, which skips its time conv there.
+//   out of one graph; the caches' lengths tell the first call (where upsample3d skips its time
+//   conv) from the others.
 import { GraphBuilder } from '../../../../server/ml/onnx/graph-builder.ts';
 import type { Value } from '../../../../server/ml/onnx/graph-builder.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
 import { LATENT_MEAN, latentInverseStd } from './config.ts';
 import type { WanVaeConfig } from './config.ts';
-import { ZERO_HISTORY, buildStepGraph } from './history.ts';
+import { ZERO_HISTORY, buildStreamGraph } from './history.ts';
 import type { StepGraph, TemporalPass } from './history.ts';
 import {
   attentionBlock, causalConv3d, channelRmsNorm, residualBlock, spatialUpsample, temporalUpsample,
@@ -71,13 +72,14 @@ export function buildWanDecoder(weights: WeightIndex, config: WanVaeConfig): Gra
 }
 
 /**
- * One latent frame per call. Inputs: `latents` [1, z, 1, h, w] plus every `cache_in.*`; outputs
- * `video` (clamped; 1 frame on the first call, 4 after), `video_unclamped` and every `cache_out.*`.
+ * One latent frame per call, one graph for every call. Inputs: `latents` [1, z, 1, h, w] plus every
+ * `cache_in.*` (0 frames before the first call: see StreamedHistory); outputs `video` (clamped; 1
+ * frame on the first call, 4 after), `video_unclamped` and every `cache_out.*`.
  */
-export function buildWanDecoderStep(weights: WeightIndex, config: WanVaeConfig, first: boolean): StepGraph {
-  return buildStepGraph(weights, first ? 'wan_vae_decoder_first' : 'wan_vae_decoder_next', (g, history) => {
+export function buildWanDecoderStream(weights: WeightIndex, config: WanVaeConfig): StepGraph {
+  return buildStreamGraph(weights, 'wan_vae_decoder_stream', (g, history) => {
     const latents = g.input('latents', 'float32', [1, config.zDim, 1, 'latent_height', 'latent_width']);
-    const video = decoderTrunk({ g, history }, config, first ? 'stream-first' : 'stream-next', unnormalise(g, latents));
+    const video = decoderTrunk({ g, history }, config, 'stream', unnormalise(g, latents));
     g.output(clampUnit(g, video), 'video');
     g.output(video, 'video_unclamped');
   });

@@ -8,11 +8,11 @@ import { openWeights } from '../../../../server/ml/weights/index.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
 import { SPATIAL_STRIDE, assertSpatialSize, assertVideoFrameCount, wanVaeConfigFromWeights } from './config.ts';
 import type { WanVaeConfig } from './config.ts';
-import { LazySession, StepSessions, openGraphSession } from './session-factory.ts';
+import { LazySession, StepSessions, StreamSession, openGraphSession } from './session-factory.ts';
 import type { VaeSessionOptions } from './session-factory.ts';
 import { assertTiling, runTiled } from './tiling.ts';
 import type { VaeTiling } from './tiling.ts';
-import { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
+import { buildWanDecoder, buildWanDecoderStream } from './wan-decoder.ts';
 import { buildWanEncoder, buildWanEncoderStep, encoderChunkFrames } from './wan-encoder.ts';
 
 export interface WanVaeOptions extends VaeSessionOptions {
@@ -64,7 +64,7 @@ export class WanVae {
   private readonly encoder: LazySession;
   private readonly decoder: LazySession;
   private readonly encoderSteps: StepSessions;
-  private readonly decoderSteps: StepSessions;
+  private readonly decoderSteps: StreamSession;
 
   constructor(readonly weights: WeightIndex, options: WanVaeOptions = {}) {
     this.config = options.config ?? wanVaeConfigFromWeights(weights);
@@ -72,7 +72,7 @@ export class WanVae {
     this.encoder = new LazySession(() => openGraphSession(buildWanEncoder(weights, config), options));
     this.decoder = new LazySession(() => openGraphSession(buildWanDecoder(weights, config), options));
     this.encoderSteps = new StepSessions((first) => buildWanEncoderStep(weights, config, first), options);
-    this.decoderSteps = new StepSessions((first) => buildWanDecoderStep(weights, config, first), options);
+    this.decoderSteps = new StreamSession(() => buildWanDecoderStream(weights, config), options);
   }
 
   static open(path: string, options: WanVaeOptions = {}): WanVae {
