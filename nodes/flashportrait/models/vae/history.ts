@@ -57,6 +57,8 @@ export interface CacheSlot {
   readonly frames: number;
   /** Cache height and width = the graph input's height and width times this. */
   readonly spatialScale: number;
+  /** Frames the first call keeps, where that differs from `frames` (the one-graph stream only). */
+  readonly firstFrames?: number;
 }
 
 function lastFrames(g: GraphBuilder, x: Value, frames: number): Value {
@@ -116,11 +118,15 @@ export function zeroFramesLike(g: GraphBuilder, x: Value, count: Value, channels
 export class StreamedHistory implements TemporalHistory {
   readonly slots: CacheSlot[] = [];
 
-  constructor(private readonly root: GraphBuilder) {}
+  /** `firstCallFrames`: the frame count every layer sees on the first call (1 for the decoder). */
+  constructor(private readonly root: GraphBuilder, private readonly firstCallFrames: number) {}
 
-  /** The cache input called `key`, [1, channels, p, h*scale, w*scale], declared on the root graph. */
-  past(key: string, channels: number, frames: number, spatialScale: number): Value {
-    const slot = { key, inputName: `cache_in.${key}`, outputName: `cache_out.${key}`, channels, frames, spatialScale };
+  /**
+   * The cache input called `key`, [1, channels, p, h*scale, w*scale], declared on the root graph.
+   * `firstFrames`: what the first call keeps (by default as many as it sees, up to `frames`).
+   */
+  past(key: string, channels: number, frames: number, spatialScale: number, firstFrames = Math.min(frames, this.firstCallFrames)): Value {
+    const slot = { key, inputName: `cache_in.${key}`, outputName: `cache_out.${key}`, channels, frames, spatialScale, firstFrames };
     this.slots.push(slot);
     return this.root.input(slot.inputName, 'float32', [1, channels, `past_${key}`, `h_${key}`, `w_${key}`]);
   }
@@ -169,9 +175,9 @@ export interface StepGraph {
 }
 
 /** The one-graph streaming variant of `buildStepGraph`: every cache's frame count is dynamic. */
-export function buildStreamGraph(weights: WeightIndex, name: string, build: (g: GraphBuilder, history: StreamedHistory) => void): StepGraph {
+export function buildStreamGraph(weights: WeightIndex, name: string, firstCallFrames: number, build: (g: GraphBuilder, history: StreamedHistory) => void): StepGraph {
   const g = new GraphBuilder({ weights, computeDtype: 'float32', name });
-  const history = new StreamedHistory(g);
+  const history = new StreamedHistory(g, firstCallFrames);
   build(g, history);
   return { graph: g, caches: history.slots };
 }

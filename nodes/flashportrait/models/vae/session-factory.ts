@@ -109,11 +109,12 @@ export class StepSessions {
 }
 
 /**
- * One graph for every call of a stream (see StreamedHistory): caches start empty (0 frames) and
- * grow to their full length within two calls. Once a cache is full, the graph writes its new value
- * over the old one in place (the old one is read only by the concat in front of its conv, which runs
- * before the slice that writes the new one), so a steady-state call holds one set of caches, not an
- * input set and an output set.
+ * One graph for every call of a stream (see StreamedHistory): caches start empty (0 frames), hold
+ * `firstFrames` after the first call and `frames` from the second on. Every cache output is computed
+ * into a buffer of ours: a new one while the cache grows, then the old cache itself, overwritten in
+ * place (the old one is read only by the concat in front of its conv, which runs before the slice
+ * that writes the new one). So ORT allocates no cache, and a steady-state call holds one set of
+ * caches instead of an input set and an output set.
  */
 export class StreamSession {
   readonly session: LazySession;
@@ -135,29 +136,26 @@ export class StreamSession {
     size: (input: Tensor, first: boolean) => readonly [number, number],
   ): AsyncGenerator<Record<string, Tensor>> {
     const slots = this.stepGraph().caches;
-    let caches: Map<CacheSlot, Tensor> | undefined;
+    const caches = new Map<CacheSlot, Tensor>();
     let hw: readonly [number, number] | undefined;
     for await (const input of inputs) {
-      const [h, w] = size(input, caches === undefined);
+      const first = hw === undefined;
+      const [h, w] = size(input, first);
       if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
       hw = [h, w];
-      caches ??= new Map(slots.map((s) => [s, createTensor('float32', [1, s.channels, 0, h * s.spatialScale, w * s.spatialScale])]));
       const session = await this.session.get();
       const feeds: Record<string, Tensor> = { [inputName]: input };
       const into: Record<string, Tensor> = {};
-      const grown: CacheSlot[] = [];
       for (const slot of slots) {
-        const cache = caches.get(slot)!;
+        const shape = (frames: number): number[] => [1, slot.channels, frames, h * slot.spatialScale, w * slot.spatialScale];
+        const cache = caches.get(slot) ?? createTensor('float32', shape(0));
         feeds[slot.inputName] = cache;
-        if (cache.shape[2] === slot.frames) into[slot.outputName] = cache;
-        else grown.push(slot);
+        const frames = first ? (slot.firstFrames ?? slot.frames) : slot.frames;
+        const next = cache.shape[2] === frames ? cache : createTensor('float32', shape(frames));
+        into[slot.outputName] = next;
+        caches.set(slot, next);
       }
-      const fetch = session.outputNames.filter((n) => !n.startsWith('cache_out.') || grown.some((s) => s.outputName === n));
-      const out = await session.runInto(feeds, fetch, into);
-      for (const slot of grown) caches.set(slot, out[slot.outputName]!);
-      const result: Record<string, Tensor> = {};
-      for (const [name, value] of Object.entries(out)) if (!name.startsWith('cache_out.')) result[name] = value;
-      yield result;
+      yield await session.runInto(feeds, session.outputNames.filter((n) => !(n in into)), into);
     }
   }
 

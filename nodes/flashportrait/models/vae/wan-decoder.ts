@@ -77,7 +77,8 @@ export function buildWanDecoder(weights: WeightIndex, config: WanVaeConfig): Gra
  * frame on the first call, 4 after), `video_unclamped` and every `cache_out.*`.
  */
 export function buildWanDecoderStream(weights: WeightIndex, config: WanVaeConfig): StepGraph {
-  return buildStreamGraph(weights, 'wan_vae_decoder_stream', (g, history) => {
+  // The first call sees one frame everywhere: upsample3d leaves its frame alone there.
+  return buildStreamGraph(weights, 'wan_vae_decoder_stream', 1, (g, history) => {
     const latents = g.input('latents', 'float32', [1, config.zDim, 1, 'latent_height', 'latent_width']);
     const video = decoderTrunk({ g, history }, config, 'stream', unnormalise(g, latents));
     g.output(clampUnit(g, video), 'video');

@@ -151,7 +151,7 @@ function streamedTemporalUpsample(ctx: LayerContext, prefix: string, x: Value, c
   const { g, history } = ctx;
   if (!(history instanceof StreamedHistory)) throw new Error('the one-graph streaming pass needs a StreamedHistory');
   const key = `${prefix}.time_conv`;
-  const past = history.past(key, channels, 2, spatialScale);
+  const past = history.past(key, channels, 2, spatialScale, 2);
   const first = g.op('Equal', [frameCount(g, past), g.ints([0])], {}, { dtype: 'bool' })[0]!;
   const rep = g.subgraph(`${prefix}_rep`, [], (b) => [b.op('Identity', [x])[0]!, zeroFramesLike(b, x, b.ints([2]), channels)]);
   const conv = g.subgraph(`${prefix}_time_conv`, [], (b) => {
