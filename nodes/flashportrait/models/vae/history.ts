@@ -37,9 +37,14 @@ export function after(g: GraphBuilder, x: Value, dep: Value): Value {
   return g.op('Reshape', [x, shape])[0]!;
 }
 
+/** A causal conv over `input`, padding `zeroFrames` zero frames in front. */
+export type CausalConv = (g: GraphBuilder, input: Value, zeroFrames: number) => Value;
+
 export interface TemporalHistory {
   /** `frames` past frames for x, for the cache called `key` (channels and spatial scale describe its shape). */
   extend(g: GraphBuilder, key: string, x: Value, frames: number, channels: number, spatialScale: number): HistoryExtension;
+  /** When present, the history runs the conv itself (the one-graph stream picks the padding per call). */
+  convolve?(g: GraphBuilder, key: string, x: Value, frames: number, channels: number, spatialScale: number, conv: CausalConv): Value;
   /** Start the cache called `key` from x's last `frames` frames without reading a past (a first call that skips the conv). */
   keep(g: GraphBuilder, key: string, x: Value, frames: number, channels: number, spatialScale: number): void;
 }
@@ -109,11 +114,11 @@ export function zeroFramesLike(g: GraphBuilder, x: Value, count: Value, channels
 
 /**
  * The caches of the one-graph streaming decoder. Each `cache_in.*` has a dynamic frame count p:
- * 0 before the first call, then whatever the previous call kept. A conv needing `frames` past
- * frames reads [frames - p zeros, the cache, its input], and keeps the last min(frames, p + its input's
- * frames) of [cache, input] -- exactly the original's feature cache, which holds 1 frame after a
- * 1-frame first chunk and 2 afterwards. So the first call holds half the cache memory of a
- * 2-frame layout, and first and later calls share one session (one mapping of the weights).
+ * 0 before the first call, then whatever the previous call kept, which is the last
+ * min(frames, p + its input's frames) of [cache, input] -- exactly the original's feature cache,
+ * which holds 1 frame after a 1-frame first chunk and 2 afterwards. So the first call holds half
+ * the cache memory of a 2-frame layout, and first and later calls share one session (one mapping of
+ * the weights).
  */
 export class StreamedHistory implements TemporalHistory {
   readonly slots: CacheSlot[] = [];
@@ -136,14 +141,34 @@ export class StreamedHistory implements TemporalHistory {
     return this.root.output(cache, `cache_out.${key}`);
   }
 
-  extend(g: GraphBuilder, key: string, x: Value, frames: number, channels: number, spatialScale: number): HistoryExtension {
+  /**
+   * An If on the cache's length. Empty (the first call): the conv pads its own zero frames and
+   * reads x as it is, so no zero frames or [zeros, x] copy are made at full resolution. Otherwise
+   * it reads [frames - p zeros, cache, x]. Either way the branch also returns the new cache; the
+   * [cache, x] tensor lives only inside the branch, so it is freed as soon as the conv is done.
+   */
+  convolve(g: GraphBuilder, key: string, x: Value, frames: number, channels: number, spatialScale: number, conv: CausalConv): Value {
     const past = this.past(key, channels, frames, spatialScale);
     const held = frameCount(g, past);
-    const zeros = zeroFramesLike(g, x, int64(g, 'Sub', [g.ints([frames]), held]), channels);
-    const joined = g.concat([zeros, past, x], 2);
-    const keep = int64(g, 'Min', [g.ints([frames]), int64(g, 'Add', [held, frameCount(g, x)])]);
-    const kept = this.keepAs(key, g.op('Slice', [joined, int64(g, 'Neg', [keep]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([2])])[0]!);
-    return { input: joined, zeroFrames: 0, kept };
+    const lastOf = (b: GraphBuilder, t: Value, count: Value): Value => b.op('Slice', [t, int64(b, 'Neg', [count]), b.ints([Number.MAX_SAFE_INTEGER]), b.ints([2])])[0]!;
+    const fresh = g.subgraph(`${key}_first`, [], (b) => {
+      const keep = int64(b, 'Min', [b.ints([frames]), frameCount(b, x)]);
+      return [conv(b, x, frames), lastOf(b, x, keep)];
+    });
+    const carried = g.subgraph(`${key}_next`, [], (b) => {
+      const zeros = zeroFramesLike(b, x, int64(b, 'Sub', [b.ints([frames]), held]), channels);
+      const joined = b.concat([zeros, past, x], 2);
+      const keep = int64(b, 'Min', [b.ints([frames]), int64(b, 'Add', [held, frameCount(b, x)])]);
+      return [conv(b, joined, 0), lastOf(b, joined, keep)];
+    });
+    const empty = g.op('Equal', [held, g.ints([0])], {}, { dtype: 'bool' })[0]!;
+    const [y, cache] = g.op('If', [empty], { then_branch: { graph: fresh }, else_branch: { graph: carried } }, { outputs: 2, dtype: x.dtype });
+    this.keepAs(key, cache!);
+    return y!;
+  }
+
+  extend(): HistoryExtension {
+    throw new Error('the one-graph streaming history runs its convs itself (convolve)');
   }
 
   keep(): void {

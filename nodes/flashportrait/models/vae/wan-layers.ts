@@ -5,7 +5,7 @@
 import type { GraphBuilder, Value } from '../../../../server/ml/onnx/graph-builder.ts';
 import { createTensor } from '../../../../server/ml/tensor.ts';
 import { FixedPastHistory, StreamedHistory, after, frameCount, zeroFramesLike } from './history.ts';
-import type { TemporalHistory, TemporalPass } from './history.ts';
+import type { CausalConv, TemporalHistory, TemporalPass } from './history.ts';
 
 export interface LayerContext {
   readonly g: GraphBuilder;
@@ -33,8 +33,10 @@ export function causalConv3d(ctx: LayerContext, prefix: string, x: Value, channe
   const ph = (kh! - 1) / 2;
   const pw = (kw! - 1) / 2;
   if (pastFrames === 0) return g.conv(x, weight, `${prefix}.bias`);
+  const conv: CausalConv = (b, input, zeroFrames) => b.conv(input, weight, `${prefix}.bias`, { pads: [zeroFrames, ph, pw, 0, ph, pw] });
+  if (ctx.history.convolve) return ctx.history.convolve(g, prefix, x, pastFrames, channels, spatialScale, conv);
   const ext = ctx.history.extend(g, prefix, x, pastFrames, channels, spatialScale);
-  const y = g.conv(ext.input, weight, `${prefix}.bias`, { pads: [ext.zeroFrames, ph, pw, 0, ph, pw] });
+  const y = conv(g, ext.input, ext.zeroFrames);
   return ext.kept ? after(g, y, ext.kept) : y;
 }
 
