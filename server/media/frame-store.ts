@@ -89,6 +89,29 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * A fresh spill file name in this process's folder under `directory` (created), deleted at process
+ * exit unless `dropSpillPath` came first; other spill stores (record-store.ts) share this lifecycle.
+ */
+export function newSpillPath(directory: string, extension: string): string {
+  let folder = processFolders.get(directory);
+  if (!folder) {
+    folder = join(directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
+    processFolders.set(directory, folder);
+  }
+  mkdirSync(folder, { recursive: true });
+  installExitHook();
+  const path = join(folder, `${++fileCounter}.${extension}`);
+  live.add(path);
+  return path;
+}
+
+/** Deletes a spill file made by `newSpillPath` (no error when it is already gone). */
+export async function dropSpillPath(path: string): Promise<void> {
+  live.delete(path);
+  await unlink(path).catch(() => undefined);
+}
+
 /** The frame store's folder inside a node's temp folder. */
 export function frameStoreDirectory(ctx: Pick<NodeContext, 'storage'>): string {
   return join(ctx.storage.directory('temp'), FRAME_STORE_FOLDER);
@@ -241,15 +264,7 @@ export class FrameWriter {
   }
 
   private async spill(): Promise<void> {
-    let folder = processFolders.get(this.directory);
-    if (!folder) {
-      folder = join(this.directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
-      processFolders.set(this.directory, folder);
-    }
-    mkdirSync(folder, { recursive: true });
-    installExitHook();
-    this.path = join(folder, `${++fileCounter}.rgb`);
-    live.add(this.path);
+    this.path = newSpillPath(this.directory, 'rgb');
     this.file = await open(this.path, 'wx');
     const held = this.held;
     this.held = [];
@@ -283,10 +298,7 @@ export class FrameWriter {
     const path = this.path;
     this.file = undefined;
     await file?.close().catch(() => undefined);
-    if (path) {
-      live.delete(path);
-      await unlink(path).catch(() => undefined);
-    }
+    if (path) await dropSpillPath(path);
   }
 
   /** Drops everything written (deletes the partial file); the writer cannot be used afterwards. */

@@ -16,14 +16,6 @@ export interface SessionConfig {
    * weight, pages stay file-backed and reclaimable. Default true.
    */
   readonly memoryMapped?: boolean;
-  /**
-   * ORT's CPU arena (default true). The arena keeps every block it ever grew, in power-of-two
-   * steps: for graphs whose intermediates are few and large (a video VAE at full resolution) that
-   * is a large share of the peak; without it each tensor is malloc'd and freed when last used.
-   */
-  readonly cpuMemArena?: boolean;
-  /** ORT's memory pattern planning (default true); only applies with the arena. */
-  readonly memPattern?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -94,8 +86,6 @@ export function sessionOptions(model: ModelBytes, provider: ExecutionProviderNam
     extra: { session },
   };
   if (config.intraOpNumThreads !== undefined) options.intraOpNumThreads = config.intraOpNumThreads;
-  if (config.cpuMemArena !== undefined) options.enableCpuMemArena = config.cpuMemArena;
-  if (config.memPattern !== undefined) options.enableMemPattern = config.memPattern;
   return options;
 }
 

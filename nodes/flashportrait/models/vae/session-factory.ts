@@ -14,8 +14,6 @@ export interface VaeSessionOptions {
   /** Where converted weight copies go (needed for fp16/bf16 checkpoints on the CPU). */
   readonly cacheDir?: string;
   readonly intraOpNumThreads?: number;
-  readonly cpuMemArena?: boolean;
-  readonly memPattern?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -24,8 +22,6 @@ export function openGraphSession(graph: GraphBuilder, options: VaeSessionOptions
   return createSession(model, {
     provider: options.provider ?? 'cpu',
     ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
-    ...(options.cpuMemArena === undefined ? {} : { cpuMemArena: options.cpuMemArena }),
-    ...(options.memPattern === undefined ? {} : { memPattern: options.memPattern }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
 }
