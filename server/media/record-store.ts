@@ -17,11 +17,12 @@ export class FileRecordStore {
   /** A new, empty store in `directory` (a node's `frameStoreDirectory(ctx)`); `label` names it in errors. */
   static async open(directory: string, recordLength: number, label: string): Promise<FileRecordStore> {
     if (!Number.isInteger(recordLength) || recordLength < 1) throw new RangeError(`${label}: record length must be a positive integer, got ${recordLength}`);
-    const path = newSpillPath(directory, 'f32');
+    let path: string | undefined;
     try {
+      path = newSpillPath(directory, 'f32');
       return new FileRecordStore(await open(path, 'wx+'), path, recordLength, label);
     } catch (error) {
-      await dropSpillPath(path);
+      if (path) await dropSpillPath(path);
       throw storeError(label, directory, error);
     }
   }
