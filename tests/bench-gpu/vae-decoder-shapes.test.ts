@@ -20,11 +20,13 @@ describe('Wan VAE decoder parameter shapes', () => {
     for (const [k, s] of golden) expect(ours.get(k), k).toEqual(s);
   });
 
-  it('the real decoder: every key the streaming graph reads, 73.3 M parameters', () => {
+  it('the real decoder: every key the streaming graphs (two halves) read, 73.3 M parameters', () => {
     const shapes = wanDecoderParameterShapes(WAN_VAE_REAL);
     const read = new Set<string>();
-    const step = buildWanDecoderStream(shapeOnlyWeights(shapes, 'float32'), WAN_VAE_REAL);
-    for (const ref of step.graph.weightReferences.values()) read.add(ref.entry.key);
+    for (const part of ['low', 'high'] as const) {
+      const step = buildWanDecoderStream(shapeOnlyWeights(shapes, 'float32'), WAN_VAE_REAL, part);
+      for (const ref of step.graph.weightReferences.values()) read.add(ref.entry.key);
+    }
     expect([...read].sort()).toEqual([...shapes.keys()].sort());
     let n = 0;
     for (const s of shapes.values()) n += shapeSize(s);

@@ -3,6 +3,7 @@
 import type { ProviderChoice, ExecutionProviderRequest } from '../../../../server/ml/device.ts';
 import { buildModel } from '../../../../server/ml/onnx/build-model.ts';
 import type { GraphBuilder } from '../../../../server/ml/onnx/graph-builder.ts';
+import { collectGarbage } from '../../../../server/ml/collect-garbage.ts';
 import { createSession } from '../../../../server/ml/session.ts';
 import type { ModelSession } from '../../../../server/ml/session.ts';
 import { createTensor } from '../../../../server/ml/tensor.ts';
@@ -104,6 +105,9 @@ export class StepSessions {
   }
 }
 
+/** Dead output copies worth a full garbage collection (one costs tens of milliseconds). */
+const DEAD_COPY_COLLECT_BYTES = 64 * 2 ** 20;
+
 /**
  * One graph for every call of a stream (see StreamedHistory): caches start empty (0 frames), hold
  * `firstFrames` after the first call and `frames` from the second on. Every cache output is computed
@@ -151,7 +155,11 @@ export class StreamSession {
         into[slot.outputName] = next;
         caches.set(slot, next);
       }
-      yield await session.runInto(feeds, session.outputNames.filter((n) => !(n in into)), into);
+      const out = await session.runInto(feeds, session.outputNames.filter((n) => !(n in into)), into);
+      // The binding's copies of the cache outputs are dead already; free them before the next run
+      // (of this session or the other decoder half) when they are large enough to matter.
+      if (Object.values(into).reduce((sum, t) => sum + t.data.byteLength, 0) >= DEAD_COPY_COLLECT_BYTES) collectGarbage();
+      yield out;
     }
   }
 
