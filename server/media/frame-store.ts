@@ -94,12 +94,9 @@ function installExitHook(): void {
  * exit unless `dropSpillPath` came first; other spill stores (record-store.ts) share this lifecycle.
  */
 export function newSpillPath(directory: string, extension: string): string {
-  let folder = processFolders.get(directory);
-  if (!folder) {
-    folder = join(directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
-    processFolders.set(directory, folder);
-  }
+  const folder = processFolders.get(directory) ?? join(directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(folder, { recursive: true });
+  processFolders.set(directory, folder);
   installExitHook();
   const path = join(folder, `${++fileCounter}.${extension}`);
   live.add(path);

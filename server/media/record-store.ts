@@ -27,14 +27,17 @@ export class FileRecordStore {
     }
   }
 
-  private bytesOf(data: Float32Array, index: number): { bytes: Uint8Array; position: number } {
-    if (data.length !== this.recordLength) throw new RangeError(`${this.label}: records have ${this.recordLength} values, got ${data.length}`);
+  private span(data: Float32Array, index: number, offset: number): { bytes: Uint8Array; position: number } {
+    if (!Number.isInteger(offset) || offset < 0 || offset + data.length > this.recordLength || data.length === 0) {
+      throw new RangeError(`${this.label}: records have ${this.recordLength} values; ${data.length} at offset ${offset} do not fit`);
+    }
     if (!Number.isInteger(index) || index < 0) throw new RangeError(`${this.label}: record index must be an integer >= 0, got ${index}`);
-    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position: index * data.byteLength };
+    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position: (index * this.recordLength + offset) * 4 };
   }
 
-  async write(index: number, record: Float32Array): Promise<void> {
-    const { bytes, position } = this.bytesOf(record, index);
+  /** Writes `values` into record `index` from value `offset` on. */
+  async write(index: number, values: Float32Array, offset = 0): Promise<void> {
+    const { bytes, position } = this.span(values, index, offset);
     try {
       for (let done = 0; done < bytes.length;) {
         const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done, position + done);
@@ -46,8 +49,9 @@ export class FileRecordStore {
     }
   }
 
-  async read(index: number, into: Float32Array): Promise<void> {
-    const { bytes, position } = this.bytesOf(into, index);
+  /** Reads record `index`'s values from `offset` on into `into`. */
+  async read(index: number, into: Float32Array, offset = 0): Promise<void> {
+    const { bytes, position } = this.span(into, index, offset);
     for (let done = 0; done < bytes.length;) {
       const { bytesRead } = await this.file.read(bytes, done, bytes.length - done, position + done);
       if (bytesRead <= 0) throw new RangeError(`${this.label}: no record ${index} in ${this.path}`);

@@ -34,9 +34,23 @@ describe('FileRecordStore', () => {
     expect(readdirSync(folder)).toEqual([]);
   });
 
+  it('writes and reads parts of a record at an offset', async () => {
+    const store = await FileRecordStore.open(join(tempDir('flashgraph-records-'), 'frame-store'), 10, 'window state');
+    await store.write(1, Float32Array.from([1, 2, 3]), 0);
+    await store.write(1, Float32Array.from([7, 8]), 8);
+    const tail = new Float32Array(2);
+    await store.read(1, tail, 8);
+    expect([...tail]).toEqual([7, 8]);
+    const whole = new Float32Array(10);
+    await store.read(1, whole);
+    expect([...whole]).toEqual([1, 2, 3, 0, 0, 0, 0, 0, 7, 8]);
+    await store.close();
+  });
+
   it('refuses records of the wrong length and reads of records never written, naming the store', async () => {
     const store = await FileRecordStore.open(join(tempDir('flashgraph-records-'), 'frame-store'), 8, 'sampler tokens');
-    await expect(store.write(0, new Float32Array(7))).rejects.toThrow(/sampler tokens: records have 8 values, got 7/);
+    await expect(store.write(0, new Float32Array(9))).rejects.toThrow(/sampler tokens: records have 8 values; 9 at offset 0 do not fit/);
+    await expect(store.write(0, new Float32Array(4), 5)).rejects.toThrow(/4 at offset 5 do not fit/);
     await expect(store.read(3, new Float32Array(8))).rejects.toThrow(/sampler tokens: no record 3/);
     await expect(store.write(-1, new Float32Array(8))).rejects.toThrow(/record index must be an integer >= 0/);
     await store.close();
@@ -59,7 +73,7 @@ describe('memoryRecords', () => {
     await store.read(0, into);
     expect([...into]).toEqual([1, 2, 3, 4]);
     await expect(store.read(1, into)).rejects.toThrow(/tokens: no record 1/);
-    await expect(store.write(0, new Float32Array(3))).rejects.toThrow(/tokens: records have 4 values, got 3/);
+    await expect(store.write(0, new Float32Array(3), 2)).rejects.toThrow(/tokens: records have 4 values; 3 at offset 2 do not fit/);
     await store.close();
   });
 });

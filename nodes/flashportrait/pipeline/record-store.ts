@@ -3,10 +3,10 @@
 // spills to the host's temp folder (server/media/record-store.ts); without one they stay in memory.
 
 export interface RecordStore {
-  /** Copies `record` (recordLength values) in as record `index`. */
-  write(index: number, record: Float32Array): Promise<void>;
-  /** Copies record `index` into `into` (recordLength values). */
-  read(index: number, into: Float32Array): Promise<void>;
+  /** Copies `values` into record `index` from value `offset` on (default: a whole record at 0). */
+  write(index: number, values: Float32Array, offset?: number): Promise<void>;
+  /** Copies record `index`'s values from `offset` on into `into` (default: the whole record). */
+  read(index: number, into: Float32Array, offset?: number): Promise<void>;
   /** Drops every record (and any file behind them). */
   close(): Promise<void>;
 }
@@ -17,22 +17,28 @@ export type RecordStoreFactory = (name: string, recordLength: number) => Promise
 /** Records held in memory (a copy each). */
 export const memoryRecords: RecordStoreFactory = async (name, recordLength) => {
   const records = new Map<number, Float32Array>();
-  const check = (data: Float32Array): void => {
-    if (data.length !== recordLength) throw new RangeError(`${name}: records have ${recordLength} values, got ${data.length}`);
-  };
   return {
-    async write(index, record) {
-      check(record);
-      records.set(index, Float32Array.from(record));
+    async write(index, values, offset = 0) {
+      checkSpan(name, recordLength, values.length, offset);
+      let record = records.get(index);
+      if (!record) records.set(index, (record = new Float32Array(recordLength)));
+      record.set(values, offset);
     },
-    async read(index, into) {
-      check(into);
+    async read(index, into, offset = 0) {
+      checkSpan(name, recordLength, into.length, offset);
       const record = records.get(index);
       if (!record) throw new RangeError(`${name}: no record ${index}`);
-      into.set(record);
+      into.set(record.subarray(offset, offset + into.length));
     },
     async close() {
       records.clear();
     },
   };
 };
+
+/** Refuses a span that does not fit a record (a whole record when offset is 0 and nothing else is said). */
+export function checkSpan(name: string, recordLength: number, length: number, offset: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + length > recordLength || (offset === 0 && length === 0)) {
+    throw new RangeError(`${name}: records have ${recordLength} values; ${length} at offset ${offset} do not fit`);
+  }
+}

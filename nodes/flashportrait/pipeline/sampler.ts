@@ -16,6 +16,7 @@ import type { EmotionTokens } from './emotion-tokens.ts';
 import { LatentVideo } from './latent-video.ts';
 import type { LatentShape } from './latent-video.ts';
 import { memoryRecords } from './record-store.ts';
+import { WindowState } from './window-state.ts';
 import type { RecordStore, RecordStoreFactory } from './record-store.ts';
 import type { Embedding, FlashPortraitNetworks } from './networks.ts';
 import { latentToRgb } from './preview.ts';
@@ -220,52 +221,65 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
   const noisePred = new Float32Array(windowSize);
   const stepped = new Float32Array(windowSize);
   const branchOutputs = cfg.calls.map(() => new Float32Array(windowSize));
-  const solvers: TrajectorySolver[] = plan.windows.map(() => scheduler.createSolver(windowSize));
-  const forecasters = request.alp
-    ? plan.windows.map(() => cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize])))
-    : undefined;
-  const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
-  let calls = 0;
-  let previewBytes: Uint8Array | undefined;
-
-  for (let step = 0; step < stepCount; step++) {
-    const full = !request.alp || isFullStep(step, request.alp.interval);
-    for (let w = 0; w < plan.windows.length; w++) {
-      const window = plan.windows[w]!;
-      latents.gather(window.frames, x);
-      const emotion = full ? await emotionOf(w) : undefined;
-      for (let b = 0; b < cfg.calls.length; b++) {
-        const branch = cfg.calls[b]!;
-        const output = branchOutputs[b]!;
-        if (!full) {
-          forecasters![w]![b]!.forecast(step, [output]);
-          continue;
-        }
-        if (control.signal?.aborted) throw abortError(control.signal);
-        const result = await networks.transformer({
-          x, shape: windowShape, timestep: timesteps[step]!, timestepDtype,
-          prompt: branch.prompt, text: branch.prompt === 'positive' ? positive : negative, clip, y,
-          emotion: emotion!, ipScale: branch.ipScale, seqLen, step, window: w, branch: branch.branch,
-        });
-        if (result.length !== windowSize) throw new Error(`transformer returned ${result.length} values, expected ${windowSize}`);
-        output.set(result);
-        forecasters?.[w]![b]!.record(step, [output]);
-        calls++;
-        control.onProgress?.(calls, maxCalls);
-      }
-      combineCfg(cfg, branchOutputs, noisePred);
-      solvers[w]!.step(step, noisePred, x, stepped);
-      const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
-      if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
-      merged.scatter(window.frames, stepped);
-      if (record) control.onWindowStep!(record);
-    }
-    [latents, merged] = [merged, latents];
-    control.onStep?.(step, latents);
-    if (control.onPreview) {
-      previewBytes = latentToRgb(latents, previewBytes);
-      control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
-    }
+  // Every window's solver and forecasters share one set of history buffers, swapped per window
+  // through a record store (window-state.ts): history costs one window's worth of memory, not one per window.
+  const state = new WindowState();
+  const solvers: TrajectorySolver[] = [];
+  const forecasters: LatentForecaster[][] | undefined = request.alp ? [] : undefined;
+  for (const _ of plan.windows) {
+    const alloc = state.allocator();
+    solvers.push(scheduler.createSolver(windowSize, alloc));
+    forecasters?.push(cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize], alloc)));
   }
-  return { latents, plan, cfg, scheduler, ditCalls: calls };
+  await state.open(control.records ?? memoryRecords);
+  try {
+    const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
+    let calls = 0;
+    let previewBytes: Uint8Array | undefined;
+
+    for (let step = 0; step < stepCount; step++) {
+      const full = !request.alp || isFullStep(step, request.alp.interval);
+      for (let w = 0; w < plan.windows.length; w++) {
+        const window = plan.windows[w]!;
+        latents.gather(window.frames, x);
+        await state.load(w);
+        const emotion = full ? await emotionOf(w) : undefined;
+        for (let b = 0; b < cfg.calls.length; b++) {
+          const branch = cfg.calls[b]!;
+          const output = branchOutputs[b]!;
+          if (!full) {
+            forecasters![w]![b]!.forecast(step, [output]);
+            continue;
+          }
+          if (control.signal?.aborted) throw abortError(control.signal);
+          const result = await networks.transformer({
+            x, shape: windowShape, timestep: timesteps[step]!, timestepDtype,
+            prompt: branch.prompt, text: branch.prompt === 'positive' ? positive : negative, clip, y,
+            emotion: emotion!, ipScale: branch.ipScale, seqLen, step, window: w, branch: branch.branch,
+          });
+          if (result.length !== windowSize) throw new Error(`transformer returned ${result.length} values, expected ${windowSize}`);
+          output.set(result);
+          forecasters?.[w]![b]!.record(step, [output]);
+          calls++;
+          control.onProgress?.(calls, maxCalls);
+        }
+        combineCfg(cfg, branchOutputs, noisePred);
+        solvers[w]!.step(step, noisePred, x, stepped);
+        await state.save(w);
+        const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
+        if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
+        merged.scatter(window.frames, stepped);
+        if (record) control.onWindowStep!(record);
+      }
+      [latents, merged] = [merged, latents];
+      control.onStep?.(step, latents);
+      if (control.onPreview) {
+        previewBytes = latentToRgb(latents, previewBytes);
+        control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
+      }
+    }
+    return { latents, plan, cfg, scheduler, ditCalls: calls };
+  } finally {
+    await state.close();
+  }
 }

@@ -1,7 +1,9 @@
-// The sampler keeps every window's emotion tokens in a record store (one record per window, written
-// once, read back before the window's DiT calls of each full step) instead of an array of all of
-// them: with the node's file-backed store they cost disk, not memory. Each DiT call must still see
-// its own window's tokens; the store is closed (its file deleted) after sampling and after a failure.
+// The sampler keeps what it holds per window in record stores instead of arrays of all windows:
+// every window's emotion tokens (written once, read back before the window's DiT calls of each full
+// step) and the multistep solvers' / ALP forecasters' history (one shared set of buffers, loaded and
+// saved around each window's step). With the node's file-backed stores they cost disk, not memory.
+// Results must not change; each DiT call must see its own window's tokens; stores are closed (their
+// files deleted) after sampling and after a failure.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,13 +15,14 @@ import { syntheticNetworks, syntheticRequest } from './synthetic.ts';
 
 /** A file-backed factory that counts what the sampler does with its store. */
 function spyingFiles(directory: string) {
-  const seen = { writes: [] as number[], reads: [] as number[], paths: [] as string[], closed: 0 };
+  const seen = { writes: [] as number[], reads: [] as number[], paths: [] as string[], names: [] as string[], closed: 0 };
   const factory: RecordStoreFactory = async (name, length) => {
     const store = await FileRecordStore.open(directory, length, name);
     seen.paths.push(store.path);
+    seen.names.push(name);
     return {
-      write: (i, r) => { seen.writes.push(i); return store.write(i, r); },
-      read: (i, into) => { seen.reads.push(i); return store.read(i, into); },
+      write: (i, r, offset) => { if (name === 'emotion tokens') seen.writes.push(i); return store.write(i, r, offset); },
+      read: (i, into, offset) => { if (name === 'emotion tokens') seen.reads.push(i); return store.read(i, into, offset); },
       close: () => { seen.closed++; return store.close(); },
     };
   };
@@ -52,12 +55,27 @@ describe('emotion tokens in a record store', () => {
     expect(seen.writes).toEqual(windows.map((_, w) => w));
     expect(seen.reads).toEqual([0, 1, 2].flatMap(() => windows.map((_, w) => w)));
     for (const [w, window] of windows.entries()) expect([...seenByWindow.get(w)!]).toEqual([window.emotionFrames[0] + 1]);
+    expect(seen.names).toEqual(['emotion tokens']); // Euler keeps no history
     expect(seen.closed).toBe(1);
     expect(existsSync(seen.paths[0]!)).toBe(false);
 
     const inMemory = await sampleFlashPortrait(request, windowTaggedNetworks().net);
     expect(spilled.latents.data).toEqual(inMemory.latents.data);
   });
+
+  for (const [scheduler, alp] of [['unipc', false], ['dpmpp', true]] as const) {
+    it(`${scheduler}${alp ? ' with ALP' : ''}: the windows' history in one shared set of buffers and a store gives the same latents`, async () => {
+      const request = syntheticRequest({ drivingFrames: 61, steps: 6, scheduler, textCfgScale: 2, ...(alp ? { alp: { interval: 2, order: 2, alpha: 1.5 } } : {}) });
+      const { seen, factory } = spyingFiles(join(tempDir('flashgraph-state-'), 'frame-store'));
+      const spilled = await sampleFlashPortrait(request, syntheticNetworks({ channels: 4 }), { records: factory });
+      const inMemory = await sampleFlashPortrait(request, syntheticNetworks({ channels: 4 }));
+      expect(seen.names).toEqual(['emotion tokens', 'window solver state']);
+      expect(spilled.plan.windows.length).toBeGreaterThan(4);
+      expect(spilled.latents.data).toEqual(inMemory.latents.data);
+      expect(seen.closed).toBe(2);
+      for (const path of seen.paths) expect(existsSync(path)).toBe(false);
+    });
+  }
 
   it('closes the store when sampling fails', async () => {
     const { net } = windowTaggedNetworks();
