@@ -16,6 +16,12 @@ export interface SessionConfig {
    * weight, pages stay file-backed and reclaimable. Default true.
    */
   readonly memoryMapped?: boolean;
+  /**
+   * ORT's CPU arena (default on). It keeps every block it grew for the session's life, doubling its
+   * growth steps; off, every tensor is malloc'd and freed after its last use (for graphs whose
+   * intermediates are few and huge, this trades page faults for a much lower resident peak).
+   */
+  readonly cpuMemArena?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -86,6 +92,7 @@ export function sessionOptions(model: ModelBytes, provider: ExecutionProviderNam
     extra: { session },
   };
   if (config.intraOpNumThreads !== undefined) options.intraOpNumThreads = config.intraOpNumThreads;
+  if (config.cpuMemArena !== undefined) options.enableCpuMemArena = config.cpuMemArena;
   return options;
 }
 

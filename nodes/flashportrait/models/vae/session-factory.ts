@@ -15,6 +15,8 @@ export interface VaeSessionOptions {
   /** Where converted weight copies go (needed for fp16/bf16 checkpoints on the CPU). */
   readonly cacheDir?: string;
   readonly intraOpNumThreads?: number;
+  /** ORT's CPU arena (SessionConfig.cpuMemArena); default on. */
+  readonly cpuMemArena?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -23,6 +25,7 @@ export function openGraphSession(graph: GraphBuilder, options: VaeSessionOptions
   return createSession(model, {
     provider: options.provider ?? 'cpu',
     ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    ...(options.cpuMemArena === undefined ? {} : { cpuMemArena: options.cpuMemArena }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
 }
