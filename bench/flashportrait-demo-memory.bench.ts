@@ -39,7 +39,7 @@ for (const seconds of lengths) {
   const started = performance.now();
   const run = spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, graph, 'run', workflow, '--base-directory', base, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = (performance.now() - started) / 1000;
-  if (run.status !== 0) throw new Error(`graph run (${seconds} s clip) failed:\n${run.stderr.slice(-3000)}`);
+  if (run.status !== 0) throw new Error(`graph run (${seconds} s clip) failed (${run.status ?? run.signal}):\n${run.stderr.slice(-3000)}\n${run.stdout.slice(-3000)}`);
   const status = (JSON.parse(run.stdout) as { status: string }).status;
   if (status !== 'success') throw new Error(`graph run (${seconds} s clip): ${status}`);
   const peakMb = Number(/peak-rss-kb=(\d+)/.exec(run.stderr)?.[1]) / 1024;
