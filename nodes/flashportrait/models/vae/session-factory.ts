@@ -88,9 +88,8 @@ export class StepSessions {
     let hw: readonly [number, number] | undefined;
     for await (const input of inputs) {
       const first = caches === undefined;
-      const [h, w] = size(input, first);
-      if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
-      hw = [h, w];
+      hw = keepSize(hw, size(input, first));
+      const [h, w] = hw;
       caches ??= zeroCaches(this.caches, h, w);
       const session = await (first ? this.first : this.next).get();
       const feeds: Record<string, Tensor> = { [inputName]: input };
@@ -143,9 +142,8 @@ export class StreamSession {
     let hw: readonly [number, number] | undefined;
     for await (const input of inputs) {
       const first = hw === undefined;
-      const [h, w] = size(input, first);
-      if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
-      hw = [h, w];
+      hw = keepSize(hw, size(input, first));
+      const [h, w] = hw;
       const session = await this.session.get();
       const feeds: Record<string, Tensor> = { [inputName]: input };
       const into: Record<string, Tensor> = {};
@@ -169,6 +167,12 @@ export class StreamSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** `next`, once it is the size the stream started with (a stream keeps one size). */
+function keepSize(started: readonly [number, number] | undefined, next: readonly [number, number]): readonly [number, number] {
+  if (started && (started[0] !== next[0] || started[1] !== next[1])) throw new Error(`a stream keeps one size: ${started[0]}x${started[1]}, then ${next[0]}x${next[1]}`);
+  return next;
 }
 
 function zeroCaches(slots: readonly CacheSlot[], h: number, w: number): Record<string, Tensor> {
