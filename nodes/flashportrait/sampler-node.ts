@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import type { NodeContext, NodeDefinition } from '../../server/runtime/schema.ts';
 import { FrameWriter, frameStoreDirectory } from '../../server/media/frame-store.ts';
+import { FileRecordStore } from '../../server/media/record-store.ts';
 import { toFloat32, unitFloatToByte } from '../../types/data.ts';
 import type { Image } from '../../types/data.ts';
 import type { FlashPortraitModelFiles } from './model-files.ts';
@@ -174,6 +175,8 @@ export const FlashPortraitSampler: NodeDefinition = {
       ...(acceleration === 'alp' ? { alp: ALP_PAPER_DEFAULTS } : {}),
     }, networks, {
       signal: ctx.signal,
+      // Per-window state that grows with the clip goes to temp/frame-store, not the heap.
+      records: (name, length) => FileRecordStore.open(frameStoreDirectory(ctx), length, `FlashPortraitSampler ${name}`),
       onProgress: (value, max) => {
         ditCalls = max;
         progress = { value, max: max + decodeSteps };

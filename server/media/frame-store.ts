@@ -90,6 +90,30 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * A fresh spill file name in this process's folder under `directory` (created), deleted at process
+ * exit unless `dropSpillPath` came first; other spill stores (record-store.ts) share this lifecycle.
+ */
+export function newSpillPath(directory: string, extension: string): string {
+  const folder = processFolders.get(directory) ?? join(directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  // The temp folder is shared (uploads may go there): spill only into real folders, never links.
+  for (const dir of [directory, folder]) {
+    makeDirectory(dir);
+    if (lstatSync(dir).isSymbolicLink()) throw Object.assign(new Error(`${dir} is a symbolic link`), { code: 'ELOOP' });
+  }
+  processFolders.set(directory, folder);
+  installExitHook();
+  const path = join(folder, `${++fileCounter}.${extension}`);
+  live.add(path);
+  return path;
+}
+
+/** Deletes a spill file made by `newSpillPath` (no error when it is already gone). */
+export async function dropSpillPath(path: string): Promise<void> {
+  live.delete(path);
+  await unlink(path).catch(() => undefined);
+}
+
 /** The frame store's folder inside a node's temp folder. */
 export function frameStoreDirectory(ctx: Pick<NodeContext, 'storage'>): string {
   return join(ctx.storage.directory('temp'), FRAME_STORE_FOLDER);
@@ -242,19 +266,7 @@ export class FrameWriter {
   }
 
   private async spill(): Promise<void> {
-    let folder = processFolders.get(this.directory);
-    if (!folder) {
-      folder = join(this.directory, `${process.pid}-${randomBytes(4).toString('hex')}`);
-      processFolders.set(this.directory, folder);
-    }
-    // The temp folder is shared (uploads may go there): spill only into real folders, never links.
-    for (const dir of [this.directory, folder]) {
-      makeDirectory(dir);
-      if (lstatSync(dir).isSymbolicLink()) throw Object.assign(new Error(`${dir} is a symbolic link`), { code: 'ELOOP' });
-    }
-    installExitHook();
-    this.path = join(folder, `${++fileCounter}.rgb`);
-    live.add(this.path);
+    this.path = newSpillPath(this.directory, 'rgb');
     this.file = await openForWrite(this.path, 'create');
     const held = this.held;
     this.held = [];
@@ -288,10 +300,7 @@ export class FrameWriter {
     const path = this.path;
     this.file = undefined;
     await file?.close().catch(() => undefined);
-    if (path) {
-      live.delete(path);
-      await unlink(path).catch(() => undefined);
-    }
+    if (path) await dropSpillPath(path);
   }
 
   /** Drops everything written (deletes the partial file); the writer cannot be used afterwards. */

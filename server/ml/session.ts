@@ -16,6 +16,12 @@ export interface SessionConfig {
    * weight, pages stay file-backed and reclaimable. Default true.
    */
   readonly memoryMapped?: boolean;
+  /**
+   * ORT's CPU arena (default on). It keeps every block it grew for the session's life, doubling its
+   * growth steps; off, every tensor is malloc'd and freed after its last use (for graphs whose
+   * intermediates are few and huge, this trades page faults for a much lower resident peak).
+   */
+  readonly cpuMemArena?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -48,6 +54,28 @@ export class ModelSession {
     return out;
   }
 
+  /**
+   * Runs with some outputs written into buffers the caller owns (`into`: output name -> tensor of
+   * the output's exact shape); ORT computes them straight into those buffers, which may even be
+   * input buffers the graph has finished reading (an in-place update). onnxruntime-node still
+   * returns a copy of every output; the copies of `into` outputs are dropped here, and the returned
+   * record holds only the other fetched outputs (`fetch`).
+   */
+  async runInto(feeds: Record<string, Tensor>, fetch: readonly string[], into: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of fetch) fetches[name] = null;
+    for (const [name, t] of Object.entries(into)) fetches[name] = toOrtTensor(t);
+    const started = performance.now();
+    const result = await this.session.run(ortFeeds, fetches);
+    sessionRunTotals.calls++;
+    sessionRunTotals.milliseconds += performance.now() - started;
+    const out: Record<string, Tensor> = {};
+    for (const name of fetch) out[name] = fromOrtTensor(result[name]!);
+    return out;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
@@ -64,6 +92,7 @@ export function sessionOptions(model: ModelBytes, provider: ExecutionProviderNam
     extra: { session },
   };
   if (config.intraOpNumThreads !== undefined) options.intraOpNumThreads = config.intraOpNumThreads;
+  if (config.cpuMemArena !== undefined) options.enableCpuMemArena = config.cpuMemArena;
   return options;
 }
 

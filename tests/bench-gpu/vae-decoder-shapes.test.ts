@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openWeights, shapeSize } from '../../server/ml/index.ts';
 import { WAN_VAE_REAL, wanVaeConfigFromWeights } from '../../nodes/flashportrait/models/vae/config.ts';
 import { wanDecoderParameterShapes } from '../../nodes/flashportrait/models/vae/parameter-shapes.ts';
-import { buildWanDecoderStep } from '../../nodes/flashportrait/models/vae/wan-decoder.ts';
+import { buildWanDecoderStream } from '../../nodes/flashportrait/models/vae/wan-decoder.ts';
 import { shapeOnlyWeights } from '../../nodes/flashportrait/models/shape-only-weights.ts';
 import { goldenDir } from '../helpers/golden.ts';
 
@@ -20,11 +20,11 @@ describe('Wan VAE decoder parameter shapes', () => {
     for (const [k, s] of golden) expect(ours.get(k), k).toEqual(s);
   });
 
-  it('the real decoder: every key the streaming graphs read, 73.3 M parameters', () => {
+  it('the real decoder: every key the streaming graphs (two halves) read, 73.3 M parameters', () => {
     const shapes = wanDecoderParameterShapes(WAN_VAE_REAL);
     const read = new Set<string>();
-    for (const first of [true, false]) {
-      const step = buildWanDecoderStep(shapeOnlyWeights(shapes, 'float32'), WAN_VAE_REAL, first);
+    for (const part of ['low', 'high'] as const) {
+      const step = buildWanDecoderStream(shapeOnlyWeights(shapes, 'float32'), WAN_VAE_REAL, part);
       for (const ref of step.graph.weightReferences.values()) read.add(ref.entry.key);
     }
     expect([...read].sort()).toEqual([...shapes.keys()].sort());

@@ -4,6 +4,9 @@
 // `order` (n), with two adaptive scalings: the temporal variation rate s = (sigma/sigma_avg)^alpha
 // and the cross-layer derivative-magnitude ratio r (per layer and order).
 
+import { freshBuffers } from './schedulers/types.ts';
+import type { BufferAllocator } from './schedulers/types.ts';
+
 export interface AlpOptions {
   /** K: a full DiT evaluation every K steps (1 = no prediction). */
   readonly interval: number;
@@ -67,10 +70,10 @@ export class LatentForecaster {
   private variationNow = 0;
   private readonly kind: 'taylor' | 'newton';
 
-  constructor(private readonly options: AlpOptions, layerSizes: readonly number[]) {
+  constructor(private readonly options: AlpOptions, layerSizes: readonly number[], alloc: BufferAllocator = freshBuffers) {
     validateAlp(options);
     this.kind = options.forecast ?? 'taylor';
-    this.differences = layerSizes.map((size) => Array.from({ length: options.order + 1 }, () => new Float32Array(size)));
+    this.differences = layerSizes.map((size) => Array.from({ length: options.order + 1 }, () => alloc(size)));
   }
 
   /** Highest difference order available now. */

@@ -11,10 +11,13 @@ import {
   VAE_SPATIAL_STRIDE, videoFramesForLatents,
 } from './conditioning.ts';
 import type { RgbImage } from './conditioning.ts';
-import { splitEmotionTokens, TOKENS_PER_VIDEO_FRAME } from './emotion-tokens.ts';
+import { splitEmotionTokens, TOKENS_PER_LATENT_FRAME, TOKENS_PER_VIDEO_FRAME } from './emotion-tokens.ts';
 import type { EmotionTokens } from './emotion-tokens.ts';
 import { LatentVideo } from './latent-video.ts';
 import type { LatentShape } from './latent-video.ts';
+import { memoryRecords } from './record-store.ts';
+import { WindowState } from './window-state.ts';
+import type { RecordStore, RecordStoreFactory } from './record-store.ts';
 import type { Embedding, FlashPortraitNetworks } from './networks.ts';
 import { latentToRgb } from './preview.ts';
 import type { LatentPreview } from './preview.ts';
@@ -75,6 +78,11 @@ export interface SamplingControl {
   /** Observation hooks (buffers are reused: copy what you keep). */
   readonly onWindowStep?: (record: WindowStepRecord) => void;
   readonly onStep?: (step: number, latents: LatentVideo) => void;
+  /**
+   * Where per-window state that would grow with the clip is kept between steps (the emotion tokens:
+   * 51 x 97 x 2048 floats, 40.5 MB, per window at any resolution). Default: memory.
+   */
+  readonly records?: RecordStoreFactory;
 }
 
 export interface SamplingResult {
@@ -126,9 +134,6 @@ export async function sampleFlashPortrait(request: SamplingRequest, networks: Fl
   const plan = planWindows(shape.frames, request.contextSize, request.contextOverlap);
   const cfg = planCfg(request.emoCfgScale, request.textCfgScale, request.ipScale ?? 1);
   const scheduler = createScheduler({ name: request.scheduler, steps: request.steps, shift: request.shift, constructorShift: request.schedulerConstructorShift });
-  const { timesteps, timestepDtype } = scheduler.schedule;
-  const stepCount = timesteps.length;
-  const windowShape: LatentShape = { ...shape, frames: plan.contextSize };
 
   // Encoders. The negative prompt is encoded whenever a branch needs it (the original crashes when
   // guidance_scale <= 1 leaves it undefined).
@@ -142,16 +147,70 @@ export async function sampleFlashPortrait(request: SamplingRequest, networks: Fl
     throw new Error(`VAE encode returned ${encoded.length} values, expected [${channels}, ${plan.contextSize}, ${shape.height}, ${shape.width}]`);
   }
   const seqLen = transformerSeqLen(reference.height, reference.width, plan.contextSize);
-  const emotion: EmotionTokens[] = [];
-  for (const window of plan.windows) {
-    const [start, end] = window.emotionFrames;
-    const features = request.headEmotionFeatures.subarray(start * HEAD_EMOTION_FEATURE_WIDTH, end * HEAD_EMOTION_FEATURE_WIDTH);
-    const encodedEmotion = await networks.portraitEncoder({ features, frameStart: start, frameEnd: end });
-    if (encodedEmotion.tokens.length !== (end - start) * TOKENS_PER_VIDEO_FRAME * encodedEmotion.width) {
-      throw new Error(`portrait encoder returned ${encodedEmotion.tokens.length} values for ${end - start} frames of width ${encodedEmotion.width}`);
-    }
-    emotion.push(splitEmotionTokens(encodedEmotion.tokens, encodedEmotion.width, plan.contextSize));
+  const emotion = await encodeEmotionWindows(request.headEmotionFeatures, plan, networks, control.records ?? memoryRecords);
+  try {
+    return await denoise(request, networks, control, { shape, plan, cfg, scheduler, positive, negative, clip, y, seqLen, emotion });
+  } finally {
+    await emotion.store.close();
   }
+}
+
+/** Every window's emotion tokens, encoded once and kept in a record store (one record per window). */
+interface EmotionWindows {
+  readonly store: RecordStore;
+  readonly width: number;
+  readonly lengths: readonly Int32Array[];
+}
+
+async function encodeEmotionWindows(features: Float32Array, plan: WindowPlan, networks: FlashPortraitNetworks, records: RecordStoreFactory): Promise<EmotionWindows> {
+  let store: RecordStore | undefined;
+  let tokens: EmotionTokens | undefined;
+  const lengths: Int32Array[] = [];
+  try {
+    for (const [w, window] of plan.windows.entries()) {
+      const [start, end] = window.emotionFrames;
+      const slice = features.subarray(start * HEAD_EMOTION_FEATURE_WIDTH, end * HEAD_EMOTION_FEATURE_WIDTH);
+      const encoded = await networks.portraitEncoder({ features: slice, frameStart: start, frameEnd: end });
+      if (encoded.tokens.length !== (end - start) * TOKENS_PER_VIDEO_FRAME * encoded.width) {
+        throw new Error(`portrait encoder returned ${encoded.tokens.length} values for ${end - start} frames of width ${encoded.width}`);
+      }
+      if (tokens && tokens.width !== encoded.width) throw new Error(`portrait encoder width changed from ${tokens.width} to ${encoded.width}`);
+      tokens = splitEmotionTokens(encoded.tokens, encoded.width, plan.contextSize, tokens);
+      store ??= await records('emotion tokens', tokens.tokens.length);
+      await store.write(w, tokens.tokens);
+      lengths.push(Int32Array.from(tokens.lengths));
+    }
+  } catch (error) {
+    await store?.close();
+    throw error;
+  }
+  return { store: store!, width: tokens!.width, lengths };
+}
+
+interface DenoiseSetup {
+  readonly shape: LatentShape;
+  readonly plan: WindowPlan;
+  readonly cfg: CfgPlan;
+  readonly scheduler: FlowScheduler;
+  readonly positive: Embedding;
+  readonly negative: Embedding;
+  readonly clip: Embedding;
+  readonly y: Float32Array;
+  readonly seqLen: number;
+  readonly emotion: EmotionWindows;
+}
+
+async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks, control: SamplingControl, setup: DenoiseSetup): Promise<SamplingResult> {
+  const { shape, plan, cfg, scheduler, positive, negative, clip, y, seqLen } = setup;
+  const { timesteps, timestepDtype } = scheduler.schedule;
+  const stepCount = timesteps.length;
+  const windowShape: LatentShape = { ...shape, frames: plan.contextSize };
+  // One window's emotion tokens at a time, read back from the store before the window's DiT calls.
+  const emotionTokens = new Float32Array(plan.contextSize * TOKENS_PER_LATENT_FRAME * setup.emotion.width);
+  const emotionOf = async (w: number): Promise<EmotionTokens> => {
+    await setup.emotion.store.read(w, emotionTokens);
+    return { tokens: emotionTokens, latentFrames: plan.contextSize, width: setup.emotion.width, lengths: setup.emotion.lengths[w]! };
+  };
 
   // State: two video-sized buffers (current latents, this step's merged result) and per-window
   // buffers reused across steps.
@@ -162,51 +221,65 @@ export async function sampleFlashPortrait(request: SamplingRequest, networks: Fl
   const noisePred = new Float32Array(windowSize);
   const stepped = new Float32Array(windowSize);
   const branchOutputs = cfg.calls.map(() => new Float32Array(windowSize));
-  const solvers: TrajectorySolver[] = plan.windows.map(() => scheduler.createSolver(windowSize));
-  const forecasters = request.alp
-    ? plan.windows.map(() => cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize])))
-    : undefined;
-  const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
-  let calls = 0;
-  let previewBytes: Uint8Array | undefined;
-
-  for (let step = 0; step < stepCount; step++) {
-    const full = !request.alp || isFullStep(step, request.alp.interval);
-    for (let w = 0; w < plan.windows.length; w++) {
-      const window = plan.windows[w]!;
-      latents.gather(window.frames, x);
-      for (let b = 0; b < cfg.calls.length; b++) {
-        const branch = cfg.calls[b]!;
-        const output = branchOutputs[b]!;
-        if (!full) {
-          forecasters![w]![b]!.forecast(step, [output]);
-          continue;
-        }
-        if (control.signal?.aborted) throw abortError(control.signal);
-        const result = await networks.transformer({
-          x, shape: windowShape, timestep: timesteps[step]!, timestepDtype,
-          prompt: branch.prompt, text: branch.prompt === 'positive' ? positive : negative, clip, y,
-          emotion: emotion[w]!, ipScale: branch.ipScale, seqLen, step, window: w, branch: branch.branch,
-        });
-        if (result.length !== windowSize) throw new Error(`transformer returned ${result.length} values, expected ${windowSize}`);
-        output.set(result);
-        forecasters?.[w]![b]!.record(step, [output]);
-        calls++;
-        control.onProgress?.(calls, maxCalls);
-      }
-      combineCfg(cfg, branchOutputs, noisePred);
-      solvers[w]!.step(step, noisePred, x, stepped);
-      const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
-      if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
-      merged.scatter(window.frames, stepped);
-      if (record) control.onWindowStep!(record);
-    }
-    [latents, merged] = [merged, latents];
-    control.onStep?.(step, latents);
-    if (control.onPreview) {
-      previewBytes = latentToRgb(latents, previewBytes);
-      control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
-    }
+  // Every window's solver and forecasters share one set of history buffers, swapped per window
+  // through a record store (window-state.ts): history costs one window's worth of memory, not one per window.
+  const state = new WindowState();
+  const solvers: TrajectorySolver[] = [];
+  const forecasters: LatentForecaster[][] | undefined = request.alp ? [] : undefined;
+  for (const _ of plan.windows) {
+    const alloc = state.allocator();
+    solvers.push(scheduler.createSolver(windowSize, alloc));
+    forecasters?.push(cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize], alloc)));
   }
-  return { latents, plan, cfg, scheduler, ditCalls: calls };
+  await state.open(control.records ?? memoryRecords);
+  try {
+    const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
+    let calls = 0;
+    let previewBytes: Uint8Array | undefined;
+
+    for (let step = 0; step < stepCount; step++) {
+      const full = !request.alp || isFullStep(step, request.alp.interval);
+      for (let w = 0; w < plan.windows.length; w++) {
+        const window = plan.windows[w]!;
+        latents.gather(window.frames, x);
+        await state.load(w);
+        const emotion = full ? await emotionOf(w) : undefined;
+        for (let b = 0; b < cfg.calls.length; b++) {
+          const branch = cfg.calls[b]!;
+          const output = branchOutputs[b]!;
+          if (!full) {
+            forecasters![w]![b]!.forecast(step, [output]);
+            continue;
+          }
+          if (control.signal?.aborted) throw abortError(control.signal);
+          const result = await networks.transformer({
+            x, shape: windowShape, timestep: timesteps[step]!, timestepDtype,
+            prompt: branch.prompt, text: branch.prompt === 'positive' ? positive : negative, clip, y,
+            emotion: emotion!, ipScale: branch.ipScale, seqLen, step, window: w, branch: branch.branch,
+          });
+          if (result.length !== windowSize) throw new Error(`transformer returned ${result.length} values, expected ${windowSize}`);
+          output.set(result);
+          forecasters?.[w]![b]!.record(step, [output]);
+          calls++;
+          control.onProgress?.(calls, maxCalls);
+        }
+        combineCfg(cfg, branchOutputs, noisePred);
+        solvers[w]!.step(step, noisePred, x, stepped);
+        await state.save(w);
+        const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
+        if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
+        merged.scatter(window.frames, stepped);
+        if (record) control.onWindowStep!(record);
+      }
+      [latents, merged] = [merged, latents];
+      control.onStep?.(step, latents);
+      if (control.onPreview) {
+        previewBytes = latentToRgb(latents, previewBytes);
+        control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
+      }
+    }
+    return { latents, plan, cfg, scheduler, ditCalls: calls };
+  } finally {
+    await state.close();
+  }
 }

@@ -9,6 +9,6 @@ export type { VaeTiling } from './tiling.ts';
 export type { VaeSessionOptions } from './session-factory.ts';
 export type { CacheSlot, StepGraph } from './history.ts';
 export { buildWanEncoder, buildWanEncoderStep } from './wan-encoder.ts';
-export { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
+export { buildWanDecoder, buildWanDecoderStream } from './wan-decoder.ts';
 export { buildTaehvDecoder } from './taehv-decoder.ts';
 export { wanDecoderParameterShapes } from './parameter-shapes.ts';

@@ -3,6 +3,7 @@
 import type { ProviderChoice, ExecutionProviderRequest } from '../../../../server/ml/device.ts';
 import { buildModel } from '../../../../server/ml/onnx/build-model.ts';
 import type { GraphBuilder } from '../../../../server/ml/onnx/graph-builder.ts';
+import { collectGarbage } from '../../../../server/ml/collect-garbage.ts';
 import { createSession } from '../../../../server/ml/session.ts';
 import type { ModelSession } from '../../../../server/ml/session.ts';
 import { createTensor } from '../../../../server/ml/tensor.ts';
@@ -14,6 +15,8 @@ export interface VaeSessionOptions {
   /** Where converted weight copies go (needed for fp16/bf16 checkpoints on the CPU). */
   readonly cacheDir?: string;
   readonly intraOpNumThreads?: number;
+  /** ORT's CPU arena (SessionConfig.cpuMemArena); default on. */
+  readonly cpuMemArena?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -22,6 +25,7 @@ export function openGraphSession(graph: GraphBuilder, options: VaeSessionOptions
   return createSession(model, {
     provider: options.provider ?? 'cpu',
     ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    ...(options.cpuMemArena === undefined ? {} : { cpuMemArena: options.cpuMemArena }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
 }
@@ -84,9 +88,8 @@ export class StepSessions {
     let hw: readonly [number, number] | undefined;
     for await (const input of inputs) {
       const first = caches === undefined;
-      const [h, w] = size(input, first);
-      if (hw && (hw[0] !== h || hw[1] !== w)) throw new Error(`a stream keeps one size: ${hw[0]}x${hw[1]}, then ${h}x${w}`);
-      hw = [h, w];
+      hw = keepSize(hw, size(input, first));
+      const [h, w] = hw;
       caches ??= zeroCaches(this.caches, h, w);
       const session = await (first ? this.first : this.next).get();
       const feeds: Record<string, Tensor> = { [inputName]: input };
@@ -102,6 +105,74 @@ export class StepSessions {
   async release(): Promise<void> {
     await Promise.all([this.first.release(), this.next.release()]);
   }
+}
+
+/** Dead output copies worth a full garbage collection (one costs tens of milliseconds). */
+const DEAD_COPY_COLLECT_BYTES = 64 * 2 ** 20;
+
+/**
+ * One graph for every call of a stream (see StreamedHistory): caches start empty (0 frames), hold
+ * `firstFrames` after the first call and `frames` from the second on. Every cache output is computed
+ * into a buffer of ours: a new one while the cache grows, then the old cache itself, overwritten in
+ * place (the old one is read only by the concat in front of its conv, which runs before the slice
+ * that writes the new one). So ORT allocates no cache, and a steady-state call holds one set of
+ * caches instead of an input set and an output set.
+ */
+export class StreamSession {
+  readonly session: LazySession;
+  private graph: StepGraph | undefined;
+
+  constructor(private readonly build: () => StepGraph, options: VaeSessionOptions) {
+    this.session = new LazySession(() => openGraphSession(this.stepGraph().graph, options));
+  }
+
+  private stepGraph(): StepGraph {
+    this.graph ??= this.build();
+    return this.graph;
+  }
+
+  /** Like StepSessions.run, one session for every input; yields the outputs other than the caches. */
+  async *run(
+    inputName: string,
+    inputs: Iterable<Tensor> | AsyncIterable<Tensor>,
+    size: (input: Tensor, first: boolean) => readonly [number, number],
+  ): AsyncGenerator<Record<string, Tensor>> {
+    const slots = this.stepGraph().caches;
+    const caches = new Map<CacheSlot, Tensor>();
+    let hw: readonly [number, number] | undefined;
+    for await (const input of inputs) {
+      const first = hw === undefined;
+      hw = keepSize(hw, size(input, first));
+      const [h, w] = hw;
+      const session = await this.session.get();
+      const feeds: Record<string, Tensor> = { [inputName]: input };
+      const into: Record<string, Tensor> = {};
+      for (const slot of slots) {
+        const shape = (frames: number): number[] => [1, slot.channels, frames, h * slot.spatialScale, w * slot.spatialScale];
+        const cache = caches.get(slot) ?? createTensor('float32', shape(0));
+        feeds[slot.inputName] = cache;
+        const frames = first ? (slot.firstFrames ?? slot.frames) : slot.frames;
+        const next = cache.shape[2] === frames ? cache : createTensor('float32', shape(frames));
+        into[slot.outputName] = next;
+        caches.set(slot, next);
+      }
+      const out = await session.runInto(feeds, session.outputNames.filter((n) => !(n in into)), into);
+      // The binding's copies of the cache outputs are dead already; free them before the next run
+      // (of this session or the other decoder half) when they are large enough to matter.
+      if (Object.values(into).reduce((sum, t) => sum + t.data.byteLength, 0) >= DEAD_COPY_COLLECT_BYTES) collectGarbage();
+      yield out;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** `next`, once it is the size the stream started with (a stream keeps one size). */
+function keepSize(started: readonly [number, number] | undefined, next: readonly [number, number]): readonly [number, number] {
+  if (started && (started[0] !== next[0] || started[1] !== next[1])) throw new Error(`a stream keeps one size: ${started[0]}x${started[1]}, then ${next[0]}x${next[1]}`);
+  return next;
 }
 
 function zeroCaches(slots: readonly CacheSlot[], h: number, w: number): Record<string, Tensor> {

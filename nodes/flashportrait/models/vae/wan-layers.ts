@@ -4,7 +4,8 @@
 // tensors never leave the 5-D layout.
 import type { GraphBuilder, Value } from '../../../../server/ml/onnx/graph-builder.ts';
 import { createTensor } from '../../../../server/ml/tensor.ts';
-import type { TemporalHistory, TemporalPass } from './history.ts';
+import { FixedPastHistory, StreamedHistory, after, frameCount, zeroFramesLike } from './history.ts';
+import type { CausalConv, TemporalHistory, TemporalPass } from './history.ts';
 
 export interface LayerContext {
   readonly g: GraphBuilder;
@@ -32,8 +33,11 @@ export function causalConv3d(ctx: LayerContext, prefix: string, x: Value, channe
   const ph = (kh! - 1) / 2;
   const pw = (kw! - 1) / 2;
   if (pastFrames === 0) return g.conv(x, weight, `${prefix}.bias`);
+  const conv: CausalConv = (b, input, zeroFrames) => b.conv(input, weight, `${prefix}.bias`, { pads: [zeroFrames, ph, pw, 0, ph, pw] });
+  if (ctx.history.convolve) return ctx.history.convolve(g, prefix, x, pastFrames, channels, spatialScale, conv);
   const ext = ctx.history.extend(g, prefix, x, pastFrames, channels, spatialScale);
-  return g.conv(ext.input, weight, `${prefix}.bias`, { pads: [ext.zeroFrames, ph, pw, 0, ph, pw] });
+  const y = conv(g, ext.input, ext.zeroFrames);
+  return ext.kept ? after(g, y, ext.kept) : y;
 }
 
 /** F.normalize over channels (norm clamped at 1e-12, no eps inside a sqrt) * sqrt(C) * gamma. */
@@ -104,7 +108,8 @@ export function temporalDownsample(ctx: LayerContext, pass: TemporalPass, prefix
     return x;
   }
   const ext = ctx.history.extend(g, key, x, 1, channels, spatialScale);
-  return conv(ext.input, [ext.zeroFrames, 0, 0, 0, 0, 0]);
+  const y = conv(ext.input, [ext.zeroFrames, 0, 0, 0, 0, 0]);
+  return ext.kept ? after(g, y, ext.kept) : y;
 }
 
 /**
@@ -129,6 +134,7 @@ function temporalUpsampleFrames(ctx: LayerContext, prefix: string, x: Value, cha
  */
 export function temporalUpsample(ctx: LayerContext, pass: TemporalPass, prefix: string, x: Value, channels: number, spatialScale: number): Value {
   const { g } = ctx;
+  if (pass === 'stream') return streamedTemporalUpsample(ctx, prefix, x, channels, spatialScale);
   if (pass === 'whole') {
     const head = g.slice(x, [0], [1], [2]);
     const rest = g.slice(x, [1], [Number.MAX_SAFE_INTEGER], [2]);
@@ -136,4 +142,26 @@ export function temporalUpsample(ctx: LayerContext, pass: TemporalPass, prefix: 
   }
   if (pass === 'stream-first') return x;
   return temporalUpsampleFrames(ctx, prefix, x, channels, spatialScale);
+}
+
+/**
+ * upsample3d's time half in the one-graph streaming decoder: an If on its own cache. Empty (the
+ * first call): the frame passes alone (the original's 'Rep') and the cache becomes 2 zero frames,
+ * the past the original's second chunk sees. Otherwise the causal time conv over [cache, x].
+ */
+function streamedTemporalUpsample(ctx: LayerContext, prefix: string, x: Value, channels: number, spatialScale: number): Value {
+  const { g, history } = ctx;
+  if (!(history instanceof StreamedHistory)) throw new Error('the one-graph streaming pass needs a StreamedHistory');
+  const key = `${prefix}.time_conv`;
+  const past = history.past(key, channels, 2, spatialScale, 2);
+  const first = g.op('Equal', [frameCount(g, past), g.ints([0])], {}, { dtype: 'bool' })[0]!;
+  const rep = g.subgraph(`${prefix}_rep`, [], (b) => [b.op('Identity', [x])[0]!, zeroFramesLike(b, x, b.ints([2]), channels)]);
+  const conv = g.subgraph(`${prefix}_time_conv`, [], (b) => {
+    const fixed = new FixedPastHistory(past);
+    const doubled = temporalUpsampleFrames({ g: b, history: fixed }, prefix, x, channels, spatialScale);
+    return [doubled, fixed.cache!];
+  });
+  const [y, cache] = g.op('If', [first], { then_branch: { graph: rep }, else_branch: { graph: conv } }, { outputs: 2, dtype: x.dtype });
+  history.keepAs(key, cache!);
+  return y!;
 }

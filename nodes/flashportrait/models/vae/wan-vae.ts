@@ -8,11 +8,11 @@ import { openWeights } from '../../../../server/ml/weights/index.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
 import { SPATIAL_STRIDE, assertSpatialSize, assertVideoFrameCount, wanVaeConfigFromWeights } from './config.ts';
 import type { WanVaeConfig } from './config.ts';
-import { LazySession, StepSessions, openGraphSession } from './session-factory.ts';
+import { LazySession, StepSessions, StreamSession, openGraphSession } from './session-factory.ts';
 import type { VaeSessionOptions } from './session-factory.ts';
 import { assertTiling, runTiled } from './tiling.ts';
 import type { VaeTiling } from './tiling.ts';
-import { buildWanDecoder, buildWanDecoderStep } from './wan-decoder.ts';
+import { buildWanDecoder, buildWanDecoderStream, decoderSplitScale } from './wan-decoder.ts';
 import { buildWanEncoder, buildWanEncoderStep, encoderChunkFrames } from './wan-encoder.ts';
 
 export interface WanVaeOptions extends VaeSessionOptions {
@@ -64,7 +64,8 @@ export class WanVae {
   private readonly encoder: LazySession;
   private readonly decoder: LazySession;
   private readonly encoderSteps: StepSessions;
-  private readonly decoderSteps: StepSessions;
+  private readonly decoderLow: StreamSession;
+  private readonly decoderHigh: StreamSession;
 
   constructor(readonly weights: WeightIndex, options: WanVaeOptions = {}) {
     this.config = options.config ?? wanVaeConfigFromWeights(weights);
@@ -72,7 +73,13 @@ export class WanVae {
     this.encoder = new LazySession(() => openGraphSession(buildWanEncoder(weights, config), options));
     this.decoder = new LazySession(() => openGraphSession(buildWanDecoder(weights, config), options));
     this.encoderSteps = new StepSessions((first) => buildWanEncoderStep(weights, config, first), options);
-    this.decoderSteps = new StepSessions((first) => buildWanDecoderStep(weights, config, first), options);
+    // No ORT arena for the streaming decoder: its intermediates are few and huge (a 480x832 frame of
+    // 96 channels is 153 MB), and an arena would keep its doubling blocks for the session's life,
+    // right through the end of each run where the output copies pile on top (bench: 4685 MB with
+    // arenas, 3647 MB without, at 480x832, no slower).
+    const streaming = { ...options, cpuMemArena: options.cpuMemArena ?? false };
+    this.decoderLow = new StreamSession(() => buildWanDecoderStream(weights, config, 'low'), streaming);
+    this.decoderHigh = new StreamSession(() => buildWanDecoderStream(weights, config, 'high'), streaming);
   }
 
   static open(path: string, options: WanVaeOptions = {}): WanVae {
@@ -176,17 +183,28 @@ export class WanVae {
     for await (const out of this.decodeSteps(latents)) yield out.video!;
   }
 
+  /**
+   * Each latent frame goes through the decoder's two halves in turn, each its own session with its
+   * own caches: the output copies onnxruntime-node makes of one half's caches are freed before the
+   * other half runs, so at most the larger half's copies coexist with all the caches.
+   */
   private decodeSteps(latents: Iterable<Tensor> | AsyncIterable<Tensor>): AsyncGenerator<Record<string, Tensor>> {
-    return this.decoderSteps.run('latents', latents, (frame) => {
+    const low = this.decoderLow.run('latents', latents, (frame) => {
       const [t, h, w] = videoDims(frame, this.config.zDim, 'latent frame');
       if (t !== 1) throw new Error(`decodeFrames takes one latent frame per step, got ${t}`);
       return [h, w];
     });
+    const scale = decoderSplitScale(this.config);
+    return this.decoderHigh.run('features', featuresOf(low), (features) => [features.shape[3]! / scale, features.shape[4]! / scale]);
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.encoder, this.decoder, this.encoderSteps, this.decoderSteps].map((s) => s.release()));
+    await Promise.all([this.encoder, this.decoder, this.encoderSteps, this.decoderLow, this.decoderHigh].map((s) => s.release()));
   }
+}
+
+async function* featuresOf(steps: AsyncIterable<Record<string, Tensor>>): AsyncGenerator<Tensor> {
+  for await (const out of steps) yield out.features!;
 }
 
 export function* latentFrames(latents: Tensor): Generator<Tensor> {

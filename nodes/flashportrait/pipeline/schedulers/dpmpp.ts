@@ -3,7 +3,7 @@
 // the constructor shift (identity for the constructor shift 1 that infer.py uses).
 import { f32, numpyLinspace, shiftSigmaF64 } from '../float32.ts';
 import { flowLambda, X0History } from './flow-lambda.ts';
-import type { FlowScheduler, SamplingSchedule, TrajectorySolver } from './types.ts';
+import type { BufferAllocator, FlowScheduler, SamplingSchedule, TrajectorySolver } from './types.ts';
 
 const TRAIN_TIMESTEPS = 1000;
 
@@ -45,10 +45,10 @@ export class DpmppSolver implements TrajectorySolver {
   private lowerOrderNums = 0;
   private previousStep = -1;
 
-  constructor(sigmas: Float32Array, size: number) {
+  constructor(sigmas: Float32Array, size: number, alloc?: BufferAllocator) {
     this.sigmas = sigmas;
     this.size = size;
-    this.x0 = new X0History(size);
+    this.x0 = new X0History(size, alloc);
   }
 
   step(stepIndex: number, modelOutput: Float32Array, sample: Float32Array, out: Float32Array): void {
@@ -93,5 +93,5 @@ export class DpmppSolver implements TrajectorySolver {
 
 export function createFlowDpmpp(options: FlowDpmppOptions): FlowScheduler {
   const schedule = flowDpmppSchedule(options);
-  return { name: 'dpmpp', schedule, createSolver: (size) => new DpmppSolver(schedule.sigmas, size) };
+  return { name: 'dpmpp', schedule, createSolver: (size, alloc) => new DpmppSolver(schedule.sigmas, size, alloc) };
 }

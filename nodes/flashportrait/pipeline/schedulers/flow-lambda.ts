@@ -2,6 +2,8 @@
 // half-log-SNR lambda = log(alpha) - log(sigma), which is -inf at sigma = 1 and +inf at sigma = 0.
 // The solvers only use lambda through differences and exponentials whose limits are finite there,
 // so they are written to evaluate those limits instead of producing NaN.
+import { freshBuffers } from './types.ts';
+import type { BufferAllocator } from './types.ts';
 export function flowLambda(sigma: number): number {
   return Math.log(1 - sigma) - Math.log(sigma);
 }
@@ -10,9 +12,9 @@ export function flowLambda(sigma: number): number {
 export class X0History {
   previous: Float32Array;
   current: Float32Array;
-  constructor(size: number) {
-    this.previous = new Float32Array(size);
-    this.current = new Float32Array(size);
+  constructor(size: number, alloc: BufferAllocator = freshBuffers) {
+    this.previous = alloc(size);
+    this.current = alloc(size);
   }
   /** Makes room for a new current prediction; returns the buffer to write it into. */
   push(): Float32Array {

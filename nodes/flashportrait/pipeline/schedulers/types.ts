@@ -17,11 +17,19 @@ export interface TrajectorySolver {
   step(stepIndex: number, modelOutput: Float32Array, sample: Float32Array, out: Float32Array): void;
 }
 
+/**
+ * Where a solver gets its history buffers: fresh arrays by default; the sampler hands every window's
+ * solver the same buffers and swaps each window's contents in and out of a record store.
+ */
+export type BufferAllocator = (size: number) => Float32Array;
+
+export const freshBuffers: BufferAllocator = (size) => new Float32Array(size);
+
 export interface FlowScheduler {
   readonly name: SchedulerName;
   readonly schedule: SamplingSchedule;
-  /** A fresh solver for trajectories of `size` values. */
-  createSolver(size: number): TrajectorySolver;
+  /** A fresh solver for trajectories of `size` values (history buffers from `alloc`). */
+  createSolver(size: number, alloc?: BufferAllocator): TrajectorySolver;
 }
 
 export type SchedulerName = 'euler' | 'unipc' | 'dpmpp' | 'step_distill';

@@ -4,7 +4,8 @@
 // pipeline's shift and truncates timesteps to int64.
 import { f32, numpyLinspace, shiftSigmaF32, shiftSigmaF64 } from '../float32.ts';
 import { flowLambda, X0History } from './flow-lambda.ts';
-import type { FlowScheduler, SamplingSchedule, TrajectorySolver } from './types.ts';
+import { freshBuffers } from './types.ts';
+import type { BufferAllocator, FlowScheduler, SamplingSchedule, TrajectorySolver } from './types.ts';
 
 const TRAIN_TIMESTEPS = 1000;
 const SOLVER_ORDER = 2;
@@ -60,13 +61,13 @@ export class UniPCSolver implements TrajectorySolver {
   private previousOrder = 0;
   private previousStep = -1;
 
-  constructor(sigmas: Float32Array, size: number) {
+  constructor(sigmas: Float32Array, size: number, alloc: BufferAllocator = freshBuffers) {
     this.sigmas = sigmas;
     this.size = size;
-    this.x0 = new X0History(size);
-    this.olderX0 = new Float32Array(size);
-    this.lastSample = new Float32Array(size);
-    this.corrected = new Float32Array(size);
+    this.x0 = new X0History(size, alloc);
+    this.olderX0 = alloc(size);
+    this.lastSample = alloc(size);
+    this.corrected = alloc(size);
   }
 
   step(stepIndex: number, modelOutput: Float32Array, sample: Float32Array, out: Float32Array): void {
@@ -161,5 +162,5 @@ export class UniPCSolver implements TrajectorySolver {
 
 export function createFlowUniPC(options: FlowUniPCOptions): FlowScheduler {
   const schedule = flowUniPCSchedule(options);
-  return { name: 'unipc', schedule, createSolver: (size) => new UniPCSolver(schedule.sigmas, size) };
+  return { name: 'unipc', schedule, createSolver: (size, alloc) => new UniPCSolver(schedule.sigmas, size, alloc) };
 }
