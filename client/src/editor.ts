@@ -14,6 +14,7 @@ import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNod
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
 import { fitNodeSizes, makeRoomBelow, spreadOverlaps } from './layout.ts';
 import { installModes, selectedNodes, silencedOutputsNotice, toggleMode } from './modes.ts';
+import type { Notice } from './notice.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
 import { TextWidgets } from './text-widgets.ts';
 
@@ -35,12 +36,6 @@ export interface GalleryItem {
 export interface Snapshot {
   readonly key: string;
   readonly graph: string;
-}
-
-export interface Notice {
-  kind: 'error' | 'info';
-  title: string;
-  lines: string[];
 }
 
 export interface RunStatus {

@@ -6,7 +6,7 @@
 // the NODE_BYPASS_BGCOLOR of its palettes, v1.27.10).
 import { LGraphCanvas, LGraphEventMode, LGraphNode, LiteGraph, Subgraph, SubgraphNode, type ContextMenu } from '@comfyorg/litegraph';
 import type { ApiPrompt, ObjectInfo } from '../../types/api.ts';
-import type { Notice } from './editor.ts';
+import type { Notice } from './notice.ts';
 
 export const BYPASS_BGCOLOR = '#FF00FF';
 /** The canvas alpha a node is drawn with (ComfyUI: 0.4 muted, 0.2 bypassed). */

@@ -1,6 +1,7 @@
 // Notices close by themselves after a while unless they are errors (those stay until closed, or
 // until New clears them); hovering a notice keeps it open.
-import type { Editor, Notice } from './editor.ts';
+import type { Editor } from './editor.ts';
+import type { Notice } from './notice.ts';
 
 export function autoCloseNotices(editor: Editor, seconds: () => number): void {
   const timers = new Map<Notice, ReturnType<typeof setTimeout>>();

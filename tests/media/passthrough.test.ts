@@ -63,8 +63,9 @@ async function save(prompt: ApiPrompt, node = '9'): Promise<string> {
   return outputPath(entry, node);
 }
 
+// ComfyUI's SaveVideo offers mp4/h264 only; webm, vp9, crf and preset are FlashGraph_SaveVideo's.
 const saver = (video: [string, number], format = 'auto', codec = 'auto', extra: Record<string, unknown> = {}) => ({
-  class_type: 'SaveVideo',
+  class_type: format === 'webm' || codec === 'vp9' || Object.keys(extra).length > 0 ? 'FlashGraph_SaveVideo' : 'SaveVideo',
   inputs: { video, filename_prefix: 'pass/x', format, codec, ...extra },
 });
 
@@ -153,7 +154,7 @@ describe('re-encoding', () => {
   });
 
   it('selected frames of an odd-sized clip travel as yuv420p (rounded-up chroma) and are cropped to even sides for H.264', async () => {
-    const out = await save({ '1': { class_type: 'LoadVideo', inputs: { file: 'odd.webm', skip_first_frames: 2, frame_load_cap: 5 } }, '9': saver(['1', 0], 'mp4', 'h264', { crf: 10 }) });
+    const out = await save({ '1': { class_type: 'FlashGraph_LoadVideo', inputs: { file: 'odd.webm', skip_first_frames: 2, frame_load_cap: 5 } }, '9': saver(['1', 0], 'mp4', 'h264', { crf: 10 }) });
     expect(ffmpegRuns().join('\n')).not.toContain('rgb24');
     const video = streams(out).find((s) => s.codec_type === 'video')!;
     expect([video.width, video.height, Number(video.nb_read_frames)]).toEqual([62, 46, 5]);

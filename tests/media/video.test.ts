@@ -69,7 +69,9 @@ describe('LoadVideo -> SaveVideo round trip', () => {
   it('stores the prompt and workflow in the container tags', async () => {
     const prompt = saveVideo('mpeg4.avi', 'tags/x', 'auto', 'auto', {}, true);
     const entry = await runPrompt(engine, prompt, { extra_pnginfo: { workflow: { nodes: [{ id: 1 }] } } });
-    expect(videoStream(outputPath(entry, '2')).codec_name).toBe('h264');
+    // auto/auto copies the untouched MPEG-4 Part 2 stream into the mp4, as ComfyUI's
+    // VideoFromFile.save_to reuses the streams (docs/media.md, "SaveVideo: copy...").
+    expect(videoStream(outputPath(entry, '2')).codec_name).toBe('mpeg4');
     const tags = probe(outputPath(entry, '2')).format.tags!;
     expect(JSON.parse(tags.prompt!)['2'].class_type).toBe('SaveVideo');
     expect(JSON.parse(tags.workflow!)).toEqual({ nodes: [{ id: 1 }] });
