@@ -69,10 +69,10 @@ async function inputNames(page: Page): Promise<Record<string, string[]>> {
 /** Opens a workflow file with Ctrl+O and the file chooser. */
 const openJson = (page: Page, name: string, content: string) => openWithKeys(page, { name, mimeType: 'application/json', buffer: Buffer.from(content) });
 
-/** Save's download: the file the editor wrote, parsed. */
-async function saveWithButton(page: Page): Promise<{ name: string; workflow: Record<string, unknown> }> {
+/** Export's download (Save writes to the server's workflows, as ComfyUI's): the file, parsed. */
+async function exportWithButton(page: Page): Promise<{ name: string; workflow: Record<string, unknown> }> {
   const download = page.waitForEvent('download', { timeout: 8000 });
-  await page.locator('button[data-action="save"]').click();
+  await page.locator('button[data-action="export"]').click();
   const file = await download;
   return { name: file.suggestedFilename(), workflow: JSON.parse(readFileSync((await file.path())!, 'utf8')) as Record<string, unknown> };
 }
@@ -112,13 +112,13 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     expect(api['14']!.inputs).toEqual(expected['14']!.inputs);
 
     // Save, open the saved file, save again: the same file, and no notice the second time.
-    const first = await saveWithButton(page);
+    const first = await exportWithButton(page);
     expect(first.name).toBe('flash_portraits_example.json');
     await page.locator('.fg-notice .fg-close').first().click();
     await openJson(page, first.name, JSON.stringify(first.workflow));
     await until('the saved file opened', async () => ((await pageNodes(page)).length === 8 ? true : undefined));
     expect(await page.locator('.fg-notice', { hasText: 'by type' }).count()).toBe(0);
-    const second = await saveWithButton(page);
+    const second = await exportWithButton(page);
     expect(second.workflow).toEqual(first.workflow);
     expect(values(byType(await pageNodes(page), 'FlashPortraitLoader'))).toEqual({ precision: 'bf16', GPU_memory_mode: 'default', download_missing: true, device: 'auto' });
   });
@@ -138,7 +138,7 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     const opened = await demoSampler();
     expect(opened).toEqual(unique(opened));
     expect(opened).toContain('initial_video_frames');
-    const saved = await saveWithButton(page);
+    const saved = await exportWithButton(page);
     await openJson(page, saved.name, JSON.stringify(saved.workflow));
     expect(await demoSampler()).toEqual(opened);
     await page.reload();
@@ -153,7 +153,8 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     await dropFile(page, 'video-pipeline.json', readFileSync(join(WORKFLOW_FIXTURES, 'video-pipeline.json'), 'utf8'));
     const video = await until('the video pipeline', async () => {
       const shown = await pageNodes(page);
-      return shown.some((node) => node.type === 'SaveVideo') ? shown : undefined;
+      // The demo shown before has a SaveVideo too: wait for this file's loader.
+      return shown.some((node) => node.type === 'LoadVideo' && values(node).file === 'talk.mp4') ? shown : undefined;
     });
     expect(values(byType(video, 'LoadVideo'))).toMatchObject({ file: 'talk.mp4' });
     expect(values(byType(video, 'SaveVideo'))).toMatchObject({ filename_prefix: 'video/portrait', format: 'mp4', codec: 'h264' });

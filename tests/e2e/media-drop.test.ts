@@ -26,8 +26,8 @@ const SAVING: ApiPrompt = {
   '3': { class_type: 'SaveAnimatedWEBP', inputs: { images: ['1', 0], filename_prefix: 'drop/webp', fps: 6, lossless: false, quality: 80, method: 'default' } },
   '4': { class_type: 'LoadAudio', inputs: { audio: 'tone.wav' } },
   '5': { class_type: 'CreateVideo', inputs: { images: ['1', 0], fps: 6, audio: ['4', 0] } },
-  '6': { class_type: 'SaveVideo', inputs: { video: ['5', 0], filename_prefix: 'drop/mp4', format: 'mp4', codec: 'h264', crf: -1, preset: 'ultrafast' } },
-  '7': { class_type: 'SaveVideo', inputs: { video: ['5', 0], filename_prefix: 'drop/webm', format: 'webm', codec: 'vp9', crf: -1, preset: 'ultrafast' } },
+  '6': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['5', 0], filename_prefix: 'drop/mp4', format: 'mp4', codec: 'h264', crf: -1, preset: 'ultrafast' } },
+  '7': { class_type: 'FlashGraph_SaveVideo', inputs: { video: ['5', 0], filename_prefix: 'drop/webm', format: 'webm', codec: 'vp9', crf: -1, preset: 'ultrafast' } },
   '8': { class_type: 'SaveAudio', inputs: { audio: ['4', 0], filename_prefix: 'drop/flac' } },
 };
 
@@ -131,9 +131,9 @@ describe.skipIf(!browserAvailable)('media files in, workflows out (headless Chro
         const shown = await pageNodes(page);
         return shown.length === 8 ? shown : undefined;
       });
-      expect(types(nodes)).toEqual(['CreateVideo', 'EmptyImage', 'LoadAudio', 'SaveAnimatedWEBP', 'SaveAudio', 'SaveImage', 'SaveVideo', 'SaveVideo']);
+      expect(types(nodes)).toEqual(['CreateVideo', 'EmptyImage', 'FlashGraph_SaveVideo', 'FlashGraph_SaveVideo', 'LoadAudio', 'SaveAnimatedWEBP', 'SaveAudio', 'SaveImage']);
       expect(value(nodes.find((node) => node.type === 'EmptyImage'), 'width')).toBe(64);
-      expect(nodes.filter((node) => node.type === 'SaveVideo').map((node) => value(node, 'format')).sort()).toEqual(['mp4', 'webm']);
+      expect(nodes.filter((node) => node.type === 'FlashGraph_SaveVideo').map((node) => value(node, 'format')).sort()).toEqual(['mp4', 'webm']);
       expect(await page.locator('.fg-status .fg-workflow-name').textContent()).toBe(file.name.replace(/\.[^.]+$/, ''));
       if (format === 'mp4') await session.screenshot('media-01-mp4-workflow-restored');
     }

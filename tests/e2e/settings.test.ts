@@ -33,7 +33,8 @@ describe.skipIf(!browserAvailable)('settings, shortcuts and notices (headless Ch
     const { page, session } = editor;
     await dropFile(page, 'swatch-workflow.json', SWATCH);
     await until('the swatch workflow', async () => ((await pageNodes(page)).length === 2 ? true : undefined));
-    const empty: [number, number] = [40, 800];
+    // Right of the side bar's icons and clear of the nodes, the canvas controls and the minimap.
+    const empty: [number, number] = [600, 760];
     const dark = await canvasColour(page, empty);
     expect(Math.max(...dark)).toBeLessThan(80);
 

@@ -88,7 +88,8 @@ describe.skipIf(!browserAvailable)('seeing the graph (headless Chromium)', () =>
     // The zoom buttons: 1.2 times in, then back out; the level shown follows.
     await page.locator('button[data-action="zoom-in"]').click();
     expect((await boxes(page)).scale).toBeCloseTo(fitted.scale * 1.2, 5);
-    expect(await page.locator('.fg-zoom-level').textContent()).toBe(`${Math.round(fitted.scale * 120)}%`);
+    // The label is redrawn on the editor's next update.
+    await until('the zoom level shown', async () => ((await page.locator('.fg-zoom-level').textContent()) === `${Math.round(fitted.scale * 120)}%` ? true : undefined));
     await page.locator('button[data-action="zoom-out"]').click();
     expect((await boxes(page)).scale).toBeCloseTo(fitted.scale, 5);
 
@@ -114,10 +115,14 @@ describe.skipIf(!browserAvailable)('seeing the graph (headless Chromium)', () =>
     const nodes = await pageNodes(page);
     const pick = (type: string) => nodes.find((node) => node.type === type)!;
     const [first, second] = [pick('GetVideoComponents'), pick('FlashPortraitFeatureExtractor')];
+    const selected = () =>
+      page.evaluate(() => [...(globalThis as unknown as { flashgraph: { canvas: { selectedItems: Set<{ id: number }> } } }).flashgraph.canvas.selectedItems].map((item) => item.id).sort());
     await page.mouse.click(...(await toClient(page, [first.pos[0] + 60, first.pos[1] - 15])), { delay: 20 });
+    await until('the first node selected', async () => ((await selected()).includes(first.id) ? true : undefined));
     await page.keyboard.down('Shift');
     await page.mouse.click(...(await toClient(page, [second.pos[0] + 60, second.pos[1] - 15])), { delay: 20 });
     await page.keyboard.up('Shift');
+    expect(await selected()).toEqual([first.id, second.id].sort());
     await page.keyboard.press('Control+g');
     const groups = await page.evaluate(() => {
       const editor = (globalThis as unknown as { flashgraph: { shownGraph: { _groups: { title: string; nodes: { id: number }[]; _bounding: number[] }[] } } }).flashgraph;
