@@ -24,11 +24,14 @@ import type { FrameChunk, Image } from '../../types/data.ts';
 
 /** Environment variable: the default RAM budget of a frame writer, in MiB. */
 export const FRAME_RAM_ENV = 'FLASHGRAPH_FRAME_RAM_MB';
-export const DEFAULT_FRAME_RAM_MB = 1024;
+// Small on purpose: frames past it go to a spill file that the page cache keeps fast, and a
+// process's memory then stays flat whatever the clip's length (issue 26: a 5-minute demo run held
+// 92 MB more output frames than a 10-second one under a 1 GiB budget).
+export const DEFAULT_FRAME_RAM_MB = 64;
 /** Subfolder of the temp folder that holds the spill files. */
 export const FRAME_STORE_FOLDER = 'frame-store';
 
-/** The RAM budget (bytes) from FLASHGRAPH_FRAME_RAM_MB, or 1 GiB. */
+/** The RAM budget (bytes) from FLASHGRAPH_FRAME_RAM_MB, or 64 MiB. */
 export function frameRamBudget(env: NodeJS.ProcessEnv = process.env): number {
   const text = env[FRAME_RAM_ENV];
   if (text === undefined || text.trim() === '') return DEFAULT_FRAME_RAM_MB * 2 ** 20;

@@ -171,9 +171,9 @@ describe('FrameWriter', () => {
     }
   });
 
-  it('reads the RAM budget from FLASHGRAPH_FRAME_RAM_MB (1 GiB by default)', () => {
-    expect(frameRamBudget({})).toBe(2 ** 30);
-    expect(frameRamBudget({ [FRAME_RAM_ENV]: '64' })).toBe(64 * 2 ** 20);
+  it('reads the RAM budget from FLASHGRAPH_FRAME_RAM_MB (64 MiB by default)', () => {
+    expect(frameRamBudget({})).toBe(64 * 2 ** 20);
+    expect(frameRamBudget({ [FRAME_RAM_ENV]: '1024' })).toBe(2 ** 30);
     expect(frameRamBudget({ [FRAME_RAM_ENV]: '0' })).toBe(0);
     expect(() => frameRamBudget({ [FRAME_RAM_ENV]: 'lots' })).toThrow(FRAME_RAM_ENV);
   });
