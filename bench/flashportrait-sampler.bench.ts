@@ -56,9 +56,9 @@ for (const [label, alp] of [
   const start = performance.now();
   const result = await sampleFlashPortrait(request(alp), networks(counter));
   const ms = performance.now() - start;
-  reference ??= Float32Array.from(result.latents.data);
+  reference ??= Float32Array.from((await result.latents.materialize()).data);
   let diff = 0;
-  for (let k = 0; k < reference.length; k++) diff = Math.max(diff, Math.abs(result.latents.data[k]! - reference[k]!));
+  for (let k = 0; k < reference.length; k++) diff = Math.max(diff, Math.abs((await result.latents.materialize()).data[k]! - reference[k]!));
   rows.push([label, String(counter.calls), ms.toFixed(0), diff.toExponential(2)]);
 }
 const header = ['variant', 'DiT calls', 'wall ms', 'max |latents - plain|'];

@@ -23,7 +23,7 @@ import { modelKeyOf, Umt5Encoder } from './models/t5/text-encoder.ts';
 import type { TokenBatch } from './models/t5/text-encoder.ts';
 import { Umt5Tokenizer } from './models/t5/tokenizer.ts';
 import { TinyVaeDecoder } from './models/vae/tiny-vae.ts';
-import { latentFrames, WanVae } from './models/vae/wan-vae.ts';
+import { WanVae } from './models/vae/wan-vae.ts';
 import type { PixelVideo } from './pipeline/conditioning.ts';
 import type { FlashPortraitNetworks, TransformerCall } from './pipeline/networks.ts';
 import type { FlashPortraitPipe } from './types.ts';
@@ -242,12 +242,15 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
       return latents.data as Float32Array;
     },
     vaeDecode: decodeWhole,
-    async vaeDecodeChunks(latents, shape, onChunk) {
-      // The tiny decoder has no causal caches to stream with; it is light enough to run whole.
-      if (tinyVae) return onChunk(await decodeWhole(latents, shape));
-      const input = createTensor('float32', [1, shape.channels, shape.frames, shape.height, shape.width], latents);
+    async vaeDecodeChunks(latents, onChunk) {
+      const { shape } = latents;
+      // The tiny decoder has no causal caches to stream with; it runs on the whole video.
+      if (tinyVae) return onChunk(await decodeWhole((await latents.materialize()).data, shape));
+      async function* frameTensors() {
+        for await (const frame of latents.frames()) yield createTensor('float32', [1, shape.channels, 1, shape.height, shape.width], frame);
+      }
       await use('vae', files.vae, vaeBytes, loadVae, async (vae) => {
-        for await (const chunk of vae.decodeFrames(latentFrames(input))) await onChunk(pixelVideo(chunk));
+        for await (const chunk of vae.decodeFrames(frameTensors())) await onChunk(pixelVideo(chunk));
       });
     },
     async portraitEncoder(call) {

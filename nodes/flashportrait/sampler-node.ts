@@ -12,10 +12,12 @@ import type { PipeNetworksOptions } from './pipe-networks.ts';
 import { ALP_PAPER_DEFAULTS } from './pipeline/alp.ts';
 import { decodeNodeFrames, nodeOutputSize, sampleNodeLatents } from './pipeline/node.ts';
 import type { FloatImage } from './pipeline/node.ts';
+import type { LatentFrames } from './pipeline/latent-frames.ts';
+import type { FlashPortraitNetworks } from './pipeline/networks.ts';
 import type { LatentPreview } from './pipeline/preview.ts';
 import { HEAD_EMOTION_FEATURE_WIDTH, latentFramesFor, usableDrivingFrames } from './pipeline/sampler.ts';
 import type { SchedulerName } from './pipeline/schedulers/index.ts';
-import { seededNormal } from './seeded-noise.ts';
+import { NormalStream } from './seeded-noise.ts';
 import type { FlashPortraitPipe, HeadEmoFeatures } from './types.ts';
 
 /** Wan2.1's standard negative prompt, the released node's default. */
@@ -163,7 +165,8 @@ export const FlashPortraitSampler: NodeDefinition = {
       headEmotionFeatures: features.data,
       prompt: inputs.prompt as string,
       negativePrompt: inputs.negative_prompt as string,
-      noise: (shape) => seededNormal(seed, shape.channels * shape.frames * shape.height * shape.width),
+      // Streamed into the latent store plane by plane: the same values as seededNormal, never held whole.
+      noise: () => new NormalStream(seed),
       steps,
       scheduler,
       shift: inputs.shift as number,
@@ -189,33 +192,43 @@ export const FlashPortraitSampler: NodeDefinition = {
         }).catch(() => undefined));
       },
     });
-    await Promise.allSettled(previews);
-    ctx.throwIfInterrupted();
-    // Decoded a chunk at a time straight into 8-bit frames, which a FrameWriter keeps in RAM up to
-    // its budget (FLASHGRAPH_FRAME_RAM_MB) and otherwise spills to temp/frame-store: neither the
-    // float video nor, for long outputs, the 8-bit one is ever held whole.
-    const size = nodeOutputSize(sampling.latents.shape);
-    const writer = new FrameWriter({
-      width: size.width,
-      height: size.height,
-      count: size.frames,
-      directory: frameStoreDirectory(ctx),
-      label: 'FlashPortraitSampler',
-      signal: ctx.signal,
-    });
-    let decoded = 0;
     try {
-      await decodeNodeFrames(sampling.latents, networks, async (frames, count) => {
-        const bytes = new Uint8Array(frames.length);
-        for (let i = 0; i < frames.length; i++) bytes[i] = unitFloatToByte(frames[i]!);
-        await writer.write(bytes);
-        decoded += count;
-        ctx.progress(ditCalls + Math.round((decodeSteps * decoded) / size.frames), ditCalls + decodeSteps);
-      }, ctx.signal);
-      return [await writer.finish()];
-    } catch (error) {
-      await writer.abort();
-      throw error;
+      await Promise.allSettled(previews);
+      ctx.throwIfInterrupted();
+      return [await decodeToFrames(sampling.latents, networks, ctx, ditCalls, decodeSteps)];
+    } finally {
+      await sampling.latents.close();
     }
   },
 };
+
+/**
+ * The latents decoded a chunk at a time straight into 8-bit frames, which a FrameWriter keeps in
+ * RAM up to its budget (FLASHGRAPH_FRAME_RAM_MB) and otherwise spills to temp/frame-store: neither
+ * the float video nor, for long outputs, the 8-bit one is ever held whole.
+ */
+async function decodeToFrames(latents: LatentFrames, networks: FlashPortraitNetworks, ctx: NodeContext, ditCalls: number, decodeSteps: number): Promise<Image> {
+  const size = nodeOutputSize(latents.shape);
+  const writer = new FrameWriter({
+    width: size.width,
+    height: size.height,
+    count: size.frames,
+    directory: frameStoreDirectory(ctx),
+    label: 'FlashPortraitSampler',
+    signal: ctx.signal,
+  });
+  let decoded = 0;
+  try {
+    await decodeNodeFrames(latents, networks, async (frames, count) => {
+      const bytes = new Uint8Array(frames.length);
+      for (let i = 0; i < frames.length; i++) bytes[i] = unitFloatToByte(frames[i]!);
+      await writer.write(bytes);
+      decoded += count;
+      ctx.progress(ditCalls + Math.round((decodeSteps * decoded) / size.frames), ditCalls + decodeSteps);
+    }, ctx.signal);
+    return await writer.finish();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}

@@ -52,13 +52,19 @@ export class SeededRandom {
     return (this.nextUint32() + 0.5) / 4294967296;
   }
 
-  /** Standard normal values, filled in Box-Muller pairs. */
+  /** Two standard normal values (Box-Muller). */
+  normalPair(): [number, number] {
+    const radius = Math.sqrt(-2 * Math.log(this.uniform()));
+    const angle = 2 * Math.PI * this.uniform();
+    return [radius * Math.cos(angle), radius * Math.sin(angle)];
+  }
+
+  /** Standard normal values, filled in Box-Muller pairs (an odd length drops the last pair's second). */
   fillNormal(out: Float32Array): Float32Array {
     for (let i = 0; i < out.length; i += 2) {
-      const radius = Math.sqrt(-2 * Math.log(this.uniform()));
-      const angle = 2 * Math.PI * this.uniform();
-      out[i] = radius * Math.cos(angle);
-      if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
+      const [first, second] = this.normalPair();
+      out[i] = first;
+      if (i + 1 < out.length) out[i + 1] = second;
     }
     return out;
   }
@@ -66,6 +72,34 @@ export class SeededRandom {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * The values of `seededNormal(seed, n)` for any n, handed out a span at a time: a Box-Muller pair
+ * split between two spans keeps its second value for the next one.
+ */
+export class NormalStream {
+  private readonly random: SeededRandom;
+  private spare: number | undefined;
+
+  constructor(seed: number | bigint) {
+    this.random = new SeededRandom(seed);
+  }
+
+  fill(out: Float32Array): Float32Array {
+    let i = 0;
+    if (this.spare !== undefined && out.length > 0) {
+      out[i++] = this.spare;
+      this.spare = undefined;
+    }
+    for (; i < out.length; i += 2) {
+      const [first, second] = this.random.normalPair();
+      out[i] = first;
+      if (i + 1 < out.length) out[i + 1] = second;
+      else this.spare = second;
+    }
+    return out;
+  }
 }
 
 /** `count` standard normal values for `seed`. */

@@ -14,7 +14,9 @@ import { clipConfigFromWeights, conversionCacheDir, ditAttentionChunk, networksF
 import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import { WanVae } from '../../nodes/flashportrait/models/vae/index.ts';
 import type { NetworkName } from '../../nodes/flashportrait/pipe-networks.ts';
-import { seededNormal, seedToUint64 } from '../../nodes/flashportrait/seeded-noise.ts';
+import { NormalStream, seededNormal, seedToUint64 } from '../../nodes/flashportrait/seeded-noise.ts';
+import { LatentFrames } from '../../nodes/flashportrait/pipeline/latent-frames.ts';
+import { memoryRecords } from '../../nodes/flashportrait/pipeline/record-store.ts';
 import type { FlashPortraitPipe, MemoryMode } from '../../nodes/flashportrait/types.ts';
 import { tempDir } from '../helpers/engine.ts';
 
@@ -69,6 +71,13 @@ describe('seeded noise', () => {
     expect(seedToUint64(2n ** 64n + 5n)).toBe(5n);
     expect(seedToUint64(-1)).toBe(2n ** 64n - 1n);
     expect(seededNormal(2n ** 64n - 1n, 8)).not.toEqual(seededNormal(2n ** 63n, 8));
+  });
+
+  it('NormalStream gives seededNormal\'s values in spans of any length (the sampler streams noise into its latent store)', () => {
+    const whole = seededNormal(42, 101);
+    const stream = new NormalStream(42);
+    const spans = [1, 3, 2, 7, 0, 48, 40].map((n) => stream.fill(new Float32Array(n)));
+    expect(Float32Array.from(spans.flatMap((span) => [...span]))).toEqual(whole);
   });
 });
 
@@ -187,7 +196,7 @@ describe('networks from the pipe (demo model set)', () => {
     const latents = Float32Array.from({ length: 16 * 3 * 4 * 6 }, (_, i) => Math.sin(i * 0.61));
     const whole = await networks.vaeDecode(latents, shape);
     const chunks: { frames: number; data: Float32Array }[] = [];
-    await networks.vaeDecodeChunks!(latents, shape, (chunk) => { chunks.push(chunk); });
+    await networks.vaeDecodeChunks!(await LatentFrames.fromNoise(shape, latents, memoryRecords, 'latents'), (chunk) => { chunks.push(chunk); });
     expect(chunks.map((c) => c.frames)).toEqual([1, 4, 4]);
     const plane = whole.height * whole.width;
     let worst = 0;

@@ -3,6 +3,7 @@
 import type { CfgBranch } from './cfg.ts';
 import type { PixelVideo } from './conditioning.ts';
 import type { EmotionTokens } from './emotion-tokens.ts';
+import type { LatentFrames } from './latent-frames.ts';
 import type { LatentShape } from './latent-video.ts';
 
 /** Whatever the text / image encoders return; the loop only passes it through. */
@@ -50,11 +51,12 @@ export interface FlashPortraitNetworks {
   /** Pixel video [3, F, H, W] in about [-1, 1] of latents [C, T, h, w]. */
   vaeDecode(latents: Float32Array, shape: LatentShape): Promise<PixelVideo>;
   /**
-   * The same video decoded a latent frame at a time (the original's chunk loop), each chunk of
-   * consecutive frames [3, n, H, W] handed to `onChunk` in order: memory independent of the length.
-   * Optional; without it the node decodes the whole video at once.
+   * The same video decoded a latent frame at a time (the original's chunk loop), read from the
+   * sampler's latent store frame by frame, each chunk of consecutive frames [3, n, H, W] handed to
+   * `onChunk` in order: memory independent of the length. Optional; without it the node decodes the
+   * whole video at once.
    */
-  vaeDecodeChunks?(latents: Float32Array, shape: LatentShape, onChunk: (chunk: PixelVideo) => Promise<void> | void): Promise<void>;
+  vaeDecodeChunks?(latents: LatentFrames, onChunk: (chunk: PixelVideo) => Promise<void> | void): Promise<void>;
   portraitEncoder(call: PortraitEncoderCall): Promise<PortraitEncoderOutput>;
   /** CLIP image features of [3, 1, H, W] in [-1, 1]. */
   clipImage(pixels: Float32Array, height: number, width: number): Promise<Embedding>;

@@ -10,7 +10,8 @@ import type { SamplingControl, SamplingResult } from './sampler.ts';
 import type { SchedulerName } from './schedulers/index.ts';
 import { VAE_SPATIAL_STRIDE, videoFramesForLatents } from './conditioning.ts';
 import type { PixelVideo, RgbImage } from './conditioning.ts';
-import type { LatentShape, LatentVideo } from './latent-video.ts';
+import type { LatentFrames, NoiseStream } from './latent-frames.ts';
+import type { LatentShape } from './latent-video.ts';
 
 export interface FloatImage {
   readonly height: number;
@@ -30,7 +31,7 @@ export interface NodeInputs {
   readonly headEmotionFeatures: Float32Array;
   readonly prompt?: string;
   readonly negativePrompt?: string;
-  readonly noise: (latentShape: { channels: number; frames: number; height: number; width: number }) => Float32Array;
+  readonly noise: (latentShape: { channels: number; frames: number; height: number; width: number }) => Float32Array | NoiseStream;
   readonly latentChannels?: number;
   readonly steps: number;
   readonly scheduler?: SchedulerName;
@@ -107,7 +108,7 @@ export function nodeOutputSize(latents: LatentShape): { frames: number; height: 
  * when the networks can; interrupts are honoured between chunks.
  */
 export async function decodeNodeFrames(
-  latents: LatentVideo,
+  latents: LatentFrames,
   networks: FlashPortraitNetworks,
   onFrames: (frames: Float32Array, count: number) => Promise<void> | void,
   signal?: AbortSignal,
@@ -123,8 +124,8 @@ export async function decodeNodeFrames(
     decoded += chunk.frames;
     if (chunk.frames > skip) await onFrames(unitFrames(chunk, skip), chunk.frames - skip);
   };
-  if (networks.vaeDecodeChunks) await networks.vaeDecodeChunks(latents.data, latents.shape, take);
-  else await take(await networks.vaeDecode(latents.data, latents.shape));
+  if (networks.vaeDecodeChunks) await networks.vaeDecodeChunks(latents, take);
+  else await take(await networks.vaeDecode((await latents.materialize()).data, latents.shape));
   if (decoded - 1 !== expected.frames) throw new Error(`VAE decode returned ${decoded} frames, expected ${expected.frames + 1}`);
 }
 

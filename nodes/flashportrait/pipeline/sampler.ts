@@ -13,6 +13,8 @@ import {
 import type { RgbImage } from './conditioning.ts';
 import { splitEmotionTokens, TOKENS_PER_LATENT_FRAME, TOKENS_PER_VIDEO_FRAME } from './emotion-tokens.ts';
 import type { EmotionTokens } from './emotion-tokens.ts';
+import { LatentFrames } from './latent-frames.ts';
+import type { NoiseStream } from './latent-frames.ts';
 import { LatentVideo } from './latent-video.ts';
 import type { LatentShape } from './latent-video.ts';
 import { memoryRecords } from './record-store.ts';
@@ -42,8 +44,8 @@ export interface SamplingRequest {
   readonly prompt: string;
   readonly negativePrompt: string;
   readonly latentChannels: number;
-  /** Initial noise [C, T, h, w] for T = (frames-1)/4 + 1 latent frames. */
-  readonly noise: Float32Array;
+  /** Initial noise [C, T, h, w] for T = (frames-1)/4 + 1 latent frames, whole or streamed in that order. */
+  readonly noise: Float32Array | NoiseStream;
   readonly steps: number;
   readonly scheduler: SchedulerName;
   /** Pipeline shift (ignored by Euler, like the original). */
@@ -73,20 +75,23 @@ export interface SamplingControl {
   readonly onProgress?: (value: number, max: number) => void;
   /** Checked before every DiT call. */
   readonly signal?: AbortSignal;
-  /** Latent preview after every step. */
+  /** Latent preview of the first latent frame after every step. */
   readonly onPreview?: (preview: LatentPreview) => void;
   /** Observation hooks (buffers are reused: copy what you keep). */
   readonly onWindowStep?: (record: WindowStepRecord) => void;
+  /** The whole latents after every step (read into memory for the hook: tests and goldens). */
   readonly onStep?: (step: number, latents: LatentVideo) => void;
   /**
-   * Where per-window state that would grow with the clip is kept between steps (the emotion tokens:
-   * 51 x 97 x 2048 floats, 40.5 MB, per window at any resolution). Default: memory.
+   * Where state that would grow with the clip is kept between steps: every window's emotion tokens
+   * (51 x 97 x 2048 floats, 40.5 MB, per window at any resolution), the windows' solver history and
+   * the whole-video latents (one record per latent frame). Default: memory.
    */
   readonly records?: RecordStoreFactory;
 }
 
 export interface SamplingResult {
-  readonly latents: LatentVideo;
+  /** In the request's record store: the caller reads them (decode) and closes them. */
+  readonly latents: LatentFrames;
   readonly plan: WindowPlan;
   readonly cfg: CfgPlan;
   readonly scheduler: FlowScheduler;
@@ -212,11 +217,20 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
     return { tokens: emotionTokens, latentFrames: plan.contextSize, width: setup.emotion.width, lengths: setup.emotion.lengths[w]! };
   };
 
-  // State: two video-sized buffers (current latents, this step's merged result) and per-window
-  // buffers reused across steps.
-  let latents = new LatentVideo(shape, Float32Array.from(request.noise));
-  let merged = new LatentVideo(shape);
-  const windowSize = latents.windowSize(plan.contextSize);
+  // State: two video-sized buffers (current latents, this step's merged result), one record per
+  // latent frame in the record store, and per-window buffers reused across steps.
+  const records = control.records ?? memoryRecords;
+  let latents = await LatentFrames.fromNoise(shape, request.noise, records, 'latents');
+  let merged: LatentFrames;
+  try {
+    merged = await LatentFrames.create(shape, records, 'merged latents');
+  } catch (error) {
+    await latents.close();
+    throw error;
+  }
+  const windowSize = shape.channels * plan.contextSize * latents.plane;
+  // The earlier windows' values on a window's overlap frames, for the cross-fade.
+  const previous = new Float32Array(shape.channels * Math.max(0, ...plan.windows.map((w) => w.overlap)) * latents.plane);
   const x = new Float32Array(windowSize);
   const noisePred = new Float32Array(windowSize);
   const stepped = new Float32Array(windowSize);
@@ -231,8 +245,9 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
     solvers.push(scheduler.createSolver(windowSize, alloc));
     forecasters?.push(cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize], alloc)));
   }
-  await state.open(control.records ?? memoryRecords);
+  let done = false;
   try {
+    await state.open(records);
     const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
     let calls = 0;
     let previewBytes: Uint8Array | undefined;
@@ -241,7 +256,7 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
       const full = !request.alp || isFullStep(step, request.alp.interval);
       for (let w = 0; w < plan.windows.length; w++) {
         const window = plan.windows[w]!;
-        latents.gather(window.frames, x);
+        await latents.gather(window.frames, x);
         await state.load(w);
         const emotion = full ? await emotionOf(w) : undefined;
         for (let b = 0; b < cfg.calls.length; b++) {
@@ -267,19 +282,28 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
         solvers[w]!.step(step, noisePred, x, stepped);
         await state.save(w);
         const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
-        if (w > 0 && step > 0) crossFadeWindow(stepped, window.frames, window.overlap, merged);
-        merged.scatter(window.frames, stepped);
+        if (w > 0 && step > 0) {
+          const overlapFrames = window.frames.slice(0, window.overlap);
+          const earlier = previous.subarray(0, shape.channels * overlapFrames.length * latents.plane);
+          if (overlapFrames.length > 0) await merged.gather(overlapFrames, earlier);
+          crossFadeWindow(stepped, window.frames.length, window.overlap, earlier, latents.plane);
+        }
+        await merged.scatter(window.frames, stepped);
         if (record) control.onWindowStep!(record);
       }
       [latents, merged] = [merged, latents];
-      control.onStep?.(step, latents);
+      if (control.onStep) control.onStep(step, await latents.materialize());
       if (control.onPreview) {
-        previewBytes = latentToRgb(latents, previewBytes);
-        control.onPreview({ step, rgb: previewBytes, frames: shape.frames, height: shape.height, width: shape.width });
+        const first = new LatentVideo({ ...shape, frames: 1 }, await latents.frame(0));
+        previewBytes = latentToRgb(first, previewBytes);
+        control.onPreview({ step, rgb: previewBytes, frames: 1, height: shape.height, width: shape.width });
       }
     }
+    done = true;
     return { latents, plan, cfg, scheduler, ditCalls: calls };
   } finally {
     await state.close();
+    await merged.close();
+    if (!done) await latents.close();
   }
 }

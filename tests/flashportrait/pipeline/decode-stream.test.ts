@@ -2,13 +2,14 @@
 // first frame dropped, interrupts between chunks, wrong decoder output refused.
 import { describe, expect, it } from 'vitest';
 import type { PixelVideo } from '../../../nodes/flashportrait/pipeline/conditioning.ts';
-import { LatentVideo } from '../../../nodes/flashportrait/pipeline/latent-video.ts';
+import { LatentFrames } from '../../../nodes/flashportrait/pipeline/latent-frames.ts';
+import { memoryRecords } from '../../../nodes/flashportrait/pipeline/record-store.ts';
 import type { FlashPortraitNetworks } from '../../../nodes/flashportrait/pipeline/networks.ts';
 import { decodeNodeFrames, nodeOutputSize } from '../../../nodes/flashportrait/pipeline/node.ts';
 import { syntheticNetworks } from './synthetic.ts';
 
 const shape = { channels: 4, frames: 3, height: 2, width: 3 };
-const latents = new LatentVideo(shape, Float32Array.from({ length: 4 * 3 * 2 * 3 }, (_, k) => Math.sin(k)));
+const latents = await LatentFrames.fromNoise(shape, Float32Array.from({ length: 4 * 3 * 2 * 3 }, (_, k) => Math.sin(k)), memoryRecords, 'latents');
 
 /** A decoder whose frame f, channel c, pixel i is a distinct value in about [-1.2, 1.2]. */
 function video(frames: number, first = 0): PixelVideo {
@@ -26,8 +27,8 @@ function networks(chunked: boolean): FlashPortraitNetworks {
     ...base,
     vaeDecode: async () => video(9),
     ...(chunked ? {
-      async vaeDecodeChunks(_l: Float32Array, s: typeof shape, onChunk: (c: PixelVideo) => Promise<void> | void) {
-        for (let t = 0; t < s.frames; t++) await onChunk(t === 0 ? video(1) : video(4, 1 + 4 * (t - 1)));
+      async vaeDecodeChunks(l: LatentFrames, onChunk: (c: PixelVideo) => Promise<void> | void) {
+        for (let t = 0; t < l.shape.frames; t++) await onChunk(t === 0 ? video(1) : video(4, 1 + 4 * (t - 1)));
       },
     } : {}),
   };

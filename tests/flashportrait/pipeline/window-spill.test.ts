@@ -55,12 +55,13 @@ describe('emotion tokens in a record store', () => {
     expect(seen.writes).toEqual(windows.map((_, w) => w));
     expect(seen.reads).toEqual([0, 1, 2].flatMap(() => windows.map((_, w) => w)));
     for (const [w, window] of windows.entries()) expect([...seenByWindow.get(w)!]).toEqual([window.emotionFrames[0] + 1]);
-    expect(seen.names).toEqual(['emotion tokens']); // Euler keeps no history
-    expect(seen.closed).toBe(1);
+    // Euler keeps no history; the whole-video latents and this step's merged result are stores too.
+    expect(seen.names).toEqual(['emotion tokens', 'latents', 'merged latents']);
+    expect(seen.closed).toBe(2); // the latents stay open for the decode
     expect(existsSync(seen.paths[0]!)).toBe(false);
 
     const inMemory = await sampleFlashPortrait(request, windowTaggedNetworks().net);
-    expect(spilled.latents.data).toEqual(inMemory.latents.data);
+    expect((await spilled.latents.materialize()).data).toEqual((await inMemory.latents.materialize()).data);
   });
 
   for (const [scheduler, alp] of [['unipc', false], ['dpmpp', true]] as const) {
@@ -69,10 +70,11 @@ describe('emotion tokens in a record store', () => {
       const { seen, factory } = spyingFiles(join(tempDir('flashgraph-state-'), 'frame-store'));
       const spilled = await sampleFlashPortrait(request, syntheticNetworks({ channels: 4 }), { records: factory });
       const inMemory = await sampleFlashPortrait(request, syntheticNetworks({ channels: 4 }));
-      expect(seen.names).toEqual(['emotion tokens', 'window solver state']);
+      expect(seen.names).toEqual(['emotion tokens', 'latents', 'merged latents', 'window solver state']);
       expect(spilled.plan.windows.length).toBeGreaterThan(4);
-      expect(spilled.latents.data).toEqual(inMemory.latents.data);
-      expect(seen.closed).toBe(2);
+      expect((await spilled.latents.materialize()).data).toEqual((await inMemory.latents.materialize()).data);
+      await spilled.latents.close();
+      expect(seen.closed).toBe(4);
       for (const path of seen.paths) expect(existsSync(path)).toBe(false);
     });
   }
@@ -82,7 +84,7 @@ describe('emotion tokens in a record store', () => {
     const { seen, factory } = spyingFiles(join(tempDir('flashgraph-emotion-'), 'frame-store'));
     net.transformer = async () => { throw new Error('DiT out of memory'); };
     await expect(sampleFlashPortrait(syntheticRequest({ drivingFrames: 61, steps: 2 }), net, { records: factory })).rejects.toThrow('DiT out of memory');
-    expect(seen.closed).toBe(1);
-    expect(existsSync(seen.paths[0]!)).toBe(false);
+    expect(seen.closed).toBe(3);
+    for (const path of seen.paths) expect(existsSync(path)).toBe(false);
   });
 });
