@@ -244,10 +244,16 @@ export function networksFromPipe(pipe: FlashPortraitPipe, models: ModelManager, 
     vaeDecode: decodeWhole,
     async vaeDecodeChunks(latents, onChunk) {
       const { shape } = latents;
-      // The tiny decoder has no causal caches to stream with; it runs on the whole video.
-      if (tinyVae) return onChunk(await decodeWhole((await latents.materialize()).data, shape));
       async function* frameTensors() {
         for await (const frame of latents.frames()) yield createTensor('float32', [1, shape.channels, 1, shape.height, shape.width], frame);
+      }
+      // The tiny decoder streams chunks of latent frames with a few decoded again as warm-up
+      // (TinyVaeDecoder.decodeStream); the Wan VAE one latent frame at a time with its caches.
+      if (tinyVae) {
+        await use('vae', tinyVae, () => fileBytes([tinyVae]), loadTinyVae, async (vae) => {
+          for await (const chunk of vae.decodeStream(frameTensors())) await onChunk(pixelVideo(chunk));
+        });
+        return;
       }
       await use('vae', files.vae, vaeBytes, loadVae, async (vae) => {
         for await (const chunk of vae.decodeFrames(frameTensors())) await onChunk(pixelVideo(chunk));

@@ -9,7 +9,7 @@ import { folderLayout } from '../../server/storage/folders.ts';
 import { ModelManager } from '../../server/ml/model-manager.ts';
 import { createTensor, openWeights, writeSafetensors } from '../../server/ml/index.ts';
 import { writeDemoModelSet } from '../../nodes/flashportrait/demo/demo-models.ts';
-import { modelFiles } from '../../nodes/flashportrait/model-files.ts';
+import { FAST_VAE_FILE, modelFiles } from '../../nodes/flashportrait/model-files.ts';
 import { clipConfigFromWeights, conversionCacheDir, ditAttentionChunk, networksFromPipe, umt5ConfigFromWeights } from '../../nodes/flashportrait/pipe-networks.ts';
 import { loadDitWeights } from '../../nodes/flashportrait/models/dit/weights.ts';
 import { WanVae } from '../../nodes/flashportrait/models/vae/index.ts';
@@ -17,6 +17,8 @@ import type { NetworkName } from '../../nodes/flashportrait/pipe-networks.ts';
 import { NormalStream, seededNormal, seedToUint64 } from '../../nodes/flashportrait/seeded-noise.ts';
 import { LatentFrames } from '../../nodes/flashportrait/pipeline/latent-frames.ts';
 import { memoryRecords } from '../../nodes/flashportrait/pipeline/record-store.ts';
+import type { PixelVideo } from '../../nodes/flashportrait/pipeline/conditioning.ts';
+import { TINY_STREAM_CHUNK, TINY_STREAM_WARMUP } from '../../nodes/flashportrait/models/vae/tiny-vae.ts';
 import type { FlashPortraitPipe, MemoryMode } from '../../nodes/flashportrait/types.ts';
 import { tempDir } from '../helpers/engine.ts';
 
@@ -189,27 +191,35 @@ describe('networks from the pipe (demo model set)', () => {
     await manager.unloadAll();
   });
 
+  it('the tiny VAE (fast mode) streams chunks of latent frames, with a warm-up, to the whole decode', async () => {
+    const manager = new ModelManager({ log: () => {} });
+    const tinyVae = join(modelFiles(models).flashPortraitDirectory, FAST_VAE_FILE);
+    const networks = networksFromPipe(pipe('default'), manager, { log: () => {}, tinyVae });
+    // More latent frames than a chunk plus its warm-up, so that later chunks start mid-clip.
+    const shape = { channels: 16, frames: TINY_STREAM_CHUNK * 2 + TINY_STREAM_WARMUP + 3, height: 4, width: 6 };
+    const latents = Float32Array.from({ length: 16 * shape.frames * 4 * 6 }, (_, i) => Math.sin(i * 0.61));
+    const whole = await networks.vaeDecode(latents, shape);
+    const chunks: PixelVideo[] = [];
+    await networks.vaeDecodeChunks!(await LatentFrames.fromNoise(shape, latents, memoryRecords, 'latents'), (chunk) => { chunks.push(chunk); });
+    // Chunks of TINY_STREAM_CHUNK latent frames (4 video frames each; the first loses the 3 trimmed), then the rest.
+    const expected: number[] = [];
+    for (let start = 0; start < shape.frames; start += TINY_STREAM_CHUNK) expected.push(4 * Math.min(TINY_STREAM_CHUNK, shape.frames - start) - (start === 0 ? 3 : 0));
+    expect(chunks.map((c) => c.frames)).toEqual(expected);
+    expect(worstFrameDifference(chunks, whole)).toBeLessThan(1e-5);
+    await manager.unloadAll();
+  });
+
   it('the Wan VAE decodes chunk by chunk (1 frame, then 4 per latent frame) to the whole decode', async () => {
     const manager = new ModelManager({ log: () => {} });
     const networks = networksFromPipe(pipe('default'), manager, { log: () => {} });
     const shape = { channels: 16, frames: 3, height: 4, width: 6 };
     const latents = Float32Array.from({ length: 16 * 3 * 4 * 6 }, (_, i) => Math.sin(i * 0.61));
     const whole = await networks.vaeDecode(latents, shape);
-    const chunks: { frames: number; data: Float32Array }[] = [];
+    const chunks: PixelVideo[] = [];
     await networks.vaeDecodeChunks!(await LatentFrames.fromNoise(shape, latents, memoryRecords, 'latents'), (chunk) => { chunks.push(chunk); });
     expect(chunks.map((c) => c.frames)).toEqual([1, 4, 4]);
-    const plane = whole.height * whole.width;
-    let worst = 0;
-    let frame = 0;
-    for (const chunk of chunks) {
-      for (let c = 0; c < 3; c++) {
-        for (let f = 0; f < chunk.frames; f++) {
-          for (let i = 0; i < plane; i++) worst = Math.max(worst, Math.abs(chunk.data[(c * chunk.frames + f) * plane + i]! - whole.data[(c * whole.frames + frame + f) * plane + i]!));
-        }
-      }
-      frame += chunk.frames;
-    }
-    expect(frame).toBe(whole.frames);
+    expect(chunks.reduce((n, c) => n + c.frames, 0)).toBe(whole.frames);
+    const worst = worstFrameDifference(chunks, whole);
     expect(worst).toBeLessThan(1e-4);
     await manager.unloadAll();
   });
@@ -237,3 +247,19 @@ describe('networks from the pipe (demo model set)', () => {
     await manager.unloadAll();
   });
 });
+
+/** The largest difference between consecutive chunks [3, n, H, W] and one whole video [3, F, H, W]. */
+function worstFrameDifference(chunks: readonly PixelVideo[], whole: PixelVideo): number {
+  const plane = whole.height * whole.width;
+  let worst = 0;
+  let frame = 0;
+  for (const chunk of chunks) {
+    for (let c = 0; c < 3; c++) {
+      for (let f = 0; f < chunk.frames; f++) {
+        for (let i = 0; i < plane; i++) worst = Math.max(worst, Math.abs(chunk.data[(c * chunk.frames + f) * plane + i]! - whole.data[(c * whole.frames + frame + f) * plane + i]!));
+      }
+    }
+    frame += chunk.frames;
+  }
+  return frame === whole.frames ? worst : Infinity;
+}

@@ -1,5 +1,6 @@
 // FlashPortrait's fast decode path: the TAEHV decoder on diffusion-space latents (no
 // un-normalisation, as setup_tiny_vae with need_scaled=False). Encoding always uses the Wan VAE.
+import { createTensor } from '../../../../server/ml/tensor.ts';
 import type { Tensor } from '../../../../server/ml/tensor.ts';
 import { openWeights } from '../../../../server/ml/weights/index.ts';
 import type { WeightIndex } from '../../../../server/ml/weights/index.ts';
@@ -12,6 +13,16 @@ import { buildTaehvDecoder } from './taehv-decoder.ts';
 export interface TinyVaeOptions extends VaeSessionOptions {
   readonly config?: TaehvDecoderConfig;
 }
+
+/**
+ * Latent frames each streamed chunk decodes, and the earlier ones it decodes again first. The only
+ * temporal coupling is a MemBlock seeing its input one frame earlier (zeros before a chunk's first
+ * frame), so a wrong start reaches 3 frames further per stage: 3 latent frames in stage 0, 3 frames
+ * at twice the rate in stage 1 and at four times in stage 2, 6.5 latent frames in all. Eight frames
+ * of warm-up leave every kept frame as the whole-sequence graph makes it.
+ */
+export const TINY_STREAM_CHUNK = 8;
+export const TINY_STREAM_WARMUP = 8;
 
 export class TinyVaeDecoder {
   readonly config: TaehvDecoderConfig;
@@ -41,7 +52,64 @@ export class TinyVaeDecoder {
     return (await this.decodeDetailed(latents)).video;
   }
 
+  /**
+   * The same video as `decode`, from latent frames [1, z, 1, h, w] given one at a time, in chunks
+   * [1, 3, n, 8h, 8w] in [-1, 1]: memory follows the chunk, not the clip (see TINY_STREAM_WARMUP).
+   */
+  async *decodeStream(latentFrames: Iterable<Tensor> | AsyncIterable<Tensor>, chunk = TINY_STREAM_CHUNK, warmup = TINY_STREAM_WARMUP): AsyncGenerator<Tensor> {
+    let held: Tensor[] = [];
+    let kept = 0; // latent frames of `held` already decoded and handed on
+    let first = true;
+    const run = async function* (this: TinyVaeDecoder): AsyncGenerator<Tensor> {
+      const [, z, , h, w] = held[0]!.shape as [number, number, number, number, number];
+      const plane = h * w;
+      const input = createTensor('float32', [1, z, held.length, h, w]);
+      const data = input.data as Float32Array;
+      held.forEach((frame, t) => {
+        const values = frame.data as Float32Array;
+        for (let c = 0; c < z; c++) data.set(values.subarray(c * plane, (c + 1) * plane), (c * held.length + t) * plane);
+      });
+      const { raw } = await this.decodeDetailed(input);
+      // Raw frames 4t..4t+3 come from latent frame t; the first `framesToTrim` of the video are dropped.
+      const growth = raw.shape[2]! / held.length;
+      const skip = kept * growth + (first ? this.config.framesToTrim : 0);
+      yield unitVideo(raw, skip);
+      first = false;
+    }.bind(this);
+    for await (const frame of latentFrames) {
+      if (frame.shape.length !== 5 || frame.shape[2] !== 1) throw new Error(`decodeStream takes latent frames [1, z, 1, h, w], got [${frame.shape.join(', ')}]`);
+      held.push(frame);
+      if (held.length - kept === chunk) {
+        yield* run();
+        held = held.slice(Math.max(0, held.length - warmup));
+        kept = held.length;
+      }
+    }
+    if (held.length > kept) yield* run();
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** Raw decoder frames `skip`.. of [1, 3, F, H, W] as video in [-1, 1], as the graph's `video` output. */
+function unitVideo(raw: Tensor, skip: number): Tensor {
+  const [, channels, frames, height, width] = raw.shape as [number, number, number, number, number];
+  const plane = height * width;
+  const count = frames - skip;
+  const values = raw.data as Float32Array;
+  const out = createTensor('float32', [1, channels, count, height, width]);
+  const data = out.data as Float32Array;
+  for (let c = 0; c < channels; c++) {
+    for (let f = 0; f < count; f++) {
+      const src = (c * frames + f + skip) * plane;
+      const dst = (c * count + f) * plane;
+      for (let i = 0; i < plane; i++) {
+        const v = values[src + i]!;
+        data[dst + i] = Math.fround((v < 0 ? 0 : v > 1 ? 1 : v) * 2 - 1);
+      }
+    }
+  }
+  return out;
 }
