@@ -23,6 +23,8 @@ export interface HostOptions {
   ephemeralHistory?: boolean;
   /** Save pending prompts in user/queue.json and resume them at the next start (the server). */
   persistQueue?: boolean;
+  /** A fresh prompt's wait before it starts (the server's START_GRACE_MS; RunnerOptions.startGraceMs). */
+  startGraceMs?: number;
   /** Node classes added to the built-in ones (tests, embedders). */
   nodes?: readonly NodeDefinition[];
   onError?: (error: unknown) => void;
@@ -85,6 +87,7 @@ export async function createHost(options: HostOptions = {}): Promise<Host> {
     historyStore: options.ephemeralHistory ? undefined : new HistoryFile(join(storage.layout.user, 'history.json')),
     queueStore: options.persistQueue ? new QueueFile(join(storage.layout.user, 'queue.json')) : undefined,
     progressState: options.progressState,
+    startGraceMs: options.startGraceMs,
     onError: options.onError,
   });
   await runner.start();

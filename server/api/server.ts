@@ -17,6 +17,7 @@ import { MessageHub } from './hub.ts';
 import { LogRing } from './log-ring.ts';
 import { attachSocketIo, isSocketIoPath } from './socketio.ts';
 import { attachWebSocket } from './ws.ts';
+import { START_GRACE_MS } from '../runtime/runner.ts';
 
 export const DEFAULT_PORT = 8188;
 export { DEFAULT_HOST };
@@ -87,7 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     host = { ...parts, runner: redis };
   } else {
-    host = await createHost({ ...options, progressState: true, persistQueue: true, onError });
+    host = await createHost({ ...options, progressState: true, persistQueue: true, startGraceMs: START_GRACE_MS, onError });
   }
   const { runner, registry, storage } = host;
 

@@ -12,7 +12,7 @@ import { PromptQueue, queueItem, type QueuedPrompt } from './queue.ts';
 import type { NodeRegistry } from './registry.ts';
 import { extraDataError, topLevelError, validatePrompt, type HostEnvironment } from './validate.ts';
 
-/** How long after its submit a prompt that found the queue idle starts (see #runOne). */
+/** How long after its submit a prompt that found the queue idle starts, on the server (see #runOne). */
 export const START_GRACE_MS = 25;
 
 export interface RunnerOptions {
@@ -24,6 +24,12 @@ export interface RunnerOptions {
   queueStore?: QueueStore;
   /** Build `progress_state` snapshots (ComfyUI's frontend reads them; the CLI does not). */
   progressState?: boolean;
+  /**
+   * Milliseconds a prompt that found the queue idle waits after its submit before it starts: the
+   * server gives START_GRACE_MS so that clients hear of their prompt's run (see #runOne); the CLI
+   * and workers, whose submitter is not a network client, none. Default 0.
+   */
+  startGraceMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -37,7 +43,7 @@ export class PromptRunner implements PromptService {
   /** The running prompt's interrupt, made when first needed: it may come before the prompt starts. */
   #abort: { promptId: string; controller: AbortController } | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
-  /** When each pending prompt was submitted (monotonic ms): a fresh prompt waits out START_GRACE_MS. */
+  /** When each pending prompt was submitted (monotonic ms), while its start grace matters. */
   readonly #submittedAt = new Map<string, number>();
   #running = false;
   #loop: Promise<void> | undefined;
@@ -123,13 +129,16 @@ export class PromptRunner implements PromptService {
       number: request.number,
       front: request.front,
     });
-    const now = performance.now();
-    // Entries past their grace no longer matter (deleted prompts never reach #runOne).
-    for (const [id, at] of this.#submittedAt) {
-      if (at + START_GRACE_MS > now) break;
-      this.#submittedAt.delete(id);
+    const grace = this.options.startGraceMs ?? 0;
+    if (grace > 0) {
+      const now = performance.now();
+      // Entries past their grace no longer matter (deleted prompts never reach #runOne).
+      for (const [id, at] of this.#submittedAt) {
+        if (at + grace > now) break;
+        this.#submittedAt.delete(id);
+      }
+      this.#submittedAt.set(promptId, now);
     }
-    this.#submittedAt.set(promptId, now);
     return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
   }
 
@@ -229,12 +238,12 @@ export class PromptRunner implements PromptService {
     // worker thread starts it later (main.py prompt_worker), a GIL switch (5 ms) and Python's own
     // set-up away. Clients rely on that: @stable-canvas/comfyui-client's `instance().enqueue()`
     // then `.wait()` listens only once the answer is parsed, so a cached prompt finishing within a
-    // millisecond was never seen. A prompt that did not wait in the queue starts START_GRACE_MS
-    // after its submit; a backlog runs at full speed. (An interrupt meanwhile is kept: the executor
+    // millisecond was never seen. On the server a prompt that did not wait in the queue starts
+    // START_GRACE_MS after its submit (options.startGraceMs); a backlog runs at full speed. (An interrupt meanwhile is kept: the executor
     // checks the controller before the first node.)
     const submitted = this.#submittedAt.get(item.promptId);
     this.#submittedAt.delete(item.promptId);
-    const wait = submitted === undefined ? 0 : submitted + START_GRACE_MS - performance.now();
+    const wait = submitted === undefined ? 0 : submitted + (this.options.startGraceMs ?? 0) - performance.now();
     await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     const result = await this.executor.run({
       promptId: item.promptId,
