@@ -127,13 +127,16 @@ describe.skipIf(!browserAvailable)('opening workflow files faithfully (headless 
     const { page, session } = editor;
     await page.locator('button[data-action="examples"]').click();
     await page.locator('button[data-example="flashportrait-demo"]').click();
-    const demoSampler = async () => {
-      const nodes = await until('the demo', async () => {
+    // The example open before has a Sampler too: wait for the demo's own nodes (its count and its
+    // Sampler's id), then read that Sampler's sockets.
+    const demo = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'workflows', 'flashportrait-demo.json'), 'utf8')) as { nodes: { id: number; type: string }[] };
+    const samplerId = String(demo.nodes.find((node) => node.type === 'FlashPortraitSampler')!.id);
+    const demoSampler = () =>
+      until('the demo', async () => {
         const shown = await pageNodes(page);
-        return shown.some((node) => node.type === 'FlashPortraitSampler') ? shown : undefined;
+        if (shown.length !== demo.nodes.length || !shown.some((node) => String(node.id) === samplerId && node.type === 'FlashPortraitSampler')) return undefined;
+        return (await inputNames(page))[samplerId];
       });
-      return (await inputNames(page))[String(byType(nodes, 'FlashPortraitSampler').id)]!;
-    };
     const unique = (names: string[]) => names.filter((name, i) => names.indexOf(name) === i);
     const opened = await demoSampler();
     expect(opened).toEqual(unique(opened));
