@@ -9,6 +9,8 @@ export interface QueuedPrompt {
   outputs: string[];
   /** Secret extra_data keys (API tokens): reach the nodes, never a listing. */
   secrets: ExtraData;
+  /** When this process queued it (monotonic ms; absent for items listed from Redis): the runner's start grace counts from it. */
+  queuedAt?: number;
 }
 
 const SECRET_KEYS = ['auth_token_comfy_org', 'api_key_comfy_org'];
@@ -60,7 +62,7 @@ export class PromptQueue {
     for (const [key, value] of Object.entries(request.extraData ?? {})) {
       (SECRET_KEYS.includes(key) ? secrets : extraData)[key] = value;
     }
-    const item: QueuedPrompt = { number, promptId: request.promptId, prompt: request.prompt, extraData, outputs: request.outputs, secrets };
+    const item: QueuedPrompt = { number, promptId: request.promptId, prompt: request.prompt, extraData, outputs: request.outputs, secrets, queuedAt: performance.now() };
     this.#pending.push(item);
     this.#changed();
     const waiter = this.#waiters.shift();

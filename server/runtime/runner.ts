@@ -43,8 +43,6 @@ export class PromptRunner implements PromptService {
   /** The running prompt's interrupt, made when first needed: it may come before the prompt starts. */
   #abort: { promptId: string; controller: AbortController } | undefined;
   #pendingFree: { unloadModels: boolean; freeMemory: boolean } | undefined;
-  /** When each pending prompt was submitted (monotonic ms), while its start grace matters. */
-  readonly #submittedAt = new Map<string, number>();
   #running = false;
   #loop: Promise<void> | undefined;
   readonly #persistence: QueuePersistence | undefined;
@@ -129,16 +127,6 @@ export class PromptRunner implements PromptService {
       number: request.number,
       front: request.front,
     });
-    const grace = this.options.startGraceMs ?? 0;
-    if (grace > 0) {
-      const now = performance.now();
-      // Entries past their grace no longer matter (deleted prompts never reach #runOne).
-      for (const [id, at] of this.#submittedAt) {
-        if (at + grace > now) break;
-        this.#submittedAt.delete(id);
-      }
-      this.#submittedAt.set(promptId, now);
-    }
     return { ok: true, promptId, number: item.number, nodeErrors: validation.nodeErrors };
   }
 
@@ -238,12 +226,11 @@ export class PromptRunner implements PromptService {
     // worker thread starts it later (main.py prompt_worker), a GIL switch (5 ms) and Python's own
     // set-up away. Clients rely on that: @stable-canvas/comfyui-client's `instance().enqueue()`
     // then `.wait()` listens only once the answer is parsed, so a cached prompt finishing within a
-    // millisecond was never seen. On the server a prompt that did not wait in the queue starts
-    // START_GRACE_MS after its submit (options.startGraceMs); a backlog runs at full speed. (An interrupt meanwhile is kept: the executor
-    // checks the controller before the first node.)
-    const submitted = this.#submittedAt.get(item.promptId);
-    this.#submittedAt.delete(item.promptId);
-    const wait = submitted === undefined ? 0 : submitted + (this.options.startGraceMs ?? 0) - performance.now();
+    // millisecond was never seen. On the server a prompt starts no sooner than START_GRACE_MS after
+    // it was queued (options.startGraceMs): one that found the queue idle waits, a backlog runs at
+    // full speed. (An interrupt meanwhile is kept: the executor checks the controller before the
+    // first node.)
+    const wait = item.queuedAt === undefined ? 0 : item.queuedAt + (this.options.startGraceMs ?? 0) - performance.now();
     await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     const result = await this.executor.run({
       promptId: item.promptId,
