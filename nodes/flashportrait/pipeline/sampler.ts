@@ -219,18 +219,10 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
 
   // State: two video-sized buffers (current latents, this step's merged result), one record per
   // latent frame in the record store, and per-window buffers reused across steps.
-  const records = control.records ?? memoryRecords;
-  let latents = await LatentFrames.fromNoise(shape, request.noise, records, 'latents');
-  let merged: LatentFrames;
-  try {
-    merged = await LatentFrames.create(shape, records, 'merged latents');
-  } catch (error) {
-    await latents.close();
-    throw error;
-  }
-  const windowSize = shape.channels * plan.contextSize * latents.plane;
+  const plane = shape.height * shape.width;
+  const windowSize = shape.channels * plan.contextSize * plane;
   // The earlier windows' values on a window's overlap frames, for the cross-fade.
-  const previous = new Float32Array(shape.channels * Math.max(0, ...plan.windows.map((w) => w.overlap)) * latents.plane);
+  const previous = new Float32Array(shape.channels * Math.max(0, ...plan.windows.map((w) => w.overlap)) * plane);
   const x = new Float32Array(windowSize);
   const noisePred = new Float32Array(windowSize);
   const stepped = new Float32Array(windowSize);
@@ -245,8 +237,12 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
     solvers.push(scheduler.createSolver(windowSize, alloc));
     forecasters?.push(cfg.calls.map(() => new LatentForecaster(request.alp!, [windowSize], alloc)));
   }
+  const records = control.records ?? memoryRecords;
+  let latents = await LatentFrames.fromNoise(shape, request.noise, records, 'latents');
+  let merged: LatentFrames | undefined;
   let done = false;
   try {
+    merged = await LatentFrames.create(shape, records, 'merged latents');
     await state.open(records);
     const maxCalls = plannedDitCalls(stepCount, plan.windows.length, cfg.calls.length, request.alp);
     let calls = 0;
@@ -284,9 +280,9 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
         const record = control.onWindowStep ? { step, window: w, frames: window.frames, noisePred, stepped: Float32Array.from(stepped) } : undefined;
         if (w > 0 && step > 0) {
           const overlapFrames = window.frames.slice(0, window.overlap);
-          const earlier = previous.subarray(0, shape.channels * overlapFrames.length * latents.plane);
+          const earlier = previous.subarray(0, shape.channels * overlapFrames.length * plane);
           if (overlapFrames.length > 0) await merged.gather(overlapFrames, earlier);
-          crossFadeWindow(stepped, window.frames.length, window.overlap, earlier, latents.plane);
+          crossFadeWindow(stepped, window.frames.length, window.overlap, earlier, plane);
         }
         await merged.scatter(window.frames, stepped);
         if (record) control.onWindowStep!(record);
@@ -303,7 +299,7 @@ async function denoise(request: SamplingRequest, networks: FlashPortraitNetworks
     return { latents, plan, cfg, scheduler, ditCalls: calls };
   } finally {
     await state.close();
-    await merged.close();
+    await merged?.close();
     if (!done) await latents.close();
   }
 }
