@@ -58,34 +58,35 @@ export class TinyVaeDecoder {
    */
   async *decodeStream(latentFrames: Iterable<Tensor> | AsyncIterable<Tensor>, chunk = TINY_STREAM_CHUNK, warmup = TINY_STREAM_WARMUP): AsyncGenerator<Tensor> {
     let held: Tensor[] = [];
-    let kept = 0; // latent frames of `held` already decoded and handed on
-    let first = true;
-    const run = async function* (this: TinyVaeDecoder): AsyncGenerator<Tensor> {
-      const [, z, , h, w] = held[0]!.shape as [number, number, number, number, number];
-      const plane = h * w;
-      const input = createTensor('float32', [1, z, held.length, h, w]);
-      const data = input.data as Float32Array;
-      held.forEach((frame, t) => {
-        const values = frame.data as Float32Array;
-        for (let c = 0; c < z; c++) data.set(values.subarray(c * plane, (c + 1) * plane), (c * held.length + t) * plane);
-      });
-      const { raw } = await this.decodeDetailed(input);
-      // Raw frames 4t..4t+3 come from latent frame t; the first `framesToTrim` of the video are dropped.
-      const growth = raw.shape[2]! / held.length;
-      const skip = kept * growth + (first ? this.config.framesToTrim : 0);
-      yield unitVideo(raw, skip);
-      first = false;
-    }.bind(this);
+    let kept = 0; // latent frames of `held` already decoded and handed on (the warm-up)
+    let trim = this.config.framesToTrim; // the video's first frames only
     for await (const frame of latentFrames) {
       if (frame.shape.length !== 5 || frame.shape[2] !== 1) throw new Error(`decodeStream takes latent frames [1, z, 1, h, w], got [${frame.shape.join(', ')}]`);
       held.push(frame);
       if (held.length - kept === chunk) {
-        yield* run();
+        yield await this.#decodeHeld(held, kept, trim);
+        trim = 0;
         held = held.slice(Math.max(0, held.length - warmup));
         kept = held.length;
       }
     }
-    if (held.length > kept) yield* run();
+    if (held.length > kept) yield await this.#decodeHeld(held, kept, trim);
+  }
+
+  /** `held` decoded as one sequence; the video of its frames from `kept` on, less `trim` leading frames. */
+  async #decodeHeld(held: readonly Tensor[], kept: number, trim: number): Promise<Tensor> {
+    const [, z, , h, w] = held[0]!.shape as [number, number, number, number, number];
+    const plane = h * w;
+    const input = createTensor('float32', [1, z, held.length, h, w]);
+    const data = input.data as Float32Array;
+    held.forEach((frame, t) => {
+      const values = frame.data as Float32Array;
+      for (let c = 0; c < z; c++) data.set(values.subarray(c * plane, (c + 1) * plane), (c * held.length + t) * plane);
+    });
+    const { raw } = await this.decodeDetailed(input);
+    // Raw frames 4t..4t+3 come from latent frame t.
+    const growth = raw.shape[2]! / held.length;
+    return unitVideo(raw, kept * growth + trim);
   }
 
   release(): Promise<void> {
