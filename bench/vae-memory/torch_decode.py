@@ -16,14 +16,18 @@ decode time. Only the decoder half is built, as FlashGraph's decode session hold
 """
 import importlib.util
 import json
+import os
 import struct
 import sys
 import time
-import types
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+# The same shims as the golden fixtures' regeneration (torch 1.13 has no scaled_dot_product_attention,
+# Debian 12 no einops); none changes the maths.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden-regen"))
+from common import install_shims  # noqa: E402
 
 
 def status_mb(field):
@@ -32,29 +36,6 @@ def status_mb(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     raise SystemExit("no " + field + " in /proc/self/status")
-
-
-def install_shims():
-    """torch 1.13 lacks F.scaled_dot_product_attention; Debian 12 has no einops (vae.py uses two patterns)."""
-    if not hasattr(F, "scaled_dot_product_attention"):
-        def sdpa(q, k, v):
-            scores = torch.matmul(q, k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
-            return torch.matmul(scores.softmax(dim=-1), v)
-        F.scaled_dot_product_attention = sdpa
-
-    def rearrange(x, pattern, **sizes):
-        compact = pattern.replace(" ", "")
-        if compact == "bcthw->(bt)chw":
-            b, c, t, h, w = x.shape
-            return x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
-        if compact == "(bt)chw->bcthw":
-            bt, c, h, w = x.shape
-            t = sizes["t"]
-            return x.reshape(bt // t, t, c, h, w).permute(0, 2, 1, 3, 4)
-        raise SystemExit("rearrange shim: unsupported pattern " + pattern)
-    einops = types.ModuleType("einops")
-    einops.rearrange = rearrange
-    sys.modules.setdefault("einops", einops)
 
 
 def load_vae_module(path):
