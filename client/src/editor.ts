@@ -12,7 +12,7 @@ import { uiToApi } from '../../server/workflow/to-api.ts';
 import { PromptRejected, type QueueState, type ServerApi } from './api.ts';
 import { anyInside, controlTarget, entriesForInstance, executionIdOf, missingNodeTypes, parentPath, resolveExecutionId } from './subgraph-ids.ts';
 import { FlashNode, mediaKindOf, OUTPUT_FILE_KEYS, registerNodeTypes } from './node-types.ts';
-import { fitNodeSizes, makeRoomBelow, spreadOverlaps } from './layout.ts';
+import { fitNodeSizes, makeRoomBelow, spreadOverlaps, stackColumns } from './layout.ts';
 import { installModes, selectedNodes, silencedOutputsNotice, toggleMode } from './modes.ts';
 import type { Notice } from './notice.ts';
 import { FlashSubgraphNode, forgetSubgraphTypes, registerSubgraphType } from './subgraphs.ts';
@@ -335,20 +335,9 @@ export class Editor extends EventTarget {
     this.checkpoint();
   }
 
-  /** apiToUi guesses node heights; once the nodes exist, restack each column by their real sizes. */
+  /** An API prompt laid out by apiToUi: columns restacked by the nodes' real sizes, then fitted. */
   private stackColumns(): void {
-    const columns = new Map<number, LGraphNode[]>();
-    for (const node of this.graph._nodes) columns.set(node.pos[0], [...(columns.get(node.pos[0]) ?? []), node]);
-    for (const column of columns.values()) {
-      column.sort((a, b) => a.pos[1] - b.pos[1]);
-      let y = column[0]!.pos[1];
-      for (const node of column) {
-        const needed = node.computeSize();
-        node.setSize([Math.max(node.size[0], needed[0]), Math.max(node.size[1], needed[1])]);
-        node.pos[1] = y;
-        y += node.size[1] + LiteGraph.NODE_TITLE_HEIGHT + 20;
-      }
-    }
+    stackColumns(this.graph._nodes);
     this.fitView();
     this.canvas.setDirty(true, true);
     this.undoStack = [];

@@ -56,6 +56,24 @@ export function spreadOverlaps(nodes: readonly LGraphNode[]): number {
 }
 
 /**
+ * apiToUi guesses node heights: once the nodes exist, every node takes the size it needs and each
+ * column (nodes at one x) is restacked from its top by the real heights.
+ */
+export function stackColumns(nodes: readonly LGraphNode[]): void {
+  fitNodeSizes(nodes);
+  const columns = new Map<number, LGraphNode[]>();
+  for (const node of nodes) columns.set(node.pos[0], [...(columns.get(node.pos[0]) ?? []), node]);
+  for (const column of columns.values()) {
+    column.sort((a, b) => a.pos[1] - b.pos[1]);
+    let y = column[0]!.pos[1];
+    for (const node of column) {
+      node.pos[1] = y;
+      y += node.size[1] + LiteGraph.NODE_TITLE_HEIGHT + GAP;
+    }
+  }
+}
+
+/**
  * A node grew from `before` (its height then): the nodes below it that it now reaches move down
  * by what it grew, and the nodes those reach in turn.
  */
